@@ -1,0 +1,204 @@
+// The one msgpackr configuration both rings use, and the binary frame around each request and answer.
+//
+// Request frame (little-endian), the PCIRAWSENDREQ of shared/protocol.ts:
+//   0  u32 magic    PCIRAW_REQ_MAGIC
+//   4  u32 version  PCIRAW_PROTOCOL_VERSION
+//   8  u32 size     bytes of the whole frame, header included
+//  12  u32 session  session id
+//  16  ...          msgpack body: [op, target, params]
+// The header is binary so ring 0 can refuse another protocol version before decoding anything.
+//
+// Answer frame: msgpack [rc, out, msg] (out and msg may be null).
+
+import { Packr } from 'msgpackr';
+import { PCIRAW_PROTOCOL_VERSION, PCIRAW_REQ_MAGIC, type PciRawAnswer, type PciRawSendReq } from './protocol.js';
+
+/** Bytes of the binary request header. */
+export const REQ_HEADER_BYTES = 16;
+
+/** Field offsets of the binary request header, in bytes. */
+export const ReqHeader = {
+  MAGIC: 0,
+  VERSION: 4,
+  SIZE: 8,
+  SESSION: 12,
+} as const;
+
+/**
+ * Every parameter block and answer shape, as msgpackr record structures shared by both rings.
+ * Order matters: both rings must hold the same list (the layout test pins it). A shape not in
+ * the list still encodes (inline record definition), only slower.
+ */
+const SHARED_STRUCTURES: readonly (readonly string[])[] = [
+  ['pciAddress', 'flags'],
+  ['flags'],
+  ['region'],
+  ['startAddress', 'regionSize', 'region', 'flags'],
+  ['startAddress', 'regionSize', 'mapId', 'region'],
+  ['port', 'cb', 'value'],
+  ['port', 'cb'],
+  ['address', 'value'],
+  ['address', 'cb'],
+  ['offset', 'value'],
+  ['offset', 'cb'],
+  ['cb', 'u'],
+  ['guestIrq'],
+  ['hostIrq'],
+  ['state'],
+  ['hostStart', 'guestStart', 'size', 'action'],
+  ['timeoutMs'],
+  ['kind'],
+  ['device'],
+  ['regionStart', 'regionSize', 'present', 'flags'],
+  ['mapId'],
+  ['value'],
+  ['caps'],
+  ['domain'],
+  ['irq', 'pending'],
+  ['kind', 'device', 'guestIrq', 'hostIrq', 'vector', 'address', 'data'],
+  ['kind', 'device', 'guestIrq', 'hostIrq', 'vector', 'address', 'data', 'detail'],
+];
+
+/** Number of shared structures (pinned by the layout test). */
+export const SHARED_STRUCTURE_COUNT = SHARED_STRUCTURES.length;
+
+/**
+ * Creates the shared Packr. Both rings must use this and nothing else: 64-bit integers decode
+ * as bigint (PCIRAWMEMLOC u64, addresses), records use the shared structures, and new shapes
+ * are never added to the shared set (each side would otherwise grow its own).
+ */
+export function createPackr(): Packr {
+  return new Packr({
+    structures: SHARED_STRUCTURES.map((s) => s.slice()),
+    maxSharedStructures: SHARED_STRUCTURES.length,
+    shouldShareStructure: () => false,
+    int64AsType: 'bigint',
+    useRecords: true,
+    moreTypes: false,
+    mapsAsObjects: true,
+  });
+}
+
+/**
+ * The request/answer codec of one thread. Ring 0 uses {@link decodeRequest} on bytes it has
+ * already copied out of shared memory; a decode that fails or that tampered with the shared
+ * structures (a crafted inline record) resets the Packr so one bad request cannot poison the next.
+ */
+export class PciRawCodec {
+  #packr = createPackr();
+  #canonical = this.#packr.structures.slice();
+
+  /**
+   * Encodes a request into `dest` at offset 0. Returns the frame size in bytes.
+   * Throws RangeError when `dest` is too small (the caller maps it to VERR_BUFFER_OVERFLOW).
+   */
+  encodeRequest(
+    dest: Uint8Array,
+    session: number,
+    op: number,
+    target: number,
+    params: unknown,
+    version = PCIRAW_PROTOCOL_VERSION,
+  ): number {
+    const body = this.#packr.pack([op, target, params]);
+    const size = REQ_HEADER_BYTES + body.length;
+    if (size > dest.length) throw new RangeError(`request of ${size} bytes exceeds the ${dest.length}-byte slot`);
+    const dv = new DataView(dest.buffer, dest.byteOffset, dest.byteLength);
+    dv.setUint32(ReqHeader.MAGIC, PCIRAW_REQ_MAGIC, true);
+    dv.setUint32(ReqHeader.VERSION, version, true);
+    dv.setUint32(ReqHeader.SIZE, size, true);
+    dv.setUint32(ReqHeader.SESSION, session >>> 0, true);
+    dest.set(body, REQ_HEADER_BYTES);
+    return size;
+  }
+
+  /** Encodes a whole request as a new buffer (for pool.run and tests). */
+  encodeRequestBuffer(session: number, op: number, target: number, params: unknown): Uint8Array {
+    const body = this.#packr.pack([op, target, params]);
+    const frame = new Uint8Array(REQ_HEADER_BYTES + body.length);
+    const dv = new DataView(frame.buffer);
+    dv.setUint32(ReqHeader.MAGIC, PCIRAW_REQ_MAGIC, true);
+    dv.setUint32(ReqHeader.VERSION, PCIRAW_PROTOCOL_VERSION, true);
+    dv.setUint32(ReqHeader.SIZE, frame.length, true);
+    dv.setUint32(ReqHeader.SESSION, session >>> 0, true);
+    frame.set(body, REQ_HEADER_BYTES);
+    return frame;
+  }
+
+  /**
+   * Decodes a request frame (a private copy, never shared memory). Returns the request or a
+   * failure: `{ rc, msg }` with VERR_INVALID_MAGIC, VERR_VERSION_MISMATCH, VERR_INVALID_PARAMETER
+   * (size field disagrees with the frame) or VERR_PARSE_ERROR (body is not a valid encoding).
+   */
+  decodeRequest(frame: Uint8Array): PciRawSendReq | { rc: number; msg: string } {
+    if (frame.length < REQ_HEADER_BYTES) {
+      return { rc: -2, msg: `request frame of ${frame.length} bytes is shorter than its ${REQ_HEADER_BYTES}-byte header` };
+    }
+    const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+    const magic = dv.getUint32(ReqHeader.MAGIC, true);
+    if (magic !== PCIRAW_REQ_MAGIC) {
+      return { rc: -3, msg: `bad request magic 0x${magic.toString(16)} (expected 0x${PCIRAW_REQ_MAGIC.toString(16)})` };
+    }
+    const version = dv.getUint32(ReqHeader.VERSION, true);
+    if (version !== PCIRAW_PROTOCOL_VERSION) {
+      return {
+        rc: -11,
+        msg: `ring 3 speaks protocol 0x${version.toString(16)}, ring 0 speaks 0x${PCIRAW_PROTOCOL_VERSION.toString(16)}: use the same rawpci version on both sides`,
+      };
+    }
+    const size = dv.getUint32(ReqHeader.SIZE, true);
+    if (size !== frame.length) {
+      return { rc: -2, msg: `request header says ${size} bytes but the frame holds ${frame.length}` };
+    }
+    const session = dv.getUint32(ReqHeader.SESSION, true);
+    let body: unknown;
+    try {
+      body = this.#packr.unpack(frame.subarray(REQ_HEADER_BYTES));
+    } catch (e) {
+      this.#reset();
+      return { rc: -53, msg: `request body is not valid msgpack: ${(e as Error).message}` };
+    }
+    if (this.#tampered()) this.#reset();
+    if (!Array.isArray(body) || body.length !== 3) {
+      return { rc: -53, msg: 'request body must be [op, target, params]' };
+    }
+    const [op, target, params] = body as [unknown, unknown, unknown];
+    if (typeof op !== 'number' || !Number.isInteger(op)) return { rc: -53, msg: 'request op must be an integer' };
+    if (typeof target !== 'number' || !Number.isInteger(target) || target < 0 || target > 0xffff_ffff) {
+      return { rc: -53, msg: 'request target must be an unsigned 32-bit handle' };
+    }
+    if (params === null || typeof params !== 'object' || Array.isArray(params)) {
+      return { rc: -53, msg: 'request params must be a map' };
+    }
+    return { version, size, session, op, target, params } as PciRawSendReq;
+  }
+
+  /** Encodes an answer. */
+  encodeAnswer(answer: PciRawAnswer): Uint8Array {
+    return this.#packr.pack([answer.rc, answer.out ?? null, answer.msg ?? null]);
+  }
+
+  /** Decodes an answer (ring 3 side). Throws when the bytes are not an answer. */
+  decodeAnswer(bytes: Uint8Array): PciRawAnswer {
+    const v = this.#packr.unpack(bytes) as unknown;
+    if (!Array.isArray(v) || v.length !== 3 || typeof v[0] !== 'number') {
+      throw new TypeError('ring 0 answer is not [rc, out, msg]');
+    }
+    const answer: PciRawAnswer = { rc: v[0] };
+    if (v[1] !== null) answer.out = v[1];
+    if (v[2] !== null) answer.msg = v[2];
+    return answer;
+  }
+
+  #tampered(): boolean {
+    const s = this.#packr.structures;
+    const c = this.#canonical;
+    for (let i = 0; i < c.length; i++) if (s[i] !== c[i]) return true;
+    return false;
+  }
+
+  #reset(): void {
+    this.#packr = createPackr();
+    this.#canonical = this.#packr.structures.slice();
+  }
+}
