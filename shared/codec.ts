@@ -79,6 +79,11 @@ export function createPackr(): Packr {
   });
 }
 
+/** msgpackr keeps the record structures it knows on the instance (not in its typings). */
+function structuresOf(packr: Packr): unknown[] {
+  return (packr as unknown as { structures: unknown[] }).structures;
+}
+
 /**
  * The request/answer codec of one thread. Ring 0 uses {@link decodeRequest} on bytes it has
  * already copied out of shared memory; a decode that fails or that tampered with the shared
@@ -86,7 +91,7 @@ export function createPackr(): Packr {
  */
 export class PciRawCodec {
   #packr = createPackr();
-  #canonical = this.#packr.structures.slice();
+  #canonical = structuresOf(this.#packr).slice();
 
   /**
    * Encodes a request into `dest` at offset 0. Returns the frame size in bytes.
@@ -191,7 +196,7 @@ export class PciRawCodec {
   }
 
   #tampered(): boolean {
-    const s = this.#packr.structures;
+    const s = structuresOf(this.#packr);
     const c = this.#canonical;
     for (let i = 0; i < c.length; i++) if (s[i] !== c[i]) return true;
     return false;
@@ -199,6 +204,6 @@ export class PciRawCodec {
 
   #reset(): void {
     this.#packr = createPackr();
-    this.#canonical = this.#packr.structures.slice();
+    this.#canonical = structuresOf(this.#packr).slice();
   }
 }
