@@ -1,0 +1,36 @@
+// ConfigView: little-endian reads over the readable prefix of a function's config space.
+
+/**
+ * Read access to config space bytes as lspci sees them: only the bytes that could be read exist
+ * (`has`), reads are little-endian (PCI Local Bus spec 3.0, 6.1), 32-bit results are unsigned.
+ * Reading outside the readable prefix returns all-ones, as an absent register does.
+ */
+export class ConfigView {
+  readonly bytes: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
+
+  /** Number of readable bytes (0, 64, 256 or 4096 in practice). */
+  get size(): number {
+    return this.bytes.length;
+  }
+
+  /** True when `len` bytes at `offset` are readable. */
+  has(offset: number, len = 1): boolean {
+    return offset >= 0 && offset + len <= this.bytes.length;
+  }
+
+  byte(offset: number): number {
+    return this.has(offset) ? this.bytes[offset]! : 0xff;
+  }
+
+  word(offset: number): number {
+    return this.byte(offset) | (this.byte(offset + 1) << 8);
+  }
+
+  long(offset: number): number {
+    return (this.word(offset) | (this.word(offset + 2) << 16)) >>> 0;
+  }
+}
