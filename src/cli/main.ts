@@ -1,0 +1,421 @@
+// The rawpci admin CLI: list, show, attach, detach, status (and demo), built on commander.
+
+import { readFileSync } from 'node:fs';
+import Table from 'cli-table3';
+import { Command, CommanderError, Option } from 'commander';
+import { createColors } from 'picocolors';
+import { Bdf } from '../../shared/bdf.js';
+import { AttachError, attachSysfs, detachSysfs, forgetAttachment, parseAttachTarget, SIM_RING0_DRIVER, isBridge } from '../sysfs/attach.js';
+import { emptyFilter, matchFilter, parseIdFilter, parseSlotFilter } from '../sysfs/filter.js';
+import { formatListing, hexDumpLines, type LspciOptions, revisionOf, subsystemOf, verboseDecode } from '../sysfs/lspci-format.js';
+import { ConfigView } from '../sysfs/config-view.js';
+import { type IdMode, PCI_IDS_MISSING_HINT, PciIds } from '../sysfs/pci-ids.js';
+import type { PciDeviceRecord, PciSource } from '../sysfs/source.js';
+import { type AttachmentRecord, defaultStatePath, loadState, sameAttachment, saveState } from '../sysfs/state.js';
+import { SYSFS_ROOT_DEFAULT, SysfsPciSource } from '../sysfs/sysfs-source.js';
+import { DryRunSysfsWriter, describeWrite, RealSysfsWriter, type SysfsWriter } from '../sysfs/writer.js';
+
+/** Exit codes: 0 ok, 1 failure, 2 usage (bad options or arguments). */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/**
+ * Where the CLI writes and what it knows about its terminal; tests pass their own to capture
+ * output. `isTTY` turns colour on (never when output is a pipe or file).
+ */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+  /** Makes the writer used by attach/detach when not --dry-run (tests inject a fake kernel). */
+  makeWriter?: () => SysfsWriter;
+}
+
+/** A usage error (exit code 2): a bad argument the user can fix by reading --help. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function defaultIo(): CliIo {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    isTTY: !!process.stdout.isTTY,
+    env: process.env,
+  };
+}
+
+function packageVersion(): string {
+  try {
+    const url = new URL('../../../package.json', import.meta.url);
+    return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+interface SourceOptions {
+  host: string;
+  sysfsRoot?: string;
+  inventory?: string;
+  pciIds?: string;
+  state?: string;
+}
+
+function addSourceOptions(cmd: Command, opts: { ids?: boolean; state?: boolean } = {}): Command {
+  cmd
+    .addOption(new Option('--host <host>', 'which host: linux (sysfs) or sim (the simulated host)').choices(['linux', 'sysfs', 'sim']).default('linux'))
+    .option('--sysfs-root <dir>', 'read another sysfs tree: DIR stands for /sys (devices under DIR/bus/pci/devices)')
+    .option('--inventory <file>', 'simulated host inventory (JSON) for --host sim');
+  if (opts.ids) cmd.option('--pci-ids <file>', 'PCI ID database (default: $RAWPCI_PCI_IDS, /usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids)');
+  if (opts.state) cmd.option('--state <file>', 'attachment state file (default: $RAWPCI_STATE, $XDG_STATE_HOME/rawpci/attachments.json)');
+  return cmd;
+}
+
+async function makeSource(o: SourceOptions): Promise<PciSource> {
+  if (o.host === 'sim') {
+    if (o.sysfsRoot) throw new UsageError('--sysfs-root reads a Linux sysfs tree and cannot be combined with --host sim: drop one of them');
+    const { createSimSource } = await import('../sysfs/sim-source.js');
+    return createSimSource(o.inventory);
+  }
+  return new SysfsPciSource(o.sysfsRoot ?? SYSFS_ROOT_DEFAULT);
+}
+
+function loadIds(io: CliIo, explicit?: string): PciIds {
+  const { ids, found } = PciIds.find(explicit, io.env);
+  if (!found) io.stderr(`${PCI_IDS_MISSING_HINT}\n`);
+  return ids;
+}
+
+function parseBdfArg(text: string): Bdf {
+  const b = Bdf.tryParse(text);
+  if (!b) throw new UsageError(`'${text}' is not a PCI address: write DDDD:BB:DD.F or BB:DD.F (e.g. 0000:00:04.0); \`rawpci list\` shows them`);
+  return b;
+}
+
+function increase(_v: string, prev: number): number {
+  return prev + 1;
+}
+
+/** JSON form of one device for `list --json` and `show --json`. */
+export function deviceJson(rec: PciDeviceRecord, ids: PciIds, attachment?: AttachmentRecord): Record<string, unknown> {
+  const cfg = new ConfigView(rec.config);
+  const cls = rec.classCode >> 8;
+  const ss = subsystemOf(rec, cfg);
+  const h4 = (v: number) => v.toString(16).padStart(4, '0');
+  return {
+    bdf: rec.bdf.toString(),
+    class: h4(cls),
+    progIf: (rec.classCode & 0xff).toString(16).padStart(2, '0'),
+    className: ids.formatClass(cls, 'names'),
+    vendor: h4(rec.vendor),
+    device: h4(rec.device),
+    vendorName: ids.vendorName(rec.vendor) ?? null,
+    deviceName: ids.deviceName(rec.vendor, rec.device) ?? null,
+    revision: revisionOf(rec, cfg).toString(16).padStart(2, '0'),
+    subsystem: ss && ss.vendor && ss.vendor !== 0xffff ? { vendor: h4(ss.vendor), device: h4(ss.device), name: ids.formatSubsystem(rec.vendor, rec.device, ss.vendor, ss.device, 'names') } : null,
+    driver: rec.driver ?? null,
+    driverOverride: rec.driverOverride ?? null,
+    iommuGroup: rec.iommuGroup ?? null,
+    irq: rec.irq,
+    bridge: isBridge(rec),
+    attachment: attachment ? { guest: attachment.guest ?? null, originalDriver: attachment.originalDriver, driver: attachment.driver, attachedAt: attachment.attachedAt } : null,
+  };
+}
+
+function recordsFor(source: PciSource, state: { attachments: AttachmentRecord[] }, rec: PciDeviceRecord): AttachmentRecord | undefined {
+  const key = { bdf: rec.bdf.toString(), host: source.kind, ...(source instanceof SysfsPciSource ? { sysfsRoot: source.root } : {}) };
+  return state.attachments.find((a) => sameAttachment(a, key));
+}
+
+function json(io: CliIo, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
+}
+
+/**
+ * Builds the commander program. Actions store their exit code in `result.code`; errors they
+ * throw are turned into exit codes by {@link main}.
+ */
+export function buildProgram(io: CliIo = defaultIo(), result: { code: number } = { code: EXIT_OK }): Command {
+  const c = createColors(io.isTTY);
+  const program = new Command('rawpci');
+  program
+    .description('raw PCI pass-through: list host PCI devices and hand them to a VM (sysfs/VFIO or the simulated host)')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .exitOverride();
+
+  addSourceOptions(
+    program
+      .command('list')
+      .description('list PCI devices as `lspci -nn -D -k` does (slot, class, vendor:device, rev, subsystem, driver)')
+      .option('-s <slot>', "lspci's slot filter: [[[[domain]:]bus]:][slot][.[func]]")
+      .option('-d <id>', "lspci's ID filter: [vendor]:[device][:class[:prog-if]]")
+      .option('-n, --numeric', 'numbers only, no names (lspci -n -D -k)')
+      .option('--iommu', 'add an `IOMMU group:` line per device')
+      .option('--attachments', "add rawpci's attachment state per device")
+      .option('--json', 'print JSON for scripts'),
+    { ids: true, state: true },
+  ).action(async (o: SourceOptions & { s?: string; d?: string; numeric?: boolean; iommu?: boolean; attachments?: boolean; json?: boolean }) => {
+    const filter = emptyFilter();
+    try {
+      if (o.s !== undefined) parseSlotFilter(filter, o.s);
+      if (o.d !== undefined) parseIdFilter(filter, o.d);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const source = await makeSource(o);
+    const ids = o.numeric && !o.json ? PciIds.empty() : loadIds(io, o.pciIds);
+    const all = await source.list();
+    const records = all.filter((r) => matchFilter(filter, r));
+    const wantState = o.attachments || o.json;
+    const state = wantState ? loadState(defaultStatePath(o.state, io.env)) : { version: 1 as const, attachments: [] };
+    if (o.json) {
+      json(
+        io,
+        records.map((r) => deviceJson(r, ids, recordsFor(source, state, r))),
+      );
+      return;
+    }
+    const mode: IdMode = o.numeric ? 'numeric' : 'mixed';
+    const opts: LspciOptions = { mode, domains: true, verbose: 0, kernel: true, hex: 0 };
+    if (!o.iommu && !o.attachments) {
+      io.stdout(formatListing(records, ids, opts, all.some((r) => r.bdf.domain !== 0)));
+      return;
+    }
+    let out = '';
+    for (const r of records) {
+      out += formatListing([r], ids, opts, true);
+      if (o.iommu) out += `\tIOMMU group: ${r.iommuGroup ?? '(none)'}\n`;
+      if (o.attachments) {
+        const a = recordsFor(source, state, r);
+        out += a ? `\t${c.green('rawpci: attached')}${a.guest ? ` as guest ${a.guest}` : ''} (was ${a.originalDriver ?? 'unbound'})\n` : '\trawpci: not attached\n';
+      }
+    }
+    io.stdout(out);
+  });
+
+  addSourceOptions(
+    program
+      .command('show')
+      .description('decode one device the way `lspci -vv` does (header, BARs, ROM, interrupt, capabilities)')
+      .argument('<bdf>', 'PCI address, DDDD:BB:DD.F or BB:DD.F')
+      .option('-x', 'hex dump: -x 64 bytes, -xxx 256 bytes, -xxxx 4096 bytes (as lspci)', increase, 0)
+      .option('-n, --numeric', 'numbers only, no names')
+      .option('--json', 'print JSON for scripts'),
+    { ids: true, state: true },
+  ).action(async (bdfText: string, o: SourceOptions & { x: number; numeric?: boolean; json?: boolean }) => {
+    const bdf = parseBdfArg(bdfText);
+    const source = await makeSource(o);
+    const rec = await source.get(bdf);
+    if (!rec) throw new Error(`no PCI device at ${bdf} in ${source.description}: \`rawpci list\` shows the devices there`);
+    const ids = o.numeric && !o.json ? PciIds.empty() : loadIds(io, o.pciIds);
+    const opts: LspciOptions = { mode: o.numeric ? 'numeric' : 'mixed', domains: true, verbose: 2, kernel: true, hex: o.x };
+    const decode = verboseDecode(rec, ids, opts, true);
+    if (o.json) {
+      const state = loadState(defaultStatePath(o.state, io.env));
+      json(io, {
+        ...deviceJson(rec, ids, recordsFor(source, state, rec)),
+        headerType: decode.headerType,
+        command: decode.command,
+        status: decode.status,
+        interruptPin: decode.interruptPin ? String.fromCharCode(64 + decode.interruptPin) : null,
+        bars: decode.bars,
+        rom: decode.rom ?? null,
+        capabilities: decode.capabilities,
+        configSize: rec.config.length,
+        ...(o.x ? { hexDump: hexDumpLines(rec, o.x) } : {}),
+        lspci: decode.lines,
+      });
+      return;
+    }
+    const lines = [...decode.lines, ...(o.x ? hexDumpLines(rec, o.x) : []), ''];
+    io.stdout(`${lines.join('\n')}\n`);
+  });
+
+  addSourceOptions(
+    program
+      .command('attach')
+      .description('hand a device to a VM: check its IOMMU group, unbind its driver, bind vfio-pci (driver_override), record it')
+      .argument('<device>', 'host PCI address, or host@guest as VBoxManage --pciattach writes it (03:00.0@01:05.0)')
+      .option('--guest <addr>', 'guest PCI address to record (BB:DD.F)')
+      .option('--driver <name>', 'driver to bind on Linux', 'vfio-pci')
+      .option('--dry-run', 'print every sysfs write and make none')
+      .option('--json', 'print JSON for scripts'),
+    { state: true },
+  ).action(async (target: string, o: SourceOptions & { guest?: string; driver: string; dryRun?: boolean; json?: boolean }) => {
+    let parsed: ReturnType<typeof parseAttachTarget>;
+    try {
+      parsed = parseAttachTarget(target, o.guest);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const statePath = defaultStatePath(o.state, io.env);
+    const source = await makeSource(o);
+    if (source.kind === 'sim') {
+      const r = await attachSim(source, parsed.host, parsed.guest, statePath, !!o.dryRun);
+      if (o.json) json(io, { dryRun: !!o.dryRun, record: r, writes: [] });
+      else io.stdout(`${o.dryRun ? 'would attach' : 'attached'} ${parsed.host} (simulated host) to rawpci's ring 0${r.guest ? ` as guest ${r.guest}` : ''}\n`);
+      return;
+    }
+    const writer = o.dryRun ? new DryRunSysfsWriter() : (io.makeWriter?.() ?? new RealSysfsWriter());
+    const res = await attachSysfs({ source: source as SysfsPciSource, writer, statePath, driver: o.driver, bdf: parsed.host, ...(parsed.guest ? { guest: parsed.guest } : {}) });
+    if (o.json) {
+      json(io, { dryRun: !!o.dryRun, alreadyAttached: res.alreadyAttached, record: res.record, writes: res.writes });
+      return;
+    }
+    let out = '';
+    if (o.dryRun) out += `# dry run: rawpci would make these writes (and record ${parsed.host} in ${statePath}):\n`;
+    for (const w of res.writes) out += `${describeWrite(w)}\n`;
+    if (res.alreadyAttached) out += `${parsed.host} is already attached (bound to ${res.record.driver})\n`;
+    else if (!o.dryRun) out += `${c.green('attached')} ${parsed.host} to ${res.record.driver} (was ${res.record.originalDriver ?? 'unbound'})${res.record.guest ? ` as guest ${res.record.guest}` : ''}\n`;
+    io.stdout(out);
+  });
+
+  addSourceOptions(
+    program
+      .command('detach')
+      .description('give a device back to the host: unbind vfio-pci, clear driver_override, rebind the recorded driver, forget it')
+      .argument('<bdf>', 'host PCI address')
+      .option('--dry-run', 'print every sysfs write and make none')
+      .option('--forget', 'only remove the record; touch no device')
+      .option('--json', 'print JSON for scripts'),
+    { state: true },
+  ).action(async (bdfText: string, o: SourceOptions & { dryRun?: boolean; forget?: boolean; json?: boolean }) => {
+    const bdf = parseBdfArg(bdfText.split('@')[0]!);
+    const statePath = defaultStatePath(o.state, io.env);
+    const source = await makeSource(o);
+    const key = { bdf: bdf.toString(), host: source.kind, ...(source instanceof SysfsPciSource ? { sysfsRoot: source.root } : {}) };
+    if (o.forget || source.kind === 'sim') {
+      const existing = loadState(statePath).attachments.find((a) => sameAttachment(a, key));
+      if (!existing) throw new AttachError('NOT_ATTACHED', `no attachment of ${bdf} is recorded in ${statePath}: nothing to detach (\`rawpci status\` lists attachments)`);
+      if (!o.dryRun) forgetAttachment(statePath, key);
+      if (o.json) json(io, { dryRun: !!o.dryRun, record: existing, writes: [] });
+      else io.stdout(`${o.dryRun ? 'would forget' : o.forget ? 'forgot' : 'detached'} ${bdf}${source.kind === 'sim' ? ' (simulated host)' : ''}\n`);
+      return;
+    }
+    const writer = o.dryRun ? new DryRunSysfsWriter() : (io.makeWriter?.() ?? new RealSysfsWriter());
+    const res = await detachSysfs({ source: source as SysfsPciSource, writer, statePath, bdf });
+    if (o.json) {
+      json(io, { dryRun: !!o.dryRun, record: res.record, writes: res.writes, boundTo: res.boundTo ?? null });
+      return;
+    }
+    let out = o.dryRun ? `# dry run: rawpci would make these writes (and remove ${bdf} from ${statePath}):\n` : '';
+    for (const w of res.writes) out += `${describeWrite(w)}\n`;
+    if (!o.dryRun) out += `${c.green('detached')} ${bdf}: now ${res.boundTo ? `bound to ${res.boundTo}` : 'unbound'}${res.record.originalDriver && res.boundTo !== res.record.originalDriver ? c.yellow(` (expected ${res.record.originalDriver})`) : ''}\n`;
+    io.stdout(out);
+  });
+
+  program
+    .command('status')
+    .description('show recorded attachments and whether each device is still bound as recorded')
+    .option('--state <file>', 'attachment state file (default: $RAWPCI_STATE, $XDG_STATE_HOME/rawpci/attachments.json)')
+    .option('--json', 'print JSON for scripts')
+    .action(async (o: { state?: string; json?: boolean }) => {
+      const statePath = defaultStatePath(o.state, io.env);
+      const state = loadState(statePath);
+      const rows = [];
+      for (const a of state.attachments) {
+        let boundTo: string | null = null;
+        let present = true;
+        if (a.host === 'sysfs') {
+          const rec = await new SysfsPciSource(a.sysfsRoot ?? SYSFS_ROOT_DEFAULT).get(Bdf.parse(a.bdf));
+          present = !!rec;
+          boundTo = rec?.driver ?? null;
+        } else boundTo = a.driver;
+        rows.push({ ...a, present, boundTo, asRecorded: present && boundTo === a.driver });
+      }
+      if (o.json) {
+        json(io, { stateFile: statePath, attachments: rows });
+        return;
+      }
+      if (!rows.length) {
+        io.stdout(`no attachments recorded (${statePath})\n`);
+        return;
+      }
+      const table = new Table({ head: ['device', 'host', 'guest', 'group', 'original driver', 'bound to', 'as recorded'], style: { head: io.isTTY ? ['cyan'] : [], border: io.isTTY ? ['grey'] : [] } });
+      for (const r of rows)
+        table.push([
+          r.bdf,
+          r.host === 'sysfs' && r.sysfsRoot && r.sysfsRoot !== SYSFS_ROOT_DEFAULT ? `sysfs (${r.sysfsRoot})` : r.host,
+          r.guest ?? '-',
+          r.iommuGroup ?? '-',
+          r.originalDriver ?? '(none)',
+          r.present ? (r.boundTo ?? '(none)') : '(device gone)',
+          r.asRecorded ? c.green('yes') : c.red('no'),
+        ]);
+      io.stdout(`${table.toString()}\n`);
+      if (rows.some((r) => !r.asRecorded)) result.code = EXIT_FAILURE;
+    });
+
+  program
+    .command('demo')
+    .description('run the end-to-end demo (ring 0 + ring 3 + a device) on the simulated host or VFIO')
+    .addOption(new Option('--host <host>', 'which host').choices(['sim', 'vfio']).default('sim'))
+    .option('--device <bdf>', 'device to use')
+    .option('--inventory <file>', 'simulated host inventory (JSON)')
+    .option('--guest', 'also run the guest-side part')
+    .option('--json', 'print JSON for scripts')
+    .action(async (o: { host: string; device?: string; inventory?: string; guest?: boolean; json?: boolean }) => {
+      const { runDemo } = await import('../demo/main.js');
+      result.code = await runDemo(o);
+    });
+
+  return program;
+}
+
+/**
+ * Attaches a device of the simulated host: checks it exists and is not a bridge, records it in
+ * the state file bound to rawpci's ring 0 (`rawpci`); no sysfs writes.
+ */
+async function attachSim(source: PciSource, bdf: Bdf, guest: Bdf | undefined, statePath: string, dryRun: boolean): Promise<AttachmentRecord> {
+  const rec = await source.get(bdf);
+  if (!rec) throw new AttachError('NOT_FOUND', `no device at ${bdf} on the simulated host: \`rawpci list --host sim\` shows its inventory`);
+  if (isBridge(rec)) throw new AttachError('BRIDGE', `${bdf} is a bridge: bridges cannot be passed through; attach the endpoint behind it instead`);
+  const state = loadState(statePath);
+  const record: AttachmentRecord = {
+    bdf: bdf.toString(),
+    host: 'sim',
+    ...(guest ? { guest: guest.toShortString() } : {}),
+    originalDriver: rec.driver ?? null,
+    driver: SIM_RING0_DRIVER,
+    iommuGroup: rec.iommuGroup ?? null,
+    attachedAt: new Date().toISOString(),
+  };
+  if (!dryRun) {
+    state.attachments = state.attachments.filter((a) => !sameAttachment(a, record)).concat(record);
+    saveState(statePath, state);
+  }
+  return record;
+}
+
+/**
+ * Runs the CLI on `argv` (process.argv form: node, script, args...) and returns the exit code:
+ * 0 ok, 1 failure (message on stderr naming cause and fix), 2 usage.
+ */
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  const result = { code: EXIT_OK };
+  const program = buildProgram(io, result);
+  try {
+    await program.parseAsync(argv);
+    if (argv.length <= 2) {
+      io.stderr(program.helpInformation());
+      return EXIT_USAGE;
+    }
+    return result.code;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT_OK;
+      return EXIT_USAGE;
+    }
+    if (e instanceof UsageError) {
+      io.stderr(`rawpci: ${e.message}\n`);
+      return EXIT_USAGE;
+    }
+    io.stderr(`rawpci: ${(e as Error).message ?? String(e)}\n`);
+    return EXIT_FAILURE;
+  }
+}
