@@ -1,0 +1,124 @@
+// The seam between ring 0's dispatcher and a host: the simulated host (fake hardware) or Linux VFIO (real devices).
+//
+// After cloud-hypervisor's vfio.rs: the dispatcher needs only region access, config access, IRQ
+// and DMA primitives from a host; every policy (bounds checks, ownership, power states, IOMMU
+// domain, IRQ queueing) lives in the dispatcher so both hosts get it alike.
+
+import type { Bdf } from '../shared/bdf.js';
+
+/** Address space a region decodes. */
+export type HostRegionKind = 'io' | 'mem32' | 'mem64' | 'rom';
+
+/** One region of a host device (PCI Local Bus spec 3.0, 6.2.5). */
+export interface HostRegion {
+  /** 0..5 BARs, 6 expansion ROM. */
+  index: number;
+  kind: HostRegionKind;
+  /** Host physical address (memory) or first port (I/O). */
+  start: bigint;
+  /** Bytes (ports for I/O). */
+  size: bigint;
+  prefetchable: boolean;
+  /** Whether MAP_REGION can give ring 3 a direct view. */
+  mappable: boolean;
+}
+
+/** What a host knows about one of its devices without opening it. */
+export interface HostDeviceInfo {
+  bdf: Bdf;
+  /** Host driver bound now (null = none). */
+  driver: string | null;
+  /** IOMMU group number (null = no IOMMU). */
+  iommuGroup: number | null;
+  /** Vendor and device IDs. */
+  vendor: number;
+  device: number;
+  /** 24-bit class code (base << 16 | sub << 8 | prog-if). */
+  classCode: number;
+  /** Host IRQ (INTx line) number, 0 when none. */
+  irq: number;
+  /** Model name (simulated host) or kernel driver (VFIO), for messages. */
+  description: string;
+}
+
+/** Services ring 0 gives an open host device (its IRQ and DMA paths run through ring 0's policy). */
+export interface HostDeviceEvents {
+  /** The device's INTx line changed level. */
+  intx(asserted: boolean): void;
+  /** The device sent an MSI or MSI-X message. */
+  msi(kind: 'msi' | 'msix', vector: number, address: bigint, data: number): void;
+  /** DMA read through the VM's IOMMU domain (false: fault, nothing read). */
+  dmaRead(iova: bigint, dest: Uint8Array): boolean;
+  /** DMA write through the VM's IOMMU domain (false: fault, nothing written). */
+  dmaWrite(iova: bigint, src: Uint8Array): boolean;
+  /** Device-time timer (frozen while suspended, dropped on reset). Returns a cancel function. */
+  schedule(delayMs: number, cb: () => void): () => void;
+  /** A log line about the device. */
+  log(msg: string): void;
+}
+
+/**
+ * An open host device. Accesses arrive already checked by the dispatcher (region, bounds,
+ * width); each returns false when the host itself failed (the dispatcher answers
+ * VERR_DEV_IO_ERROR). Data is little-endian, `data.length` bytes wide.
+ */
+export interface HostDevice {
+  readonly info: HostDeviceInfo;
+  /** Config space size in bytes (256 or 4096). */
+  readonly configSize: number;
+  /** Present regions. */
+  regions(): readonly HostRegion[];
+  cfgRead(offset: number, data: Uint8Array): boolean;
+  cfgWrite(offset: number, data: Uint8Array): boolean;
+  ioRead(region: number, offset: number, data: Uint8Array): boolean;
+  ioWrite(region: number, offset: number, data: Uint8Array): boolean;
+  memRead(region: number, offset: number, data: Uint8Array): boolean;
+  memWrite(region: number, offset: number, data: Uint8Array): boolean;
+  /** A SharedArrayBuffer onto the region's memory for ring 3, or undefined when it must be trapped. */
+  mapRegion(region: number): SharedArrayBuffer | undefined;
+  /** INTx acknowledged by ring 3 (VFIO: unmask). */
+  ackIntx?(): void;
+  /** Function-level reset, then the host restores the BARs (as Linux does after FLR). */
+  reset(): boolean;
+  /** Releases the device (the dispatcher has already quiesced it). */
+  close(): void;
+}
+
+/** A failure with a VBox status and a message that names the cause and the fix. */
+export interface HostFailure {
+  rc: number;
+  msg: string;
+}
+
+/** A host: the simulated one or VFIO. */
+export interface PciHostBackend {
+  readonly kind: 'sim' | 'vfio';
+  /** Every device of the host. */
+  devices(): HostDeviceInfo[];
+  /** One device, or undefined. */
+  find(bdf: Bdf): HostDeviceInfo | undefined;
+  /** Whether the device may be assigned at all (host bridges and PCI bridges may not). */
+  assignable(info: HostDeviceInfo): HostFailure | undefined;
+  /** Detaches the host driver (DETACH_HOST_DRIVER). Returns the driver it detached. */
+  detachDriver(info: HostDeviceInfo): string | null | HostFailure;
+  /** Rebinds `driver` after close. */
+  rebindDriver(info: HostDeviceInfo, driver: string | null): void;
+  /** Opens the device for a VM. */
+  open(info: HostDeviceInfo, events: HostDeviceEvents): HostDevice | HostFailure;
+}
+
+/**
+ * Drivers that leave a device free for pass-through (VFIO's own, the stub, rawpci's simulated
+ * one): a device, or an IOMMU-group member, bound to one of these needs no detaching.
+ */
+export const PASSTHROUGH_DRIVERS: ReadonlySet<string> = new Set(['vfio-pci', 'pci-stub', 'rawpci']);
+
+/** True when `driver` is a host driver that must be detached before pass-through. */
+export function isHostDriver(driver: string | null): driver is string {
+  return driver !== null && !PASSTHROUGH_DRIVERS.has(driver);
+}
+
+/** Type guard for {@link HostFailure}. */
+export function isHostFailure(v: unknown): v is HostFailure {
+  return typeof v === 'object' && v !== null && 'rc' in v && 'msg' in v && typeof (v as HostFailure).rc === 'number';
+}

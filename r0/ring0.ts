@@ -1,0 +1,628 @@
+// Ring 0's dispatcher: one switch over the operations (SrvPciRawR0.cpp style), every request checked against the handle's own device.
+//
+// Ring 0 trusts nothing from ring 3. A request arrives as a private copy of its frame; it is
+// decoded, its session and handle looked up, its parameters checked (types, widths, ranges, the
+// device's own regions) and only then performed. Every request gets a VBox status; a bad one
+// never stops the service. Unknown operations end in `default: VERR_NOT_SUPPORTED`.
+
+import { Bdf } from '../shared/bdf.js';
+import { PciRawCodec } from '../shared/codec.js';
+import {
+  PCI_BASE_ADDRESS_0,
+  PCI_BASE_ADDRESS_5,
+  PCI_ROM_ADDRESS,
+} from '../shared/linux/pci-regs.js';
+import {
+  PCIRAW_ADDRESS_SPACE,
+  PCIRAW_CAPS,
+  PCIRAW_IRQ_KIND,
+  PCIRAW_MEMINFO,
+  PCIRAW_POWER,
+  PCIRAW_REGION,
+  PCIRAWDRIVERRFLAG,
+  PCIRAWR0_DO,
+  type PciRawAnswer,
+  type PciRawMemLoc,
+  type PciRawSendReq,
+  opName,
+} from '../shared/protocol.js';
+import {
+  VERR_ACCESS_DENIED,
+  VERR_ALREADY_EXISTS,
+  VERR_DEV_IO_ERROR,
+  VERR_INTERNAL_ERROR,
+  VERR_INVALID_FLAGS,
+  VERR_INVALID_HANDLE,
+  VERR_INVALID_PARAMETER,
+  VERR_INVALID_STATE,
+  VERR_NOT_FOUND,
+  VERR_NOT_SUPPORTED,
+  VERR_OUT_OF_RANGE,
+  VERR_OUT_OF_RESOURCES,
+  VERR_RESOURCE_BUSY,
+  VERR_TIMEOUT,
+  VINF_SUCCESS,
+} from '../shared/status.js';
+import { type HostRegion, isHostDriver, isHostFailure, type PciHostBackend } from './host.js';
+import type { HostTable } from './host-table.js';
+import { IommuDomain } from './iommu.js';
+import { OpenDevice } from './open-device.js';
+import { type ControlMessage, Session } from './session.js';
+import type { TimerQueue } from './timers.js';
+
+/** Longest GET_IRQ wait ring 0 accepts, in milliseconds. */
+export const GET_IRQ_MAX_TIMEOUT_MS = 60_000;
+
+/** Options of {@link Ring0}. */
+export interface Ring0Options {
+  backend: PciHostBackend;
+  table: HostTable;
+  timers: TimerQueue;
+  /** Log sink for device and guest mistakes (default: none). */
+  log?: (msg: string) => void;
+}
+
+/** How the dispatcher answers a request later (a parked GET_IRQ). Absent: it cannot park. */
+export type Deferred = (answer: PciRawAnswer) => void;
+
+type Out = PciRawAnswer;
+const ok = (out?: unknown): Out => (out === undefined ? { rc: VINF_SUCCESS } : { rc: VINF_SUCCESS, out: out as never });
+const fail = (rc: number, msg: string): Out => ({ rc, msg });
+
+/**
+ * The ring-0 service of one worker thread: its sessions and the dispatcher over them.
+ * All methods are synchronous and never throw on ring-3 input.
+ */
+export class Ring0 {
+  readonly backend: PciHostBackend;
+  readonly table: HostTable;
+  readonly timers: TimerQueue;
+  readonly sessions = new Map<number, Session>();
+  readonly codec = new PciRawCodec();
+  readonly #log: (msg: string) => void;
+  #nextMapId = 1;
+  /** Requests handled, per operation name (statistics). */
+  readonly opCounts: Record<string, number> = {};
+
+  constructor(options: Ring0Options) {
+    this.backend = options.backend;
+    this.table = options.table;
+    this.timers = options.timers;
+    this.#log = options.log ?? (() => {});
+  }
+
+  /** Creates a session (a VM) over `ram`. `postControl` carries MAP_REGION views to ring 3. */
+  createSession(ram: Uint8Array, postControl?: (msg: ControlMessage) => void, id = this.table.nextSessionId()): Session {
+    const s = new Session(id, ram, postControl);
+    this.sessions.set(id, s);
+    return s;
+  }
+
+  /**
+   * Ends a session: closes every device it still holds (the same fixed order as CLOSE_DEVICE),
+   * answers its parked requests, destroys its IOMMU domain. Idempotent.
+   */
+  endSession(session: Session): void {
+    if (session.ended) return;
+    for (const dev of [...session.handles.values()]) this.#close(dev);
+    for (const p of session.parked.splice(0)) p.reply(VERR_INVALID_STATE, undefined, 'the session ended');
+    session.domain?.clear();
+    session.domain = undefined;
+    session.ended = true;
+    this.sessions.delete(session.id);
+  }
+
+  /**
+   * Handles one request frame (a private copy) of `session`. Returns the encoded answer, or
+   * undefined when `defer` was given and the request was parked (GET_IRQ with a timeout).
+   */
+  handleFrame(session: Session, frame: Uint8Array, defer?: (bytes: Uint8Array) => void): Uint8Array | undefined {
+    const req = this.codec.decodeRequest(frame);
+    let answer: Out | undefined;
+    if ('rc' in req) answer = req;
+    else {
+      const deferred = defer ? (a: PciRawAnswer) => defer(this.codec.encodeAnswer(a)) : undefined;
+      answer = this.dispatch(session, req, deferred);
+    }
+    return answer === undefined ? undefined : this.codec.encodeAnswer(answer);
+  }
+
+  /** Runs due device timers and expires parked waits. Returns ms until the next deadline. */
+  poll(now: number): number {
+    let next = this.timers.runDue(now, (e) => this.#log(`device timer failed: ${(e as Error).message}`));
+    for (const s of this.sessions.values()) next = Math.min(next, s.expireParked(now));
+    return next;
+  }
+
+  /**
+   * The dispatcher: checks and performs one decoded request. Returns the answer, or undefined
+   * when it was parked and will be answered through `defer`.
+   */
+  dispatch(session: Session, req: PciRawSendReq, defer?: Deferred): Out | undefined {
+    const name = opName(req.op);
+    if (name) this.opCounts[name] = (this.opCounts[name] ?? 0) + 1;
+    if (req.session !== session.id) {
+      return fail(VERR_INVALID_HANDLE, `request claims session ${req.session} but arrived on session ${session.id}'s channel`);
+    }
+    if (session.ended) return fail(VERR_INVALID_STATE, 'the session has ended');
+    try {
+      return this.#dispatch(session, req, defer);
+    } catch (e) {
+      this.#log(`internal error in ${name ?? req.op}: ${(e as Error).stack ?? e}`);
+      return fail(VERR_INTERNAL_ERROR, `ring 0 failed internally in ${name ?? `operation ${req.op}`}: ${(e as Error).message} (a bug: please report it)`);
+    }
+  }
+
+  #dispatch(session: Session, req: PciRawSendReq, defer?: Deferred): Out | undefined {
+    const p = req.params as Record<string, unknown>;
+    switch (req.op) {
+      case PCIRAWR0_DO.OPEN_DEVICE:
+        return this.#noTarget(req) ?? this.#open(session, p);
+      case PCIRAWR0_DO.INIT_VM:
+        return this.#noTarget(req) ?? this.#initVm(session);
+      case PCIRAWR0_DO.DEINIT_VM:
+        return this.#noTarget(req) ?? this.#deinitVm(session);
+      case PCIRAWR0_DO.CONTIG_MEM_INFO:
+        return this.#noTarget(req) ?? this.#contigMemInfo(session, p);
+      case PCIRAWR0_DO.GET_IRQ:
+        return this.#getIrq(session, req.target, p, defer);
+      default:
+        break;
+    }
+    const dev = session.handles.get(req.target);
+    if (!dev) {
+      if (!opName(req.op)) return fail(VERR_NOT_SUPPORTED, `operation ${req.op} is not a raw PCI operation`);
+      return fail(VERR_INVALID_HANDLE, `handle 0x${(req.target >>> 0).toString(16)} is not a device open in session ${session.id} (open it with OPEN_DEVICE; handles are valid only in their own session)`);
+    }
+    switch (req.op) {
+      case PCIRAWR0_DO.CLOSE_DEVICE:
+        return this.#closeDevice(dev, p);
+      case PCIRAWR0_DO.GET_REGION_INFO:
+        return this.#regionInfo(dev, p);
+      case PCIRAWR0_DO.MAP_REGION:
+        return this.#mapRegion(dev, p);
+      case PCIRAWR0_DO.UNMAP_REGION:
+        return this.#unmapRegion(dev, p);
+      case PCIRAWR0_DO.PIO_READ:
+        return this.#pio(dev, p, false);
+      case PCIRAWR0_DO.PIO_WRITE:
+        return this.#pio(dev, p, true);
+      case PCIRAWR0_DO.MMIO_READ:
+        return this.#mmio(dev, p, false);
+      case PCIRAWR0_DO.MMIO_WRITE:
+        return this.#mmio(dev, p, true);
+      case PCIRAWR0_DO.PCICFG_READ:
+        return this.#cfg(dev, p, false);
+      case PCIRAWR0_DO.PCICFG_WRITE:
+        return this.#cfg(dev, p, true);
+      case PCIRAWR0_DO.REGISTER_R0_IRQ_HANDLER:
+        return this.#registerIrq(dev, p);
+      case PCIRAWR0_DO.UNREGISTER_R0_IRQ_HANDLER:
+        return this.#unregisterIrq(dev, p);
+      case PCIRAWR0_DO.POWER_STATE_CHANGE:
+        return this.#power(dev, p);
+      case PCIRAWR0_DO.ACK_IRQ:
+        return this.#ackIrq(dev, p);
+      default:
+        return fail(VERR_NOT_SUPPORTED, `operation ${req.op} is not a raw PCI operation`);
+    }
+  }
+
+  #noTarget(req: PciRawSendReq): Out | undefined {
+    return req.target === 0 ? undefined : fail(VERR_INVALID_PARAMETER, `${opName(req.op)} takes no device handle: send target 0`);
+  }
+
+  // ---- factory: open and close ----
+
+  #open(session: Session, p: Record<string, unknown>): Out {
+    const addr = p.pciAddress;
+    const flags = p.flags;
+    if (!isU32(addr)) return fail(VERR_INVALID_PARAMETER, 'pciAddress must be an unsigned 32-bit PCI address (domain << 16 | bus << 8 | devfn)');
+    if (!isU32(flags)) return fail(VERR_INVALID_PARAMETER, 'flags must be an unsigned 32-bit integer');
+    if (flags & ~PCIRAWDRIVERRFLAG.DETACH_HOST_DRIVER) {
+      return fail(VERR_INVALID_FLAGS, `unknown open flags 0x${(flags & ~PCIRAWDRIVERRFLAG.DETACH_HOST_DRIVER).toString(16)}: only DETACH_HOST_DRIVER (0x1) exists`);
+    }
+    const bdf = Bdf.fromPciAddress(addr);
+    const info = this.backend.find(bdf);
+    if (!info) return fail(VERR_NOT_FOUND, `no PCI device at ${bdf} on the ${this.backend.kind} host: 'rawpci list --host ${this.backend.kind}' shows the devices there`);
+    const refused = this.backend.assignable(info);
+    if (refused) return refused;
+    const owner = this.table.claim(addr, session.id);
+    if (owner === -1) return fail(VERR_OUT_OF_RESOURCES, 'ring 0 device table is full');
+    if (owner !== 0) return fail(VERR_RESOURCE_BUSY, `${bdf} is already open in VM session ${owner}: close it there first (a device belongs to one VM at a time)`);
+    const release = (o: Out): Out => {
+      this.table.release(addr, session.id);
+      return o;
+    };
+    // IOMMU group viability: every other member must be free of host drivers, as VFIO requires.
+    if (info.iommuGroup !== null) {
+      for (const other of this.backend.devices()) {
+        if (other.iommuGroup !== info.iommuGroup || other.bdf.equals(bdf)) continue;
+        if (isHostDriver(other.driver)) {
+          return release(
+            fail(VERR_RESOURCE_BUSY, `${bdf} is in IOMMU group ${info.iommuGroup} with ${other.bdf}, which is still bound to ${other.driver}: detach it too ('rawpci attach ${other.bdf}')`),
+          );
+        }
+      }
+    }
+    let detached: string | null | undefined;
+    if (isHostDriver(info.driver)) {
+      if (!(flags & PCIRAWDRIVERRFLAG.DETACH_HOST_DRIVER)) {
+        return release(fail(VERR_RESOURCE_BUSY, `${bdf} is bound to host driver ${info.driver}: open it with DETACH_HOST_DRIVER, or detach it first with 'rawpci attach ${bdf}'`));
+      }
+      const d = this.backend.detachDriver(info);
+      if (isHostFailure(d)) return release(d);
+      detached = d;
+    }
+    const handle = this.#newHandle(session);
+    const dev = new OpenDevice({
+      session,
+      handle,
+      info: { ...info, driver: null },
+      timers: this.timers.group(),
+      log: (m) => this.#log(`session ${session.id}: ${m}`),
+    });
+    dev.detachedDriver = detached;
+    const opened = this.backend.open(info, dev);
+    if (isHostFailure(opened)) {
+      if (detached !== undefined) this.backend.rebindDriver(info, detached);
+      return release(opened);
+    }
+    dev.dev = opened;
+    session.handles.set(handle, dev);
+    return ok({ device: handle });
+  }
+
+  #closeDevice(dev: OpenDevice, p: Record<string, unknown>): Out {
+    if (p.flags !== undefined && p.flags !== 0) return fail(VERR_INVALID_FLAGS, 'CLOSE_DEVICE flags must be 0');
+    this.#close(dev);
+    return ok();
+  }
+
+  /** Fixed cleanup order; then rebind the host driver and release exclusivity. Idempotent. */
+  #close(dev: OpenDevice): void {
+    dev.shutdown();
+    dev.session.handles.delete(dev.handle);
+    if (dev.detachedDriver !== undefined) {
+      try {
+        this.backend.rebindDriver(dev.info, dev.detachedDriver);
+      } catch (e) {
+        this.#log(`rebinding ${dev.info.bdf} to ${dev.detachedDriver} failed: ${(e as Error).message}`);
+      }
+      dev.detachedDriver = undefined;
+    }
+    this.table.release(dev.info.bdf.pciAddress, dev.session.id);
+  }
+
+  #newHandle(session: Session): number {
+    const rnd = new Uint32Array(1);
+    for (;;) {
+      crypto.getRandomValues(rnd);
+      const h = rnd[0]!;
+      if (h !== 0 && !session.handles.has(h)) return h;
+    }
+  }
+
+  // ---- regions ----
+
+  #regionInfo(dev: OpenDevice, p: Record<string, unknown>): Out {
+    const region = p.region;
+    if (!isInt(region) || region < 0 || region >= PCIRAW_REGION.COUNT) {
+      return fail(VERR_INVALID_PARAMETER, `region ${String(region)} is not a region index: 0..5 are BARs, 6 the expansion ROM`);
+    }
+    const r = dev.regions().find((x) => x.index === region);
+    if (!r) return ok({ regionStart: 0n, regionSize: 0n, present: false, flags: 0 });
+    return ok({ regionStart: r.start, regionSize: r.size, present: true, flags: regionFlags(r) });
+  }
+
+  #mapRegion(dev: OpenDevice, p: Record<string, unknown>): Out {
+    const r = this.#regionArg(dev, p.region);
+    if ('rc' in r) return r;
+    if (p.flags !== 0) return fail(VERR_INVALID_FLAGS, 'MAP_REGION flags must be 0');
+    if (p.startAddress !== r.start || p.regionSize !== r.size) {
+      return fail(VERR_INVALID_PARAMETER, `MAP_REGION must map the whole region ${r.index}: startAddress 0x${r.start.toString(16)}n, regionSize 0x${r.size.toString(16)}n as GET_REGION_INFO gives them`);
+    }
+    if (r.kind === 'io') return fail(VERR_NOT_SUPPORTED, `region ${r.index} is an I/O BAR: ports cannot be mapped, use PIO_READ/PIO_WRITE`);
+    if (!dev.session.postControl) return fail(VERR_NOT_SUPPORTED, 'MAP_REGION needs a channel connection (views travel on its control port)');
+    if (dev.power === 'suspended' || dev.power === 'off') return fail(VERR_INVALID_STATE, `${dev.info.bdf} is ${dev.power}: power it on or resume it first`);
+    const sab = r.mappable ? dev.dev.mapRegion(r.index) : undefined;
+    if (!sab) {
+      return fail(VERR_NOT_SUPPORTED, `region ${r.index} of ${dev.info.bdf} (${dev.info.description}) has side effects and must be trapped: use MMIO_READ/MMIO_WRITE`);
+    }
+    const mapId = this.#nextMapId++;
+    dev.maps.set(mapId, { region: r.index, start: r.start, size: r.size });
+    dev.session.postControl({ type: 'map', mapId, handle: dev.handle, region: r.index, sab });
+    return ok({ mapId });
+  }
+
+  #unmapRegion(dev: OpenDevice, p: Record<string, unknown>): Out {
+    const mapId = p.mapId;
+    const m = isU32(mapId) ? dev.maps.get(mapId) : undefined;
+    if (!m) return fail(VERR_NOT_FOUND, `mapping ${String(mapId)} is not a mapping of this device (MAP_REGION returns the id)`);
+    if (p.region !== m.region || p.startAddress !== m.start || p.regionSize !== m.size) {
+      return fail(VERR_INVALID_PARAMETER, `UNMAP_REGION must repeat MAP_REGION's region ${m.region}, startAddress and regionSize`);
+    }
+    dev.maps.delete(mapId as number);
+    dev.session.postControl?.({ type: 'unmap', mapId: mapId as number });
+    return ok();
+  }
+
+  #regionArg(dev: OpenDevice, region: unknown): HostRegion | Out {
+    if (!isInt(region) || region < 0 || region >= PCIRAW_REGION.COUNT) {
+      return fail(VERR_INVALID_PARAMETER, `region ${String(region)} is not a region index: 0..5 are BARs, 6 the expansion ROM`);
+    }
+    const r = dev.regions().find((x) => x.index === region);
+    if (!r) return fail(VERR_NOT_FOUND, `${dev.info.bdf} has no region ${region}`);
+    return r;
+  }
+
+  // ---- accesses ----
+
+  #accessBlocked(dev: OpenDevice, what: string): Out | undefined {
+    if (dev.power === 'suspended') return fail(VERR_INVALID_STATE, `${what}: ${dev.info.bdf} is suspended (RESUME it first)`);
+    if (dev.power === 'off') return fail(VERR_INVALID_STATE, `${what}: ${dev.info.bdf} is powered off (POWER_STATE_CHANGE ON first)`);
+    return undefined;
+  }
+
+  #pio(dev: OpenDevice, p: Record<string, unknown>, write: boolean): Out {
+    const { port, cb } = p;
+    if (!isInt(port) || port < 0 || port > 0xffff) return fail(VERR_INVALID_PARAMETER, `port ${String(port)} must be an integer 0..0xffff`);
+    if (cb !== 1 && cb !== 2 && cb !== 4) return fail(VERR_INVALID_PARAMETER, `PIO width ${String(cb)} must be 1, 2 or 4 bytes`);
+    let value = 0;
+    if (write) {
+      const v = p.value;
+      if (!isInt(v) || v < 0 || v > widthMax(cb)) return fail(VERR_INVALID_PARAMETER, `PIO value ${String(v)} does not fit ${cb} byte(s)`);
+      value = v;
+    }
+    const r = dev.regions().find((x) => x.kind === 'io' && BigInt(port) >= x.start && BigInt(port + cb) <= x.start + x.size);
+    if (!r) {
+      const io = dev.regions().filter((x) => x.kind === 'io');
+      const where = io.length
+        ? io.map((x) => `0x${x.start.toString(16)}-0x${(x.start + x.size - 1n).toString(16)}`).join(', ')
+        : 'none: it has no I/O BARs';
+      return fail(VERR_OUT_OF_RANGE, `port 0x${port.toString(16)}+${cb} is outside the I/O BARs of ${dev.info.bdf} (${where})`);
+    }
+    const blocked = this.#accessBlocked(dev, write ? 'PIO_WRITE' : 'PIO_READ');
+    if (blocked) return blocked;
+    const data = new Uint8Array(cb);
+    const off = port - Number(r.start);
+    dev.accesses++;
+    if (write) {
+      putLe(data, value);
+      return dev.dev.ioWrite(r.index, off, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the port write at 0x${port.toString(16)}`);
+    }
+    if (!dev.dev.ioRead(r.index, off, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the port read at 0x${port.toString(16)}`);
+    return ok({ value: getLe32(data) });
+  }
+
+  #mmio(dev: OpenDevice, p: Record<string, unknown>, write: boolean): Out {
+    const address = p.address;
+    if (typeof address !== 'bigint' || address < 0n || address >= 1n << 64n) {
+      return fail(VERR_INVALID_PARAMETER, 'MMIO address must be a bigint host physical address (0 .. 2^64-1)');
+    }
+    let cb: number;
+    let loc: PciRawMemLoc | undefined;
+    if (write) {
+      const v = checkMemLoc(p.value, [1, 2, 4, 8]);
+      if (typeof v === 'string') return fail(VERR_INVALID_PARAMETER, v);
+      loc = v;
+      cb = v.cb;
+    } else {
+      const c = p.cb;
+      if (c !== 1 && c !== 2 && c !== 4 && c !== 8) return fail(VERR_INVALID_PARAMETER, `MMIO width ${String(c)} must be 1, 2, 4 or 8 bytes`);
+      cb = c;
+    }
+    const end = address + BigInt(cb);
+    const r = dev.regions().find((x) => x.kind !== 'io' && address >= x.start && end <= x.start + x.size);
+    if (!r) {
+      const mem = dev.regions().filter((x) => x.kind !== 'io');
+      const where = mem.length
+        ? mem.map((x) => `${x.index === 6 ? 'ROM' : `BAR${x.index}`} 0x${x.start.toString(16)}-0x${(x.start + x.size - 1n).toString(16)}`).join(', ')
+        : 'none: it has no memory BARs';
+      return fail(VERR_OUT_OF_RANGE, `address 0x${address.toString(16)}+${cb} is outside the memory regions of ${dev.info.bdf} (${where})`);
+    }
+    if (write && r.kind === 'rom') return fail(VERR_ACCESS_DENIED, `the expansion ROM of ${dev.info.bdf} is read-only`);
+    const blocked = this.#accessBlocked(dev, write ? 'MMIO_WRITE' : 'MMIO_READ');
+    if (blocked) return blocked;
+    const data = new Uint8Array(cb);
+    const off = Number(address - r.start);
+    dev.accesses++;
+    if (write) {
+      putLoc(data, loc!);
+      return dev.dev.memWrite(r.index, off, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the memory write at 0x${address.toString(16)}`);
+    }
+    if (!dev.dev.memRead(r.index, off, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the memory read at 0x${address.toString(16)}`);
+    return ok({ value: getLoc(data) });
+  }
+
+  #cfg(dev: OpenDevice, p: Record<string, unknown>, write: boolean): Out {
+    const offset = p.offset;
+    let cb: number;
+    let loc: PciRawMemLoc | undefined;
+    if (write) {
+      const v = checkMemLoc(p.value, [1, 2, 4]);
+      if (typeof v === 'string') return fail(VERR_INVALID_PARAMETER, v);
+      loc = v;
+      cb = v.cb;
+    } else {
+      const c = p.cb;
+      if (c !== 1 && c !== 2 && c !== 4) return fail(VERR_INVALID_PARAMETER, `config access width ${String(c)} must be 1, 2 or 4 bytes`);
+      cb = c;
+    }
+    const size = dev.dev.configSize;
+    if (!isInt(offset) || offset < 0 || offset + cb > size) {
+      return fail(VERR_OUT_OF_RANGE, `config offset ${String(offset)}+${cb} is outside the ${size}-byte config space of ${dev.info.bdf}`);
+    }
+    if (offset % cb !== 0) return fail(VERR_INVALID_PARAMETER, `config offset 0x${offset.toString(16)} is not aligned to its width ${cb}`);
+    if (write && dev.power === 'suspended') return fail(VERR_INVALID_STATE, `PCICFG_WRITE: ${dev.info.bdf} is suspended (RESUME it first)`);
+    if (write && (overlaps(offset, cb, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_5 + 4) || overlaps(offset, cb, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS + 4))) {
+      return fail(VERR_ACCESS_DENIED, `config offset 0x${offset.toString(16)} is a BAR of ${dev.info.bdf}: host BARs belong to the host; virtualise them in ring 3 (PciFront)`);
+    }
+    const data = new Uint8Array(cb);
+    dev.accesses++;
+    if (write) {
+      putLoc(data, loc!);
+      return dev.dev.cfgWrite(offset, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the config write at 0x${offset.toString(16)}`);
+    }
+    if (!dev.dev.cfgRead(offset, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the config read at 0x${offset.toString(16)}`);
+    return ok({ value: getLoc(data) });
+  }
+
+  // ---- interrupts ----
+
+  #registerIrq(dev: OpenDevice, p: Record<string, unknown>): Out {
+    const g = p.guestIrq;
+    if (!isInt(g) || g < 0 || g > 0x7fff_ffff) return fail(VERR_INVALID_PARAMETER, `guestIrq ${String(g)} must be a non-negative 32-bit integer`);
+    if (dev.guestIrq !== undefined) return fail(VERR_ALREADY_EXISTS, `${dev.info.bdf} already has an IRQ handler (guest IRQ ${dev.guestIrq}): unregister it first`);
+    dev.registerIrq(g);
+    return ok({ hostIrq: dev.info.irq });
+  }
+
+  #unregisterIrq(dev: OpenDevice, p: Record<string, unknown>): Out {
+    if (dev.guestIrq === undefined) return fail(VERR_NOT_FOUND, `${dev.info.bdf} has no IRQ handler registered`);
+    if (p.hostIrq !== dev.info.irq) return fail(VERR_INVALID_PARAMETER, `hostIrq ${String(p.hostIrq)} is not ${dev.info.bdf}'s host IRQ ${dev.info.irq}`);
+    dev.unregisterIrq();
+    return ok();
+  }
+
+  #getIrq(session: Session, target: number, p: Record<string, unknown>, defer?: Deferred): Out | undefined {
+    const t = p.timeoutMs;
+    if (!isInt(t) || t < 0 || t > GET_IRQ_MAX_TIMEOUT_MS) return fail(VERR_INVALID_PARAMETER, `timeoutMs ${String(t)} must be an integer 0..${GET_IRQ_MAX_TIMEOUT_MS}`);
+    if (target !== 0 && !session.handles.has(target)) {
+      return fail(VERR_INVALID_HANDLE, `handle 0x${(target >>> 0).toString(16)} is not a device open in session ${session.id}`);
+    }
+    const ev = session.takeEvent(target);
+    if (ev) return ok({ irq: ev, pending: session.pendingFor(target) });
+    if (t === 0 || !defer) return fail(VERR_TIMEOUT, 'no interrupt pending');
+    session.parked.push({
+      target,
+      deadline: this.timers.now() + t,
+      reply: (rc, out, msg) => defer(rc >= 0 ? { rc, out: out as never } : { rc, msg }),
+    });
+    return undefined;
+  }
+
+  #ackIrq(dev: OpenDevice, p: Record<string, unknown>): Out {
+    const kind = p.kind;
+    if (kind === PCIRAW_IRQ_KIND.INTX) {
+      const blocked = this.#accessBlocked(dev, 'ACK_IRQ');
+      if (blocked) return blocked;
+      dev.ackIntx();
+      return ok();
+    }
+    if (kind === PCIRAW_IRQ_KIND.MSI || kind === PCIRAW_IRQ_KIND.MSIX || kind === PCIRAW_IRQ_KIND.FAULT) return ok();
+    return fail(VERR_INVALID_PARAMETER, `ACK_IRQ kind ${String(kind)} must be 'intx', 'msi', 'msix' or 'fault'`);
+  }
+
+  // ---- power and VM ----
+
+  #power(dev: OpenDevice, p: Record<string, unknown>): Out {
+    const state = p.state;
+    const caps = () => ({ caps: dev.domain ? PCIRAW_CAPS.IOMMU : 0 });
+    switch (state) {
+      case PCIRAW_POWER.ON:
+        if (dev.power === 'suspended') return fail(VERR_INVALID_STATE, `${dev.info.bdf} is suspended: RESUME it, or power it OFF first`);
+        dev.powerOn();
+        return ok(caps());
+      case PCIRAW_POWER.OFF:
+        dev.powerOff();
+        return ok(caps());
+      case PCIRAW_POWER.SUSPEND:
+        if (dev.power === 'suspended' || dev.power === 'off') return fail(VERR_INVALID_STATE, `${dev.info.bdf} is ${dev.power}: only a running device can be suspended`);
+        dev.suspend();
+        return ok(caps());
+      case PCIRAW_POWER.RESUME:
+        if (dev.power !== 'suspended') return fail(VERR_INVALID_STATE, `${dev.info.bdf} is not suspended`);
+        dev.resume();
+        return ok(caps());
+      case PCIRAW_POWER.RESET:
+        if (dev.power === 'suspended') return fail(VERR_INVALID_STATE, `${dev.info.bdf} is suspended: RESUME it first`);
+        return dev.reset() ? ok(caps()) : fail(VERR_DEV_IO_ERROR, `the host could not reset ${dev.info.bdf}`);
+      default:
+        return fail(VERR_INVALID_PARAMETER, `power state ${String(state)} must be ON 0, OFF 1, SUSPEND 2, RESUME 3 or RESET 4`);
+    }
+  }
+
+  #initVm(session: Session): Out {
+    if (session.domain) return fail(VERR_ALREADY_EXISTS, `session ${session.id} already has IOMMU domain ${session.domain.id}`);
+    session.domain = new IommuDomain(this.table.nextDomainId(), session.ram);
+    return ok({ domain: session.domain.id });
+  }
+
+  #deinitVm(session: Session): Out {
+    if (!session.domain) return fail(VERR_INVALID_STATE, `session ${session.id} has no IOMMU domain (INIT_VM first)`);
+    for (const dev of session.handles.values()) if (dev.domain === session.domain) dev.domain = undefined;
+    session.domain.clear();
+    session.domain = undefined;
+    return ok();
+  }
+
+  #contigMemInfo(session: Session, p: Record<string, unknown>): Out {
+    if (!session.domain) return fail(VERR_INVALID_STATE, `session ${session.id} has no IOMMU domain: call INIT_VM first`);
+    const { hostStart, guestStart, size, action } = p as { hostStart: bigint; guestStart: bigint; size: bigint; action: unknown };
+    if (action === PCIRAW_MEMINFO.MAP) return result(session.domain.map(hostStart, guestStart, size));
+    if (action === PCIRAW_MEMINFO.UNMAP) return result(session.domain.unmap(hostStart, guestStart, size));
+    return fail(VERR_INVALID_PARAMETER, `CONTIG_MEM_INFO action ${String(action)} must be MAP 0 or UNMAP 1`);
+  }
+}
+
+function result(r: { rc: number; msg?: string }): Out {
+  return r.rc === 0 ? ok() : fail(r.rc, r.msg ?? '');
+}
+
+function regionFlags(r: HostRegion): number {
+  if (r.kind === 'io') return PCIRAW_ADDRESS_SPACE.IO;
+  let f = PCIRAW_ADDRESS_SPACE.MEM;
+  if (r.kind === 'mem64') f |= PCIRAW_ADDRESS_SPACE.BAR64;
+  if (r.prefetchable) f |= PCIRAW_ADDRESS_SPACE.MEM_PREFETCH;
+  return f;
+}
+
+function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+function isU32(v: unknown): v is number {
+  return isInt(v) && v >= 0 && v <= 0xffff_ffff;
+}
+
+function widthMax(cb: number): number {
+  return cb === 4 ? 0xffff_ffff : (1 << (cb * 8)) - 1;
+}
+
+function overlaps(off: number, cb: number, lo: number, hi: number): boolean {
+  return off < hi && lo < off + cb;
+}
+
+/** Checks a PCIRAWMEMLOC from ring 3. Returns it, or a message saying what is wrong. */
+function checkMemLoc(v: unknown, widths: number[]): PciRawMemLoc | string {
+  if (v === null || typeof v !== 'object') return 'value must be a PCIRAWMEMLOC { cb, u }';
+  const { cb, u } = v as { cb: unknown; u: unknown };
+  if (!widths.includes(cb as number)) return `value width ${String(cb)} must be ${widths.join(', ')} bytes`;
+  if (cb === 8) {
+    if (typeof u !== 'bigint' || u < 0n || u >= 1n << 64n) return '8-byte values must be bigints 0 .. 2^64-1';
+    return { cb: 8, u };
+  }
+  if (!isInt(u) || u < 0 || u > widthMax(cb as number)) return `value ${String(u)} does not fit ${String(cb)} byte(s)`;
+  return { cb: cb as 1 | 2 | 4, u };
+}
+
+function putLe(data: Uint8Array, v: number): void {
+  for (let i = 0; i < data.length; i++) data[i] = (v >>> (8 * i)) & 0xff;
+}
+
+function getLe32(data: Uint8Array): number {
+  let v = 0;
+  for (let i = data.length - 1; i >= 0; i--) v = (v * 256 + data[i]!) >>> 0;
+  return v;
+}
+
+function putLoc(data: Uint8Array, loc: PciRawMemLoc): void {
+  if (loc.cb === 8) new DataView(data.buffer, data.byteOffset, 8).setBigUint64(0, loc.u, true);
+  else putLe(data, loc.u);
+}
+
+function getLoc(data: Uint8Array): PciRawMemLoc {
+  if (data.length === 8) return { cb: 8, u: new DataView(data.buffer, data.byteOffset, 8).getBigUint64(0, true) };
+  return { cb: data.length as 1 | 2 | 4, u: getLe32(data) };
+}

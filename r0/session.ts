@@ -1,0 +1,127 @@
+// A VM's state in ring 0: its handle table, IOMMU domain, interrupt queue and parked GET_IRQ requests.
+
+import type { PciRawIrqEvent } from '../shared/protocol.js';
+import type { IommuDomain } from './iommu.js';
+import type { OpenDevice } from './open-device.js';
+
+/** A GET_IRQ request held by ring 0 until an event arrives or its timeout passes. */
+export interface ParkedIrqWait {
+  /** 0 = any device of the session, else the device handle it waits for. */
+  target: number;
+  /** Time (ms, performance.now clock) at which it is answered with VERR_TIMEOUT. */
+  deadline: number;
+  /** Answers the request (rc, out). */
+  reply: (rc: number, out?: unknown, msg?: string) => void;
+}
+
+/** A message ring 0 sends to ring 3 out of band (the views MAP_REGION creates). */
+export type ControlMessage =
+  | { type: 'map'; mapId: number; handle: number; region: number; sab: SharedArrayBuffer }
+  | { type: 'unmap'; mapId: number };
+
+/** Most events kept per session before the oldest is dropped. */
+export const SESSION_EVENT_QUEUE_MAX = 4096;
+
+/**
+ * One VM (rawpci.h: the session of PCIRAWSENDREQ.pSession). Handles are capabilities of one
+ * session: another session's table does not have them, so they answer VERR_INVALID_HANDLE.
+ */
+export class Session {
+  readonly id: number;
+  /** The VM's guest RAM (what its IOMMU domain maps). */
+  readonly ram: Uint8Array;
+  /** The VM's IOMMU domain (INIT_VM .. DEINIT_VM). */
+  domain: IommuDomain | undefined;
+  /** Open devices by handle. */
+  readonly handles = new Map<number, OpenDevice>();
+  /** Pending interrupts and faults, oldest first. */
+  readonly events: PciRawIrqEvent[] = [];
+  /** Events dropped because the queue was full. */
+  droppedEvents = 0;
+  /** GET_IRQ requests waiting for an event. */
+  readonly parked: ParkedIrqWait[] = [];
+  /** Sends a control message to ring 3 (absent for pool.run sessions, which cannot map). */
+  readonly postControl: ((msg: ControlMessage, transfer?: unknown[]) => void) | undefined;
+  /** True once the session ended. */
+  ended = false;
+
+  constructor(id: number, ram: Uint8Array, postControl?: (msg: ControlMessage) => void) {
+    this.id = id;
+    this.ram = ram;
+    this.postControl = postControl;
+  }
+
+  /**
+   * Queues an event: answers the oldest parked GET_IRQ that waits for it, or keeps it until one
+   * comes. When the queue is full the oldest event is dropped (counted in droppedEvents).
+   */
+  pushEvent(ev: PciRawIrqEvent): void {
+    const i = this.#deliverable(ev) ? this.parked.findIndex((p) => p.target === 0 || p.target === ev.device) : -1;
+    if (i >= 0) {
+      const [w] = this.parked.splice(i, 1);
+      w!.reply(0, { irq: ev, pending: this.#pendingFor(w!.target) });
+      return;
+    }
+    this.events.push(ev);
+    if (this.events.length > SESSION_EVENT_QUEUE_MAX) {
+      this.events.shift();
+      this.droppedEvents++;
+    }
+  }
+
+  /**
+   * Takes the oldest deliverable event for `target` (0 = any device), or undefined. Events of a
+   * suspended device stay queued until it resumes (a suspended VM gets no interrupts).
+   */
+  takeEvent(target: number): PciRawIrqEvent | undefined {
+    const i = this.events.findIndex((e) => (target === 0 || e.device === target) && this.#deliverable(e));
+    if (i < 0) return undefined;
+    return this.events.splice(i, 1)[0];
+  }
+
+  #deliverable(e: PciRawIrqEvent): boolean {
+    return this.handles.get(e.device)?.power !== 'suspended';
+  }
+
+  /** Answers parked waits with events that became deliverable (a device resumed). */
+  flushToParked(): void {
+    for (let k = 0; k < this.parked.length; ) {
+      const w = this.parked[k]!;
+      const ev = this.takeEvent(w.target);
+      if (!ev) {
+        k++;
+        continue;
+      }
+      this.parked.splice(k, 1);
+      w.reply(0, { irq: ev, pending: this.#pendingFor(w.target) });
+    }
+  }
+
+  /** Events pending for `target` (0 = any). */
+  #pendingFor(target: number): number {
+    return target === 0 ? this.events.length : this.events.filter((e) => e.device === target).length;
+  }
+
+  /** Pending events for `target` (0 = any). */
+  pendingFor(target: number): number {
+    return this.#pendingFor(target);
+  }
+
+  /** Drops the queued events of one device (its handler was unregistered or it closed). */
+  dropEventsOf(handle: number): void {
+    for (let i = this.events.length - 1; i >= 0; i--) if (this.events[i]!.device === handle) this.events.splice(i, 1);
+  }
+
+  /** Answers parked waits whose deadline passed. Returns ms until the next deadline (Infinity: none). */
+  expireParked(now: number): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (let i = this.parked.length - 1; i >= 0; i--) {
+      const p = this.parked[i]!;
+      if (p.deadline <= now) {
+        this.parked.splice(i, 1);
+        p.reply(-40, undefined, 'no interrupt arrived before the GET_IRQ timeout');
+      } else next = Math.min(next, p.deadline - now);
+    }
+    return next;
+  }
+}

@@ -1,0 +1,125 @@
+// The piscina worker of ring 0: builds this thread's Ring0 from workerData and runs tasks (serve a VM's channel, or one request).
+//
+// piscina owns the thread (start, resource limits, replacement, shutdown). The data path does not
+// go through piscina: a `serve` task blocks this thread in the channel's serve loop until the VM
+// disconnects, answering requests straight from shared memory. `call` tasks (one request per
+// pool.run) exist for comparison benchmarks and for hosts without a channel.
+
+import type { MessagePort } from 'node:worker_threads';
+import { workerData } from 'piscina';
+import { childLogger } from '../shared/log.js';
+import { ChannelServer } from './channel-server.js';
+import { createBackend, type BackendConfig } from './backends.js';
+import { HostTable } from './host-table.js';
+import { Ring0 } from './ring0.js';
+import type { ControlMessage, Session } from './session.js';
+import { TimerQueue } from './timers.js';
+
+/** What the service hands every worker (cloned once per worker by piscina). */
+export interface Ring0WorkerData extends BackendConfig {
+  /** The process-wide {@link HostTable}'s memory. */
+  table: SharedArrayBuffer;
+}
+
+/** Serve a VM's channel until it disconnects. */
+export interface ServeTask {
+  kind: 'serve';
+  channel: SharedArrayBuffer;
+  /** Guest RAM of the VM. */
+  ram: SharedArrayBuffer;
+  session: number;
+  /** Control port: MAP_REGION views go to ring 3 on it. */
+  port: MessagePort;
+  /** Spin budget override in microseconds. */
+  spinUs?: number;
+}
+
+/** Statistics a finished serve task returns. */
+export interface ServeResult {
+  session: number;
+  answered: number;
+  sleeps: number;
+  opCounts: Record<string, number>;
+}
+
+/** Create a session served through `call` tasks (pool.run), with its own guest RAM. */
+export interface OpenSessionTask {
+  kind: 'open-session';
+  ram: SharedArrayBuffer;
+}
+
+/** Handle one request frame of a session made by open-session. Returns the answer bytes. */
+export interface CallTask {
+  kind: 'call';
+  session: number;
+  frame: Uint8Array;
+}
+
+/** End a session made by open-session (closes its devices). */
+export interface EndSessionTask {
+  kind: 'end-session';
+  session: number;
+}
+
+/** Any ring-0 task. */
+export type Ring0Task = ServeTask | OpenSessionTask | CallTask | EndSessionTask | { kind: 'ping' };
+
+const log = childLogger({ ring: 0 });
+let ring0: Ring0 | undefined;
+
+async function getRing0(): Promise<Ring0> {
+  if (ring0) return ring0;
+  const data = workerData as Ring0WorkerData;
+  const table = HostTable.attach(data.table);
+  const timers = new TimerQueue();
+  const backend = await createBackend(data, table);
+  ring0 = new Ring0({ backend, table, timers, log: (m) => log.warn(m) });
+  return ring0;
+}
+
+/** The worker's task entry (piscina calls it with the task). */
+export default async function run(task: Ring0Task): Promise<unknown> {
+  const r0 = await getRing0();
+  switch (task.kind) {
+    case 'serve':
+      return serve(r0, task);
+    case 'open-session':
+      return r0.createSession(new Uint8Array(task.ram)).id;
+    case 'call': {
+      const s = r0.sessions.get(task.session);
+      if (!s) throw new Error(`no pool session ${task.session}`);
+      r0.poll(performance.now());
+      return r0.handleFrame(s, task.frame);
+    }
+    case 'end-session': {
+      const s = r0.sessions.get(task.session);
+      if (s) r0.endSession(s);
+      return true;
+    }
+    case 'ping':
+      return 'pong';
+    default:
+      throw new TypeError(`unknown ring-0 task ${(task as { kind: string }).kind}`);
+  }
+}
+
+function serve(r0: Ring0, task: ServeTask): ServeResult {
+  const post = (msg: ControlMessage) => task.port.postMessage(msg);
+  const session: Session = r0.createSession(new Uint8Array(task.ram), post, task.session);
+  let server: ChannelServer | undefined;
+  server = new ChannelServer(
+    task.channel,
+    {
+      handle: (frame, slot) => r0.handleFrame(session, frame, (bytes) => server!.answer(slot, bytes)),
+      poll: (now) => r0.poll(now),
+    },
+    task.spinUs === undefined ? {} : { spinUs: task.spinUs },
+  );
+  try {
+    server.run();
+  } finally {
+    r0.endSession(session);
+    task.port.close();
+  }
+  return { session: session.id, answered: server.stats.answered, sleeps: server.stats.sleeps, opCounts: { ...r0.opCounts } };
+}

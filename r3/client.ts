@@ -1,0 +1,524 @@
+// RawPciClient: ring 3's API, one method per raw PCI operation, synchronous (vCPU) and asynchronous (control plane).
+
+import { EventEmitter } from 'node:events';
+import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { Bdf } from '../shared/bdf.js';
+import type { RawPciEndpoint, Ring0Connection } from '../shared/connection.js';
+import {
+  PCIRAW_ADDRESS_SPACE,
+  PCIRAW_IRQ_KIND,
+  PCIRAW_MEMINFO,
+  PCIRAWDRIVERRFLAG,
+  PCIRAWR0_DO,
+  type PciRawAnswer,
+  type PciRawDevHandle,
+  type PciRawIrqEvent,
+  type PciRawIrqKind,
+  type PciRawMemLoc,
+  type PciRawOutGetIrq,
+  type PciRawOutGetRegionInfo,
+  opName,
+} from '../shared/protocol.js';
+import { VERR_TIMEOUT } from '../shared/status.js';
+import type { OpenChannelOptions, Ring0Service } from '../r0/service.js';
+import { ChannelClient, type ChannelClientOptions } from './channel.js';
+import { RawPciError } from './errors.js';
+
+/** GET_REGION_INFO's answer, with the region kind spelled out. */
+export interface RegionInfo extends PciRawOutGetRegionInfo {
+  /** Region index (0..5 BARs, 6 ROM). */
+  region: number;
+  /** `'io'`, `'mem32'`, `'mem64'`, or `'rom'` (index 6); `'none'` when absent. */
+  kind: 'io' | 'mem32' | 'mem64' | 'rom' | 'none';
+  /** PCIRAW_ADDRESS_SPACE_MEM_PREFETCH set. */
+  prefetchable: boolean;
+}
+
+/** A region MAP_REGION mapped straight into ring 3. */
+export interface MappedRegion {
+  mapId: number;
+  handle: PciRawDevHandle;
+  region: number;
+  /** Host physical start and size in bytes (as GET_REGION_INFO). */
+  start: bigint;
+  size: bigint;
+  /** The device memory itself: reads and writes need no round trip. */
+  sab: SharedArrayBuffer;
+  /** Little-endian view over `sab`. */
+  view: DataView;
+  /** Byte view over `sab`. */
+  bytes: Uint8Array;
+}
+
+/** Options of a client. */
+export interface RawPciClientOptions extends ChannelClientOptions {
+  /** Record each call's round-trip time for {@link RawPciClient.latency} (default false). */
+  recordLatency?: boolean;
+}
+
+/** Options of {@link RawPciClient.connect}: the channel's and the client's. */
+export type ConnectOptions = OpenChannelOptions & RawPciClientOptions;
+
+/** Options of OPEN_DEVICE. */
+export interface OpenDeviceOptions {
+  /** PCIRAWDRIVERRFLAG_DETACH_HOST_DRIVER: detach the host driver now, rebind it on close. */
+  detachHostDriver?: boolean;
+}
+
+/** Events of {@link RawPciClient}: `'irq'` for interrupts and IOMMU faults once {@link RawPciClient.startIrqPump} runs. */
+export interface RawPciClientEvents {
+  irq: [PciRawIrqEvent];
+  error: [Error];
+}
+
+type Out = Record<string, unknown> | undefined;
+
+/**
+ * A VM's ring-3 client (rawpci.h's PCIRAWSENDREQ sender). Every operation has a synchronous
+ * method (blocks the thread until ring 0 answers: for vCPU accesses) and an `...Async` twin (for
+ * the control plane). Failures throw {@link RawPciError} carrying the VBox status (`code`, `rc`)
+ * and the operation; bad argument types throw TypeError/RangeError naming the argument.
+ *
+ * Units: ports and config offsets are numbers; memory addresses are bigint host physical
+ * addresses inside the device's BARs (GET_REGION_INFO gives them); widths `cb` are bytes.
+ */
+export class RawPciClient extends EventEmitter<RawPciClientEvents> {
+  /** The VM's session id in ring 0. */
+  readonly session: number;
+  /** Guest RAM (the bytes the IOMMU domain maps for device DMA). */
+  readonly ram: Uint8Array;
+  readonly #ch: ChannelClient;
+  readonly #conn: Ring0Connection | undefined;
+  readonly #endpoint: RawPciEndpoint;
+  readonly #maps = new Map<number, SharedArrayBuffer>();
+  readonly #recordLatency: boolean;
+  readonly #lat = new Map<string, number[]>();
+  /** Calls per operation name. */
+  readonly opCounts: Record<string, number> = {};
+  #pump: Promise<void> | undefined;
+  #closing = false;
+
+  private constructor(endpoint: RawPciEndpoint, conn: Ring0Connection | undefined, options: RawPciClientOptions) {
+    super();
+    this.#endpoint = endpoint;
+    this.#conn = conn;
+    this.session = endpoint.session;
+    this.ram = new Uint8Array(endpoint.ram);
+    this.#ch = new ChannelClient(endpoint.channel, options);
+    this.#recordLatency = options.recordLatency ?? false;
+  }
+
+  /** Connects a new VM to `service`: a ring-0 worker starts serving its channel. */
+  static async connect(service: Ring0Service, options: ConnectOptions = {}): Promise<RawPciClient> {
+    const conn = await service.openChannel(options);
+    return new RawPciClient({ session: conn.session, channel: conn.channel, ram: conn.ram }, conn, options);
+  }
+
+  /** A client for another thread (vCPU) of the same VM, from {@link endpoint}. It cannot map regions. */
+  static attach(endpoint: RawPciEndpoint, options: RawPciClientOptions = {}): RawPciClient {
+    return new RawPciClient(endpoint, undefined, options);
+  }
+
+  /** What another thread needs to {@link attach} (postMessage-able: shared memory only). */
+  endpoint(): RawPciEndpoint {
+    return { ...this.#endpoint };
+  }
+
+  /** Transport statistics (calls, timeouts). */
+  get transport(): { calls: number; timeouts: number } {
+    return { ...this.#ch.stats };
+  }
+
+  // ---- raw access (tests, fuzzing, tools) ----
+
+  /** Sends any request and returns ring 0's answer without throwing (rc, out, msg). */
+  rawSync(op: number, target: number, params: unknown, timeoutMs?: number): PciRawAnswer {
+    return this.#ch.callSync(op, target, params, timeoutMs);
+  }
+
+  /** Asynchronous {@link rawSync}. */
+  raw(op: number, target: number, params: unknown, timeoutMs?: number): Promise<PciRawAnswer> {
+    return this.#ch.call(op, target, params, timeoutMs);
+  }
+
+  // ---- factory ----
+
+  /**
+   * OPEN_DEVICE: opens the host device at `bdf` (`'0000:00:04.0'` or a Bdf). Returns its handle.
+   * Errors: VERR_NOT_FOUND (no such device), VERR_RESOURCE_BUSY (open in another VM, bound to a
+   * host driver without detachHostDriver, IOMMU group not viable), VERR_ACCESS_DENIED (bridges).
+   */
+  openDevice(bdf: string | Bdf, options: OpenDeviceOptions = {}): PciRawDevHandle {
+    return this.#sync(PCIRAWR0_DO.OPEN_DEVICE, 0, openParams(bdf, options))!.device as number;
+  }
+  /** Asynchronous {@link openDevice}. */
+  async openDeviceAsync(bdf: string | Bdf, options: OpenDeviceOptions = {}): Promise<PciRawDevHandle> {
+    return (await this.#async(PCIRAWR0_DO.OPEN_DEVICE, 0, openParams(bdf, options)))!.device as number;
+  }
+
+  /** CLOSE_DEVICE: quiesces, resets and releases the device; its host driver is rebound. */
+  closeDevice(handle: PciRawDevHandle): void {
+    this.#sync(PCIRAWR0_DO.CLOSE_DEVICE, handle, { flags: 0 });
+  }
+  /** Asynchronous {@link closeDevice}. */
+  async closeDeviceAsync(handle: PciRawDevHandle): Promise<void> {
+    await this.#async(PCIRAWR0_DO.CLOSE_DEVICE, handle, { flags: 0 });
+  }
+
+  // ---- regions ----
+
+  /** GET_REGION_INFO of region `region` (0..5 BARs, 6 ROM). Errors: VERR_INVALID_PARAMETER. */
+  getRegionInfo(handle: PciRawDevHandle, region: number): RegionInfo {
+    return regionInfo(region, this.#sync(PCIRAWR0_DO.GET_REGION_INFO, handle, { region: int('region', region) }));
+  }
+  /** Asynchronous {@link getRegionInfo}. */
+  async getRegionInfoAsync(handle: PciRawDevHandle, region: number): Promise<RegionInfo> {
+    return regionInfo(region, await this.#async(PCIRAWR0_DO.GET_REGION_INFO, handle, { region: int('region', region) }));
+  }
+
+  /**
+   * MAP_REGION: maps a whole memory region straight into ring 3 (a view onto the device memory,
+   * no round trip per access). Only on a client made by {@link connect}. Errors:
+   * VERR_NOT_SUPPORTED (the region has side effects and must be trapped, or is I/O).
+   */
+  mapRegion(handle: PciRawDevHandle, region: number): MappedRegion {
+    const info = this.getRegionInfo(handle, region);
+    const out = this.#sync(PCIRAWR0_DO.MAP_REGION, handle, { startAddress: info.regionStart, regionSize: info.regionSize, region, flags: 0 });
+    return this.#mapped(handle, info, out!.mapId as number);
+  }
+  /** Asynchronous {@link mapRegion}. */
+  async mapRegionAsync(handle: PciRawDevHandle, region: number): Promise<MappedRegion> {
+    const info = await this.getRegionInfoAsync(handle, region);
+    const out = await this.#async(PCIRAWR0_DO.MAP_REGION, handle, { startAddress: info.regionStart, regionSize: info.regionSize, region, flags: 0 });
+    return this.#mapped(handle, info, out!.mapId as number);
+  }
+
+  /** UNMAP_REGION of a mapping {@link mapRegion} made. The view must not be used afterwards. */
+  unmapRegion(m: MappedRegion): void {
+    this.#sync(PCIRAWR0_DO.UNMAP_REGION, m.handle, { startAddress: m.start, regionSize: m.size, mapId: m.mapId, region: m.region });
+    this.#maps.delete(m.mapId);
+  }
+  /** Asynchronous {@link unmapRegion}. */
+  async unmapRegionAsync(m: MappedRegion): Promise<void> {
+    await this.#async(PCIRAWR0_DO.UNMAP_REGION, m.handle, { startAddress: m.start, regionSize: m.size, mapId: m.mapId, region: m.region });
+    this.#maps.delete(m.mapId);
+  }
+
+  // ---- port I/O ----
+
+  /** PIO_READ of `cb` (1, 2, 4) bytes at `port`. Returns the unsigned value. Errors: VERR_OUT_OF_RANGE (not in the device's I/O BARs). */
+  pioRead(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4): number {
+    return this.#sync(PCIRAWR0_DO.PIO_READ, handle, { port, cb })!.value as number;
+  }
+  /** Asynchronous {@link pioRead}. */
+  async pioReadAsync(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4): Promise<number> {
+    return (await this.#async(PCIRAWR0_DO.PIO_READ, handle, { port, cb }))!.value as number;
+  }
+  /** PIO_WRITE of `value` (`cb` bytes) to `port`. */
+  pioWrite(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4, value: number): void {
+    this.#sync(PCIRAWR0_DO.PIO_WRITE, handle, { port, cb, value });
+  }
+  /** Asynchronous {@link pioWrite}. */
+  async pioWriteAsync(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4, value: number): Promise<void> {
+    await this.#async(PCIRAWR0_DO.PIO_WRITE, handle, { port, cb, value });
+  }
+
+  // ---- MMIO ----
+
+  /**
+   * MMIO_READ of `cb` bytes at host physical `address` (inside a memory BAR or the ROM).
+   * Returns a number for 1, 2 and 4 bytes and a bigint for 8. Errors: VERR_OUT_OF_RANGE.
+   */
+  mmioRead(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4): number;
+  mmioRead(handle: PciRawDevHandle, address: bigint | number, cb: 8): bigint;
+  mmioRead(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4 | 8): number | bigint {
+    return (this.#sync(PCIRAWR0_DO.MMIO_READ, handle, { address: big('address', address), cb })!.value as PciRawMemLoc).u;
+  }
+  /** Asynchronous {@link mmioRead}. */
+  async mmioReadAsync(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4 | 8): Promise<number | bigint> {
+    return ((await this.#async(PCIRAWR0_DO.MMIO_READ, handle, { address: big('address', address), cb }))!.value as PciRawMemLoc).u;
+  }
+  /** MMIO_WRITE of `value` (`cb` bytes; a bigint for 8) at host physical `address`. */
+  mmioWrite(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4 | 8, value: number | bigint): void {
+    this.#sync(PCIRAWR0_DO.MMIO_WRITE, handle, { address: big('address', address), value: memLoc(cb, value) });
+  }
+  /** Asynchronous {@link mmioWrite}. */
+  async mmioWriteAsync(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4 | 8, value: number | bigint): Promise<void> {
+    await this.#async(PCIRAWR0_DO.MMIO_WRITE, handle, { address: big('address', address), value: memLoc(cb, value) });
+  }
+
+  // ---- config space ----
+
+  /** PCICFG_READ of `cb` (1, 2, 4) bytes at config `offset` (naturally aligned). */
+  cfgRead(handle: PciRawDevHandle, offset: number, cb: 1 | 2 | 4): number {
+    return (this.#sync(PCIRAWR0_DO.PCICFG_READ, handle, { offset, cb })!.value as PciRawMemLoc).u as number;
+  }
+  /** Asynchronous {@link cfgRead}. */
+  async cfgReadAsync(handle: PciRawDevHandle, offset: number, cb: 1 | 2 | 4): Promise<number> {
+    return ((await this.#async(PCIRAWR0_DO.PCICFG_READ, handle, { offset, cb }))!.value as PciRawMemLoc).u as number;
+  }
+  /** PCICFG_WRITE of `value` at config `offset`. BARs are refused (VERR_ACCESS_DENIED): they belong to the host. */
+  cfgWrite(handle: PciRawDevHandle, offset: number, cb: 1 | 2 | 4, value: number): void {
+    this.#sync(PCIRAWR0_DO.PCICFG_WRITE, handle, { offset, value: memLoc(cb, value) });
+  }
+  /** Asynchronous {@link cfgWrite}. */
+  async cfgWriteAsync(handle: PciRawDevHandle, offset: number, cb: 1 | 2 | 4, value: number): Promise<void> {
+    await this.#async(PCIRAWR0_DO.PCICFG_WRITE, handle, { offset, value: memLoc(cb, value) });
+  }
+
+  // ---- interrupts ----
+
+  /** REGISTER_R0_IRQ_HANDLER: the device's interrupts are queued for this VM, tagged with `guestIrq`. Returns the host IRQ. */
+  registerIrqHandler(handle: PciRawDevHandle, guestIrq: number): number {
+    return this.#sync(PCIRAWR0_DO.REGISTER_R0_IRQ_HANDLER, handle, { guestIrq })!.hostIrq as number;
+  }
+  /** Asynchronous {@link registerIrqHandler}. */
+  async registerIrqHandlerAsync(handle: PciRawDevHandle, guestIrq: number): Promise<number> {
+    return (await this.#async(PCIRAWR0_DO.REGISTER_R0_IRQ_HANDLER, handle, { guestIrq }))!.hostIrq as number;
+  }
+  /** UNREGISTER_R0_IRQ_HANDLER. */
+  unregisterIrqHandler(handle: PciRawDevHandle, hostIrq: number): void {
+    this.#sync(PCIRAWR0_DO.UNREGISTER_R0_IRQ_HANDLER, handle, { hostIrq });
+  }
+  /** Asynchronous {@link unregisterIrqHandler}. */
+  async unregisterIrqHandlerAsync(handle: PciRawDevHandle, hostIrq: number): Promise<void> {
+    await this.#async(PCIRAWR0_DO.UNREGISTER_R0_IRQ_HANDLER, handle, { hostIrq });
+  }
+
+  /**
+   * GET_IRQ: the oldest pending interrupt or IOMMU fault of `handle` (0 = any device), waiting up
+   * to `timeoutMs` ms in ring 0. Returns undefined when none arrived in time.
+   */
+  getIrq(timeoutMs: number, handle: PciRawDevHandle = 0): PciRawIrqEvent | undefined {
+    const a = this.#ch.callSync(PCIRAWR0_DO.GET_IRQ, handle, { timeoutMs }, timeoutMs + this.#ch.timeoutMs);
+    return this.#irqAnswer(a);
+  }
+  /** Asynchronous {@link getIrq}. */
+  async getIrqAsync(timeoutMs: number, handle: PciRawDevHandle = 0): Promise<PciRawIrqEvent | undefined> {
+    const a = await this.#ch.call(PCIRAWR0_DO.GET_IRQ, handle, { timeoutMs }, timeoutMs + this.#ch.timeoutMs);
+    return this.#irqAnswer(a);
+  }
+
+  /** ACK_IRQ: acknowledges an interrupt; for `intx` the automasked line is unmasked. */
+  ackIrq(handle: PciRawDevHandle, kind: PciRawIrqKind = PCIRAW_IRQ_KIND.INTX): void {
+    this.#sync(PCIRAWR0_DO.ACK_IRQ, handle, { kind });
+  }
+  /** Asynchronous {@link ackIrq}. */
+  async ackIrqAsync(handle: PciRawDevHandle, kind: PciRawIrqKind = PCIRAW_IRQ_KIND.INTX): Promise<void> {
+    await this.#async(PCIRAWR0_DO.ACK_IRQ, handle, { kind });
+  }
+
+  /**
+   * Delivers interrupts as `'irq'` events: a loop of asynchronous GET_IRQ calls (one held in
+   * ring 0 at a time) until {@link stopIrqPump} or {@link close}. Idempotent.
+   */
+  startIrqPump(): void {
+    if (this.#pump) return;
+    const loop = async () => {
+      while (this.#pump && !this.#closing && !this.#ch.closed) {
+        const a = await this.#ch.call(PCIRAWR0_DO.GET_IRQ, 0, { timeoutMs: 200 }, 200 + this.#ch.timeoutMs);
+        if (a.rc === 0) this.emit('irq', (a.out as PciRawOutGetIrq).irq);
+        else if (a.rc !== VERR_TIMEOUT && !this.#ch.closed && !this.#closing) {
+          if (this.listenerCount('error')) this.emit('error', new RawPciError(a.rc, PCIRAWR0_DO.GET_IRQ, a.msg));
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    };
+    this.#pump = loop();
+  }
+
+  /** Stops the `'irq'` event loop (resolves when its last GET_IRQ returned). */
+  async stopIrqPump(): Promise<void> {
+    const p = this.#pump;
+    this.#pump = undefined;
+    await p;
+  }
+
+  // ---- power ----
+
+  /** POWER_STATE_CHANGE to `state` (PCIRAW_POWER). Returns the VM capabilities (PCIRAW_CAPS). */
+  powerStateChange(handle: PciRawDevHandle, state: number): number {
+    return this.#sync(PCIRAWR0_DO.POWER_STATE_CHANGE, handle, { state })!.caps as number;
+  }
+  /** Asynchronous {@link powerStateChange}. */
+  async powerStateChangeAsync(handle: PciRawDevHandle, state: number): Promise<number> {
+    return (await this.#async(PCIRAWR0_DO.POWER_STATE_CHANGE, handle, { state }))!.caps as number;
+  }
+
+  // ---- VM and IOMMU ----
+
+  /** INIT_VM: creates the VM's IOMMU domain. Returns its id. */
+  initVm(): number {
+    return this.#sync(PCIRAWR0_DO.INIT_VM, 0, {})!.domain as number;
+  }
+  /** Asynchronous {@link initVm}. */
+  async initVmAsync(): Promise<number> {
+    return (await this.#async(PCIRAWR0_DO.INIT_VM, 0, {}))!.domain as number;
+  }
+  /** DEINIT_VM: destroys the VM's IOMMU domain (devices' DMA then faults). */
+  deinitVm(): void {
+    this.#sync(PCIRAWR0_DO.DEINIT_VM, 0, {});
+  }
+  /** Asynchronous {@link deinitVm}. */
+  async deinitVmAsync(): Promise<void> {
+    await this.#async(PCIRAWR0_DO.DEINIT_VM, 0, {});
+  }
+
+  /**
+   * CONTIG_MEM_INFO (FNRAWPCICONTIGPHYSMEMINFO): maps (or unmaps) `size` bytes of guest RAM at
+   * byte offset `hostStart` to bus address `guestStart` in the VM's IOMMU domain. All three
+   * multiples of 4096. Errors: VERR_INVALID_PARAMETER, VERR_ALREADY_EXISTS (overlap), VERR_NOT_FOUND.
+   */
+  contigMemInfo(hostStart: bigint | number, guestStart: bigint | number, size: bigint | number, action: number = PCIRAW_MEMINFO.MAP): void {
+    this.#sync(PCIRAWR0_DO.CONTIG_MEM_INFO, 0, memInfo(hostStart, guestStart, size, action));
+  }
+  /** Asynchronous {@link contigMemInfo}. */
+  async contigMemInfoAsync(hostStart: bigint | number, guestStart: bigint | number, size: bigint | number, action: number = PCIRAW_MEMINFO.MAP): Promise<void> {
+    await this.#async(PCIRAWR0_DO.CONTIG_MEM_INFO, 0, memInfo(hostStart, guestStart, size, action));
+  }
+
+  // ---- statistics and lifecycle ----
+
+  /** Round-trip percentiles per operation in microseconds (with `recordLatency`). */
+  latency(): Record<string, { count: number; p50: number; p99: number }> {
+    const res: Record<string, { count: number; p50: number; p99: number }> = {};
+    for (const [op, xs] of this.#lat) {
+      const s = [...xs].sort((a, b) => a - b);
+      res[op] = { count: s.length, p50: pct(s, 0.5), p99: pct(s, 0.99) };
+    }
+    return res;
+  }
+
+  /**
+   * Disconnects the VM: ring 0 stops serving its channel and ends the session (every device
+   * closed in the fixed order, host drivers rebound). Resolves when ring 0 has finished.
+   */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    await this.stopIrqPump();
+    if (!this.#conn) return;
+    this.#conn.stop();
+    await this.#conn.served.catch(() => {});
+    this.#conn.port.close();
+  }
+
+  // ---- internals ----
+
+  #sync(op: number, target: number, params: unknown): Out {
+    if (!this.#recordLatency) return this.#check(op, this.#ch.callSync(op, target, params));
+    const t = performance.now();
+    const a = this.#ch.callSync(op, target, params);
+    this.#record(op, performance.now() - t);
+    return this.#check(op, a);
+  }
+
+  async #async(op: number, target: number, params: unknown): Promise<Out> {
+    const t = performance.now();
+    const a = await this.#ch.call(op, target, params);
+    if (this.#recordLatency) this.#record(op, performance.now() - t);
+    return this.#check(op, a);
+  }
+
+  #check(op: number, a: PciRawAnswer): Out {
+    const name = opName(op) ?? String(op);
+    this.opCounts[name] = (this.opCounts[name] ?? 0) + 1;
+    if (a.rc < 0) throw new RawPciError(a.rc, op, a.msg);
+    return a.out as Out;
+  }
+
+  #record(op: number, ms: number): void {
+    const name = opName(op) ?? String(op);
+    let xs = this.#lat.get(name);
+    if (!xs) this.#lat.set(name, (xs = []));
+    if (xs.length < 1_000_000) xs.push(ms * 1000);
+  }
+
+  #irqAnswer(a: PciRawAnswer): PciRawIrqEvent | undefined {
+    this.opCounts.GET_IRQ = (this.opCounts.GET_IRQ ?? 0) + 1;
+    if (a.rc === VERR_TIMEOUT) return undefined;
+    if (a.rc < 0) throw new RawPciError(a.rc, PCIRAWR0_DO.GET_IRQ, a.msg);
+    return (a.out as PciRawOutGetIrq).irq;
+  }
+
+  #mapped(handle: PciRawDevHandle, info: RegionInfo, mapId: number): MappedRegion {
+    const sab = this.#takeView(mapId);
+    return {
+      mapId,
+      handle,
+      region: info.region,
+      start: info.regionStart,
+      size: info.regionSize,
+      sab,
+      view: new DataView(sab),
+      bytes: new Uint8Array(sab),
+    };
+  }
+
+  /** Collects the views ring 0 posted on the control port, then returns the one for `mapId`. */
+  #takeView(mapId: number): SharedArrayBuffer {
+    const port: MessagePort | undefined = this.#conn?.port;
+    if (!port) throw new RawPciError(-37, PCIRAWR0_DO.MAP_REGION, 'this client was attached from another thread: map regions on the VM\'s primary client');
+    // Ring 0 posts the view before it answers, so it is queued by now; drain the port.
+    for (let i = 0; i < 1000 && !this.#maps.has(mapId); i++) {
+      const m = receiveMessageOnPort(port);
+      if (!m) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+        continue;
+      }
+      const msg = m.message as { type: string; mapId: number; sab?: SharedArrayBuffer };
+      if (msg.type === 'map' && msg.sab) this.#maps.set(msg.mapId, msg.sab);
+      else if (msg.type === 'unmap') this.#maps.delete(msg.mapId);
+    }
+    const sab = this.#maps.get(mapId);
+    if (!sab) throw new RawPciError(-225, PCIRAWR0_DO.MAP_REGION, `ring 0 mapped region ${mapId} but its view never arrived`);
+    return sab;
+  }
+}
+
+function openParams(bdf: string | Bdf, options: OpenDeviceOptions): { pciAddress: number; flags: number } {
+  const b = typeof bdf === 'string' ? Bdf.parse(bdf) : bdf;
+  if (!(b instanceof Bdf)) throw new TypeError('bdf must be a string like 0000:00:04.0 or a Bdf');
+  return { pciAddress: b.pciAddress, flags: options.detachHostDriver ? PCIRAWDRIVERRFLAG.DETACH_HOST_DRIVER : 0 };
+}
+
+function regionInfo(region: number, out: Out): RegionInfo {
+  const o = out as unknown as PciRawOutGetRegionInfo;
+  const kind = !o.present
+    ? 'none'
+    : region === 6
+      ? 'rom'
+      : o.flags & PCIRAW_ADDRESS_SPACE.IO
+        ? 'io'
+        : o.flags & PCIRAW_ADDRESS_SPACE.BAR64
+          ? 'mem64'
+          : 'mem32';
+  return { ...o, region, kind, prefetchable: (o.flags & PCIRAW_ADDRESS_SPACE.MEM_PREFETCH) !== 0 };
+}
+
+function int(name: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${name} must be an integer, got ${String(v)}`);
+  return v;
+}
+
+function big(name: string, v: bigint | number): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  throw new TypeError(`${name} must be a non-negative bigint or safe integer, got ${String(v)}`);
+}
+
+function memLoc(cb: number, value: number | bigint): PciRawMemLoc {
+  if (cb === 8) return { cb: 8, u: big('value', value) };
+  if (cb !== 1 && cb !== 2 && cb !== 4) throw new RangeError(`width cb must be 1, 2, 4 or 8 bytes, got ${String(cb)}`);
+  if (typeof value !== 'number') throw new TypeError(`a ${cb}-byte value must be a number`);
+  return { cb, u: value };
+}
+
+function memInfo(hostStart: bigint | number, guestStart: bigint | number, size: bigint | number, action: number) {
+  return { hostStart: big('hostStart', hostStart), guestStart: big('guestStart', guestStart), size: big('size', size), action };
+}
+
+function pct(sorted: number[], q: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
