@@ -162,17 +162,17 @@ export class PciIds {
 
   /**
    * Finds and loads the system's pci.ids: `explicit` (an option), else $RAWPCI_PCI_IDS, else
-   * {@link PCI_IDS_DEFAULT_PATHS}. `found` is false when none exists (the database is then
+   * `searchPaths` ({@link PCI_IDS_DEFAULT_PATHS}). `found` is false when none exists (the database is then
    * empty and callers print {@link PCI_IDS_MISSING_HINT} once). An explicit path that does not
    * exist throws an Error naming it.
    */
-  static find(explicit?: string, env: NodeJS.ProcessEnv = process.env): { ids: PciIds; found: boolean } {
+  static find(explicit?: string, env: NodeJS.ProcessEnv = process.env, searchPaths: readonly string[] = PCI_IDS_DEFAULT_PATHS): { ids: PciIds; found: boolean } {
     const chosen = explicit ?? env[PCI_IDS_ENV];
     if (chosen) {
       if (!existsSync(chosen)) throw new Error(`pci.ids file ${chosen} does not exist: pass an existing file to --pci-ids (or ${PCI_IDS_ENV})`);
       return { ids: PciIds.load(chosen), found: true };
     }
-    for (const p of PCI_IDS_DEFAULT_PATHS) if (existsSync(p)) return { ids: PciIds.load(p), found: true };
+    for (const p of searchPaths) if (existsSync(p)) return { ids: PciIds.load(p), found: true };
     return { ids: PciIds.empty(), found: false };
   }
 
