@@ -1,0 +1,347 @@
+// QEMU's `edu` teaching device (hw/misc/edu.c), exact to the project's spec (../shared/specs/edu.md).
+//
+// Differences from QEMU's edu, all deliberate and listed in the spec:
+// - reset(): QEMU's edu has no reset handler (its registers survive a PCI reset); ours returns
+//   every register, the DMA buffer and the interrupt state to zero on a reset / power cycle.
+// - A DMA with a bad range (count 0, or not inside the 4096-byte buffer at 0x40000 with QEMU's
+//   exact check `end < 0x41000`, so 4095 bytes is the largest transfer) makes QEMU abort the
+//   whole emulator (hw_error). Ours refuses it cleanly: nothing is transferred, a line is logged,
+//   and the command completes as usual (bit 0 cleared, other bits kept, cause 0x100 raised if
+//   bit 2 asked for it) so a driver polling bit 0 or waiting for the interrupt never hangs.
+// - An IOMMU fault (host.dmaRead/dmaWrite refusing the guest-RAM side, or bus mastering off)
+//   is handled the same way: nothing is read into the buffer or written to RAM, the host
+//   reports the fault, we log, and the command completes with bit 0 cleared.
+// - Completion times: the factorial completes `factorialDelayMs` (default 1 ms) after the
+//   write, a DMA `dmaDelayMs` (default 5 ms) after the command instead of QEMU's 100 ms; both
+//   stay asynchronous (host.schedule).
+
+import { ConfigSpace } from '../config-space.js';
+import { fillOnes, readLe64, SimPciFunction, writeLe } from './base.js';
+
+/** edu's identity (edu spec, Identity). */
+export const EDU_VENDOR_ID = 0x1234;
+export const EDU_DEVICE_ID = 0x11e8;
+export const EDU_REVISION = 0x10;
+/** Class code 0x00ff00: unclassified device [00ff]. */
+export const EDU_CLASS_CODE = 0x00_ff00;
+export const EDU_SUBSYSTEM_VENDOR_ID = 0x1af4;
+export const EDU_SUBSYSTEM_ID = 0x1100;
+/** BAR0 size in bytes: 1 MiB, 32-bit non-prefetchable memory. */
+export const EDU_BAR0_SIZE = 0x10_0000;
+/** Config offset of edu's only capability, MSI (1 vector, 64-bit, no per-vector masking). */
+export const EDU_MSI_CAP_OFFSET = 0x40;
+/** Default DMA mask (QEMU's `dma_mask` property): 28 bits; RAM addresses are ANDed with it. */
+export const EDU_DEFAULT_DMA_MASK = 0x0fff_ffff;
+/** Device address of the DMA buffer and its size in bytes. */
+export const EDU_DMA_START = 0x4_0000;
+export const EDU_DMA_SIZE = 0x1000;
+
+/** BAR0 register offsets in bytes (edu spec, register table). */
+export const EDU_REG = {
+  /** RO 32: identification, reads {@link EDU_ID_VALUE}. */
+  ID: 0x00,
+  /** RW 32: stores the bitwise NOT of what is written. */
+  LIVENESS: 0x04,
+  /** RW 32: write N to compute N! (mod 2^32) asynchronously. */
+  FACTORIAL: 0x08,
+  /** RW 32: bit 0 COMPUTING (RO), bit 7 IRQFACT. */
+  STATUS: 0x20,
+  /** RO 32: pending interrupt causes. */
+  IRQ_STATUS: 0x24,
+  /** WO 32: irq_status |= V and signal. */
+  IRQ_RAISE: 0x60,
+  /** WO 32: irq_status &= ~V. */
+  IRQ_ACK: 0x64,
+  /** RW 32/64: DMA source address. */
+  DMA_SRC: 0x80,
+  /** RW 32/64: DMA destination address. */
+  DMA_DST: 0x88,
+  /** RW 32/64: DMA transfer count in bytes. */
+  DMA_COUNT: 0x90,
+  /** RW 32/64: DMA command. */
+  DMA_CMD: 0x98,
+} as const;
+
+/** What the identification register reads: 0xRRrr00ed, major 1, minor 0. */
+export const EDU_ID_VALUE = 0x0100_00ed;
+/** Status bit 0: a factorial is being computed (read-only). */
+export const EDU_STATUS_COMPUTING = 0x01;
+/** Status bit 7: raise cause {@link EDU_IRQ_FACT} when a factorial completes. */
+export const EDU_STATUS_IRQFACT = 0x80;
+/** Interrupt cause: factorial done. */
+export const EDU_IRQ_FACT = 0x0000_0001;
+/** Interrupt cause: DMA done. */
+export const EDU_IRQ_DMA = 0x0000_0100;
+/** DMA command bit 0: start / running. */
+export const EDU_DMA_RUN = 0x1;
+/** DMA command bit 1: direction, 0 RAM to device buffer, 1 device buffer to RAM. */
+export const EDU_DMA_DIR_TO_RAM = 0x2;
+/** DMA command bit 2: raise cause {@link EDU_IRQ_DMA} on completion. */
+export const EDU_DMA_IRQ = 0x4;
+
+/** Options of the `edu` model (inventory `options`). */
+export interface EduOptions {
+  /** DMA mask (QEMU's `dma_mask`), a number or a numeric string such as "0x0fffffff". */
+  dmaMask?: number | string;
+  /** Milliseconds from a factorial write to its result; default 1. */
+  factorialDelayMs?: number;
+  /** Milliseconds from a DMA command to its completion; default 5. */
+  dmaDelayMs?: number;
+}
+
+const MASK64 = 0xffff_ffff_ffff_ffffn;
+
+/** N! in 32-bit unsigned arithmetic; 0! = 1, and N! ≡ 0 (mod 2^32) for N >= 34 (32 factors of 2). */
+export function eduFactorial(n: number): number {
+  if (n >= 34) return 0;
+  let r = 1;
+  for (let i = n >>> 0; i > 0; i--) r = Math.imul(r, i) >>> 0;
+  return r >>> 0;
+}
+
+/**
+ * QEMU's edu_check_range: `[addr, addr + size)` must start inside `[start, start + size2)` and
+ * end strictly below `start + size2`, with 64-bit wrap-around (so count 0 and count 4096 fail).
+ */
+export function eduRangeOk(addr: bigint, size: bigint, start: bigint, size2: bigint): boolean {
+  const end1 = (addr + size) & MASK64;
+  const end2 = start + size2;
+  return start <= addr && addr < end2 && end1 > addr && end1 < end2;
+}
+
+function parseOptions(options: Record<string, unknown>): Required<Omit<EduOptions, 'dmaMask'>> & { dmaMask: bigint } {
+  const known = new Set(['dmaMask', 'factorialDelayMs', 'dmaDelayMs']);
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new TypeError(`edu: unknown option '${key}': known options are ${[...known].join(', ')}`);
+  }
+  let dmaMask = BigInt(EDU_DEFAULT_DMA_MASK);
+  const m = options.dmaMask;
+  if (m !== undefined) {
+    try {
+      if (typeof m === 'number' && !Number.isSafeInteger(m)) throw new Error();
+      if (typeof m !== 'number' && typeof m !== 'string') throw new Error();
+      dmaMask = BigInt(m);
+      if (dmaMask < 0n || dmaMask > MASK64) throw new Error();
+    } catch {
+      throw new TypeError(`edu: option dmaMask ${JSON.stringify(m)} is invalid: give a non-negative integer or a string like "0x0fffffff"`);
+    }
+  }
+  const delay = (name: string, dflt: number): number => {
+    const v = options[name];
+    if (v === undefined) return dflt;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new RangeError(`edu: option ${name} ${JSON.stringify(v)} must be a number of milliseconds >= 0`);
+    return v;
+  };
+  return { dmaMask, factorialDelayMs: delay('factorialDelayMs', 1), dmaDelayMs: delay('dmaDelayMs', 5) };
+}
+
+function buildConfig(): ConfigSpace {
+  const config = new ConfigSpace({
+    vendorId: EDU_VENDOR_ID,
+    deviceId: EDU_DEVICE_ID,
+    revision: EDU_REVISION,
+    classCode: EDU_CLASS_CODE,
+    subsystemVendorId: EDU_SUBSYSTEM_VENDOR_ID,
+    subsystemId: EDU_SUBSYSTEM_ID,
+    interruptPin: 1,
+  });
+  config.addBar({ index: 0, kind: 'mem32', size: EDU_BAR0_SIZE });
+  config.addMsi({ vectors: 1, is64: true, perVectorMask: false, offset: EDU_MSI_CAP_OFFSET });
+  return config;
+}
+
+/**
+ * The `edu` model: BAR0 registers per {@link EDU_REG}, factorial, interrupts (INTx level or MSI
+ * edge), DMA through the host's IOMMU domain. `options` as {@link EduOptions}; throws
+ * TypeError/RangeError naming a bad option.
+ */
+export class EduDevice extends SimPciFunction {
+  readonly model = 'edu';
+  /** The 4096-byte DMA buffer (device addresses 0x40000..0x40fff); not reachable through BAR0. */
+  readonly dmaBuffer = new Uint8Array(EDU_DMA_SIZE);
+  private readonly dmaMask: bigint;
+  private readonly factorialDelayMs: number;
+  private readonly dmaDelayMs: number;
+  private liveness = 0;
+  private fact = 0;
+  private status = 0;
+  private irqStatus = 0;
+  private dmaSrc = 0n;
+  private dmaDst = 0n;
+  private dmaCount = 0n;
+  private dmaCmd = 0n;
+
+  constructor(options: Record<string, unknown> = {}) {
+    super(buildConfig());
+    const o = parseOptions(options);
+    this.dmaMask = o.dmaMask;
+    this.factorialDelayMs = o.factorialDelayMs;
+    this.dmaDelayMs = o.dmaDelayMs;
+  }
+
+  /** Pending interrupt causes (the irq_status register). */
+  get interruptStatus(): number {
+    return this.irqStatus;
+  }
+
+  protected override memRead(region: number, offset: number, data: Uint8Array): boolean {
+    const width = data.length;
+    if (region !== 0) return super.memRead(region, offset, data);
+    if (!this.widthOk(offset, width)) {
+      this.log(`BAR0 read of ${width} bytes at 0x${offset.toString(16)}: bad width (below 0x80 use 4 bytes, from 0x80 4 or 8)`);
+      fillOnes(data);
+      return true;
+    }
+    let value: number | bigint;
+    switch (offset) {
+      case EDU_REG.ID:
+        value = EDU_ID_VALUE;
+        break;
+      case EDU_REG.LIVENESS:
+        value = this.liveness;
+        break;
+      case EDU_REG.FACTORIAL:
+        value = this.fact;
+        break;
+      case EDU_REG.STATUS:
+        value = this.status;
+        break;
+      case EDU_REG.IRQ_STATUS:
+        value = this.irqStatus;
+        break;
+      case EDU_REG.DMA_SRC:
+        value = this.dmaSrc;
+        break;
+      case EDU_REG.DMA_DST:
+        value = this.dmaDst;
+        break;
+      case EDU_REG.DMA_COUNT:
+        value = this.dmaCount;
+        break;
+      case EDU_REG.DMA_CMD:
+        value = this.dmaCmd;
+        break;
+      default:
+        this.log(`BAR0 read of ${width} bytes at 0x${offset.toString(16)}: no readable register there`);
+        fillOnes(data);
+        return true;
+    }
+    writeLe(data, value);
+    return true;
+  }
+
+  protected override memWrite(region: number, offset: number, data: Uint8Array): boolean {
+    const width = data.length;
+    if (region !== 0) return super.memWrite(region, offset, data);
+    if (!this.widthOk(offset, width)) {
+      this.log(`BAR0 write of ${width} bytes at 0x${offset.toString(16)} ignored: bad width (below 0x80 use 4 bytes, from 0x80 4 or 8)`);
+      return true;
+    }
+    // A 4-byte write to a 64-bit register replaces it with the zero-extended value.
+    const value64 = readLe64(data);
+    const value = Number(value64 & 0xffff_ffffn);
+    switch (offset) {
+      case EDU_REG.LIVENESS:
+        this.liveness = ~value >>> 0;
+        break;
+      case EDU_REG.FACTORIAL:
+        if (this.status & EDU_STATUS_COMPUTING) break;
+        this.fact = value;
+        this.status |= EDU_STATUS_COMPUTING;
+        this.schedule(this.factorialDelayMs, () => this.factorialDone());
+        break;
+      case EDU_REG.STATUS:
+        this.status = value & EDU_STATUS_IRQFACT ? this.status | EDU_STATUS_IRQFACT : this.status & ~EDU_STATUS_IRQFACT;
+        break;
+      case EDU_REG.IRQ_RAISE:
+        this.raiseIrq(value);
+        break;
+      case EDU_REG.IRQ_ACK:
+        this.lowerIrq(value);
+        break;
+      case EDU_REG.DMA_SRC:
+        if (!(this.dmaCmd & BigInt(EDU_DMA_RUN))) this.dmaSrc = value64;
+        break;
+      case EDU_REG.DMA_DST:
+        if (!(this.dmaCmd & BigInt(EDU_DMA_RUN))) this.dmaDst = value64;
+        break;
+      case EDU_REG.DMA_COUNT:
+        if (!(this.dmaCmd & BigInt(EDU_DMA_RUN))) this.dmaCount = value64;
+        break;
+      case EDU_REG.DMA_CMD:
+        if (!(value64 & BigInt(EDU_DMA_RUN)) || this.dmaCmd & BigInt(EDU_DMA_RUN)) break;
+        this.dmaCmd = value64;
+        this.schedule(this.dmaDelayMs, () => this.dmaDone());
+        break;
+      default:
+        this.log(`BAR0 write of ${width} bytes at 0x${offset.toString(16)} ignored: no writable register there`);
+    }
+    return true;
+  }
+
+  /** edu spec, Access rules: below 0x80 only 4 bytes, from 0x80 on 4 or 8. */
+  private widthOk(offset: number, width: number): boolean {
+    return offset < 0x80 ? width === 4 : width === 4 || width === 8;
+  }
+
+  private factorialDone(): void {
+    this.fact = eduFactorial(this.fact);
+    this.status &= ~EDU_STATUS_COMPUTING;
+    if (this.status & EDU_STATUS_IRQFACT) this.raiseIrq(EDU_IRQ_FACT);
+  }
+
+  /** edu_raise_irq: causes accumulate; MSI (an edge per raise) when enabled, else INTx. */
+  private raiseIrq(causes: number): void {
+    this.irqStatus = (this.irqStatus | causes) >>> 0;
+    if (this.irqStatus) this.signalVector(0);
+  }
+
+  /** edu_lower_irq: INTx follows irq_status != 0 and drops only here, and only with MSI off. */
+  private lowerIrq(causes: number): void {
+    this.irqStatus = (this.irqStatus & ~causes) >>> 0;
+    if (!this.irqStatus && !this.config.msi()?.enabled) this.setIntx(false);
+  }
+
+  private dmaDone(): void {
+    const cmd = this.dmaCmd;
+    if (!(cmd & BigInt(EDU_DMA_RUN))) return;
+    const count = this.dmaCount;
+    const toRam = (cmd & BigInt(EDU_DMA_DIR_TO_RAM)) !== 0n;
+    const bufAddr = toRam ? this.dmaSrc : this.dmaDst;
+    const ramAddr = toRam ? this.dmaDst : this.dmaSrc;
+    if (!eduRangeOk(bufAddr, count, BigInt(EDU_DMA_START), BigInt(EDU_DMA_SIZE))) {
+      this.log(
+        `DMA refused: ${toRam ? 'source' : 'destination'} 0x${bufAddr.toString(16)} + count ${count} is not inside the buffer 0x40000..0x40fff (count 1..4095, end below 0x41000); nothing transferred`,
+      );
+    } else {
+      const bufOffset = Number(bufAddr - BigInt(EDU_DMA_START));
+      const n = Number(count);
+      const iova = ramAddr & this.dmaMask;
+      if (iova !== ramAddr) this.log(`clamping DMA address 0x${ramAddr.toString(16)} to 0x${iova.toString(16)} (dma_mask 0x${this.dmaMask.toString(16)})`);
+      if (toRam) {
+        if (!this.dmaWrite(iova, this.dmaBuffer.subarray(bufOffset, bufOffset + n))) {
+          this.log(`DMA write of ${n} bytes to RAM at 0x${iova.toString(16)} faulted: nothing written`);
+        }
+      } else {
+        const tmp = new Uint8Array(n);
+        if (this.dmaRead(iova, tmp)) this.dmaBuffer.set(tmp, bufOffset);
+        else this.log(`DMA read of ${n} bytes from RAM at 0x${iova.toString(16)} faulted: buffer unchanged`);
+      }
+    }
+    this.dmaCmd = cmd & ~BigInt(EDU_DMA_RUN);
+    if (cmd & BigInt(EDU_DMA_IRQ)) this.raiseIrq(EDU_IRQ_DMA);
+  }
+
+  /** All registers, the DMA buffer and irq_status to zero (a deliberate difference from QEMU). */
+  protected resetState(): void {
+    this.liveness = 0;
+    this.fact = 0;
+    this.status = 0;
+    this.irqStatus = 0;
+    this.dmaSrc = 0n;
+    this.dmaDst = 0n;
+    this.dmaCount = 0n;
+    this.dmaCmd = 0n;
+    this.dmaBuffer.fill(0);
+  }
+}
