@@ -311,7 +311,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
 
   program
     .command('status')
-    .description('show recorded attachments and whether each device is still bound as recorded')
+    .description('show recorded attachments and whether each device is still bound as recorded (exit 1 when one is not)')
     .option('--state <file>', 'attachment state file (default: $RAWPCI_STATE, $XDG_STATE_HOME/rawpci/attachments.json)')
     .option('--json', 'print JSON for scripts')
     .action(async (o: { state?: string; json?: boolean }) => {
@@ -328,6 +328,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
         } else boundTo = a.driver;
         rows.push({ ...a, present, boundTo, asRecorded: present && boundTo === a.driver });
       }
+      if (rows.some((r) => !r.asRecorded)) result.code = EXIT_FAILURE;
       if (o.json) {
         json(io, { stateFile: statePath, attachments: rows });
         return;
@@ -348,7 +349,6 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
           r.asRecorded ? c.green('yes') : c.red('no'),
         ]);
       io.stdout(`${table.toString()}\n`);
-      if (rows.some((r) => !r.asRecorded)) result.code = EXIT_FAILURE;
     });
 
   program
@@ -399,12 +399,12 @@ async function attachSim(source: PciSource, bdf: Bdf, guest: Bdf | undefined, st
 export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   const result = { code: EXIT_OK };
   const program = buildProgram(io, result);
+  if (argv.length <= 2) {
+    io.stderr(program.helpInformation());
+    return EXIT_USAGE;
+  }
   try {
     await program.parseAsync(argv);
-    if (argv.length <= 2) {
-      io.stderr(program.helpInformation());
-      return EXIT_USAGE;
-    }
     return result.code;
   } catch (e) {
     if (e instanceof CommanderError) {
