@@ -215,7 +215,9 @@ export function buildConfig(d: FakeDevice): Uint8Array {
     const len = 4 + 4 * (e.body?.length ?? 0);
     const next = k + 1 < extCaps.length ? (ext + len + 3) & ~3 : 0;
     v.setUint32(ext, (e.id | (e.version << 16) | (next << 20)) >>> 0, true);
-    (e.body ?? []).forEach((w, i) => v.setUint32(ext + 4 + 4 * i, w >>> 0, true));
+    (e.body ?? []).forEach((w, i) => {
+      v.setUint32(ext + 4 + 4 * i, w >>> 0, true);
+    });
     ext = next;
   });
   return buf;
@@ -357,22 +359,28 @@ export class FakeKernel implements SysfsWriter {
     if (rel[0] !== 'bus' || rel[1] !== 'pci') err('EACCES', `fake kernel: write outside bus/pci: ${path}`);
     if (rel[2] === 'devices' && rel.length === 6 && rel[4] === 'driver' && rel[5] === 'unbind') {
       if (!this.driverOf(rel[3]!)) err('ENOENT', `${path} does not exist (device not bound)`);
-      return this.unbind(bdfArg);
+      this.unbind(bdfArg);
+      return;
     }
     if (rel[2] === 'devices' && rel.length === 5 && rel[4] === 'driver_override') {
       writeFileSync(join(this.fake.dev(rel[3]!), 'driver_override'), bdfArg === '' ? '(null)\n' : `${bdfArg}\n`);
       return;
     }
-    if (rel[2] === 'drivers_probe' && rel.length === 3) return this.probe(bdfArg);
+    if (rel[2] === 'drivers_probe' && rel.length === 3) {
+      this.probe(bdfArg);
+      return;
+    }
     if (rel[2] === 'drivers' && rel.length === 5 && rel[4] === 'unbind') {
       if (this.driverOf(bdfArg) !== rel[3]) err('ENODEV', `${bdfArg} is not bound to ${rel[3]}`);
-      return this.unbind(bdfArg);
+      this.unbind(bdfArg);
+      return;
     }
     if (rel[2] === 'drivers' && rel.length === 5 && rel[4] === 'bind') {
       if (this.driverOf(bdfArg)) err('EBUSY', `${bdfArg} is already bound`);
       const ov = this.override(bdfArg);
       if (ov && ov !== rel[3]) err('ENODEV', `${bdfArg} has driver_override ${ov}`);
-      return this.bind(bdfArg, rel[3]!);
+      this.bind(bdfArg, rel[3]!);
+      return;
     }
     err('EACCES', `fake kernel: unexpected write to ${path}`);
   }
