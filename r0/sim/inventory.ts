@@ -112,7 +112,7 @@ function pathText(path: readonly PropertyKey[]): string {
 function describeIssue(issue: z.core.$ZodIssue, input: unknown): string {
   const where = pathText(issue.path);
   const field = [...issue.path].reverse().find((p) => typeof p === 'string') as string | undefined;
-  const hint = field !== undefined ? FIELD_HINTS[field] : undefined;
+  const hint = field !== undefined ? FIELD_HINTS[field] : 'give an object like { "devices": [ ... ] }';
   if (issue.code === 'unrecognized_keys') {
     const allowed = issue.path.length === 0 ? 'devices' : ENTRY_FIELDS.join(', ');
     return `${where}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: allowed fields are ${allowed}`;
