@@ -75,3 +75,20 @@ test('show of something that is not a PCI address is a usage error (exit 2)', as
   t.is(r.code, 2);
   t.regex(r.stderr, /'eth0' is not a PCI address: write DDDD:BB:DD\.F/);
 });
+
+test('show on every device of this machine prints what lspci -vv -nn -D -k prints (read-only)', async (t) => {
+  const { execFileSync } = await import('node:child_process');
+  const { ensureLspci } = await import('../helpers/fake-sysfs.js');
+  const lspci = ensureLspci();
+  const slots = execFileSync(lspci, ['-D', '-n'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ')[0]!);
+  t.true(slots.length > 0);
+  for (const s of slots) {
+    const r = await runCli(['show', s]);
+    t.is(r.code, 0, r.stderr);
+    compareLines(t, r.stdout, execFileSync(lspci, ['-vv', '-nn', '-D', '-k', '-s', s], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
+  }
+  t.log(`${slots.length} devices compared`);
+});
