@@ -250,15 +250,26 @@ export abstract class SimPciFunction implements SimDeviceModel {
    */
   ackIrq(): void {}
 
-  /** Default I/O read: logs and answers all-ones (a region without registers). */
+  /**
+   * Default I/O read: logs and answers all-ones (a region without registers). False when
+   * `region` is no I/O BAR of this device or the access leaves it.
+   */
   readIo(region: number, offset: number, data: Uint8Array): boolean {
+    if (!this.ioRegionContains(region, offset, data.length)) {
+      this.log(`I/O read of ${data.length} bytes at region ${region}+${hex(offset)} is outside the device's I/O regions`);
+      return false;
+    }
     this.log(`I/O read of ${data.length} bytes at BAR${region}+${hex(offset)}: no register there`);
     fillOnes(data);
     return true;
   }
 
-  /** Default I/O write: logs and ignores it. */
+  /** Default I/O write: logs and ignores it; false like {@link readIo}. */
   writeIo(region: number, offset: number, data: Uint8Array): boolean {
+    if (!this.ioRegionContains(region, offset, data.length)) {
+      this.log(`I/O write of ${data.length} bytes at region ${region}+${hex(offset)} is outside the device's I/O regions`);
+      return false;
+    }
     this.log(`I/O write of ${data.length} bytes at BAR${region}+${hex(offset)}: no register there, ignored`);
     return true;
   }
@@ -328,6 +339,12 @@ export abstract class SimPciFunction implements SimDeviceModel {
   protected memWrite(region: number, offset: number, data: Uint8Array): boolean {
     this.log(`memory write of ${data.length} bytes at BAR${region}+${hex(offset)}: no register there, ignored`);
     return true;
+  }
+
+  /** Whether `[offset, offset + length)` lies inside I/O BAR `region`. */
+  protected ioRegionContains(region: number, offset: number, length: number): boolean {
+    const bar = this.config.bar(region);
+    return bar?.kind === 'io' && Number.isInteger(offset) && offset >= 0 && length > 0 && offset + length <= bar.size;
   }
 
   private memRegionContains(region: number, offset: number, length: number): boolean {

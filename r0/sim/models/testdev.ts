@@ -192,7 +192,7 @@ export class TestDevDevice extends SimPciFunction {
   }
 
   override readIo(region: number, offset: number, data: Uint8Array): boolean {
-    if (region !== TESTDEV_IO_BAR || offset < 0 || offset + data.length > TESTDEV_IO_SIZE) {
+    if (!this.ioRegionContains(region, offset, data.length)) {
       this.log(`I/O read of ${data.length} bytes at region ${region}+0x${offset.toString(16)} is outside BAR0`);
       return false;
     }
@@ -239,7 +239,7 @@ export class TestDevDevice extends SimPciFunction {
   }
 
   override writeIo(region: number, offset: number, data: Uint8Array): boolean {
-    if (region !== TESTDEV_IO_BAR || offset < 0 || offset + data.length > TESTDEV_IO_SIZE) {
+    if (!this.ioRegionContains(region, offset, data.length)) {
       this.log(`I/O write of ${data.length} bytes at region ${region}+0x${offset.toString(16)} is outside BAR0`);
       return false;
     }
