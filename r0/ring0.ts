@@ -486,11 +486,11 @@ export class Ring0 {
   }
 
   #getIrq(session: Session, target: number, p: Record<string, unknown>, defer?: Deferred): Out | undefined {
-    const t = p.timeoutMs;
-    if (!isInt(t) || t < 0 || t > GET_IRQ_MAX_TIMEOUT_MS) return fail(VERR_INVALID_PARAMETER, `timeoutMs ${String(t)} must be an integer 0..${GET_IRQ_MAX_TIMEOUT_MS}`);
     if (target !== 0 && !session.handles.has(target)) {
       return fail(VERR_INVALID_HANDLE, `handle 0x${(target >>> 0).toString(16)} is not a device open in session ${session.id}`);
     }
+    const t = p.timeoutMs;
+    if (!isInt(t) || t < 0 || t > GET_IRQ_MAX_TIMEOUT_MS) return fail(VERR_INVALID_PARAMETER, `timeoutMs ${String(t)} must be an integer 0..${GET_IRQ_MAX_TIMEOUT_MS}`);
     const ev = session.takeEvent(target);
     if (ev) return ok({ irq: ev, pending: session.pendingFor(target) });
     if (t === 0 || !defer) return fail(VERR_TIMEOUT, 'no interrupt pending');

@@ -1,9 +1,9 @@
 // Ring 3's end of the shared-memory channel: post a request frame, wait (spin, then sleep) for the answer, honour a deadline.
 
-import { PciRawCodec } from '../shared/codec.js';
+import { FrameTooLargeError, PciRawCodec } from '../shared/codec.js';
 import { attachChannel, type ChannelViews, Ctl, Slot, SlotState } from '../shared/channel-layout.js';
 import type { PciRawAnswer } from '../shared/protocol.js';
-import { VERR_BUFFER_OVERFLOW, VERR_INVALID_STATE, VERR_TIMEOUT } from '../shared/status.js';
+import { VERR_BUFFER_OVERFLOW, VERR_INVALID_PARAMETER, VERR_INVALID_STATE, VERR_TIMEOUT } from '../shared/status.js';
 
 /** Options of a {@link ChannelClient}. */
 export interface ChannelClientOptions {
@@ -133,7 +133,10 @@ export class ChannelClient {
       len = this.#codec.encodeRequest(data[slot]!, this.session, op, target, params);
     } catch (e) {
       Atomics.store(i32, header[slot]! + Slot.STATE, SlotState.FREE);
-      return { rc: VERR_BUFFER_OVERFLOW, msg: `${(e as Error).message}: split the request or connect with a larger slotBytes` };
+      if (e instanceof FrameTooLargeError) {
+        return { rc: VERR_BUFFER_OVERFLOW, msg: `${e.message}: split the request or connect with a larger slotBytes` };
+      }
+      return { rc: VERR_INVALID_PARAMETER, msg: `the request parameters cannot be encoded: ${(e as Error).message}` };
     }
     const h = header[slot]!;
     Atomics.store(i32, h + Slot.REQ_LEN, len);

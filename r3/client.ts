@@ -96,6 +96,7 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   /** Calls per operation name. */
   readonly opCounts: Record<string, number> = {};
   #pump: Promise<void> | undefined;
+  #pumping = false;
   #closing = false;
 
   private constructor(endpoint: RawPciEndpoint, conn: Ring0Connection | undefined, options: RawPciClientOptions) {
@@ -314,8 +315,9 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
    */
   startIrqPump(): void {
     if (this.#pump) return;
+    this.#pumping = true;
     const loop = async () => {
-      while (this.#pump && !this.#closing && !this.#ch.closed) {
+      while (this.#pumping && !this.#closing && !this.#ch.closed) {
         const a = await this.#ch.call(PCIRAWR0_DO.GET_IRQ, 0, { timeoutMs: 200 }, 200 + this.#ch.timeoutMs);
         if (a.rc === 0) this.emit('irq', (a.out as PciRawOutGetIrq).irq);
         else if (a.rc !== VERR_TIMEOUT && !this.#ch.closed && !this.#closing) {
@@ -330,8 +332,9 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   /** Stops the `'irq'` event loop (resolves when its last GET_IRQ returned). */
   async stopIrqPump(): Promise<void> {
     const p = this.#pump;
-    this.#pump = undefined;
+    this.#pumping = false;
     await p;
+    this.#pump = undefined;
   }
 
   // ---- power ----

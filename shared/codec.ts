@@ -13,6 +13,11 @@
 import { Packr } from 'msgpackr';
 import { PCIRAW_PROTOCOL_VERSION, PCIRAW_REQ_MAGIC, type PciRawAnswer, type PciRawSendReq } from './protocol.js';
 
+/** Thrown by {@link PciRawCodec.encodeRequest} when a frame does not fit its slot. */
+export class FrameTooLargeError extends RangeError {
+  override readonly name = 'FrameTooLargeError';
+}
+
 /** Bytes of the binary request header. */
 export const REQ_HEADER_BYTES = 16;
 
@@ -95,7 +100,8 @@ export class PciRawCodec {
 
   /**
    * Encodes a request into `dest` at offset 0. Returns the frame size in bytes.
-   * Throws RangeError when `dest` is too small (the caller maps it to VERR_BUFFER_OVERFLOW).
+   * Throws FrameTooLargeError when `dest` is too small (the caller maps it to VERR_BUFFER_OVERFLOW),
+   * and msgpackr's RangeError/TypeError for values it cannot encode (bigints past 64 bits).
    */
   encodeRequest(
     dest: Uint8Array,
@@ -107,7 +113,7 @@ export class PciRawCodec {
   ): number {
     const body = this.#packr.pack([op, target, params]);
     const size = REQ_HEADER_BYTES + body.length;
-    if (size > dest.length) throw new RangeError(`request of ${size} bytes exceeds the ${dest.length}-byte slot`);
+    if (size > dest.length) throw new FrameTooLargeError(`request of ${size} bytes exceeds the ${dest.length}-byte slot`);
     const dv = new DataView(dest.buffer, dest.byteOffset, dest.byteLength);
     dv.setUint32(ReqHeader.MAGIC, PCIRAW_REQ_MAGIC, true);
     dv.setUint32(ReqHeader.VERSION, version, true);

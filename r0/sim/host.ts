@@ -132,7 +132,21 @@ class SimOpenDevice implements HostDevice {
   }
 
   cfgWrite(offset: number, data: Uint8Array): boolean {
-    return this.#model.writeConfig(offset, data);
+    const ok = this.#model.writeConfig(offset, data);
+    // A config write can reset the function (PCIe Initiate FLR): its BARs read 0 then. Restore
+    // them as Linux restores config space after an FLR, so host regions stay where they are.
+    if (ok && this.#barsLost()) programBars(this.#model, this.#resources);
+    return ok;
+  }
+
+  #barsLost(): boolean {
+    const first = this.#resources.regions.find((r) => r.kind !== 'rom');
+    if (!first) return false;
+    const b = new Uint8Array(4);
+    this.#model.readConfig(0x10 + 4 * first.index, b);
+    const low = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+    const mask = first.kind === 'io' ? 0xffff_fffc : 0xffff_fff0;
+    return (low & mask) >>> 0 !== Number(first.hostPhys & 0xffff_fff0n) >>> 0;
   }
 
   ioRead(region: number, offset: number, data: Uint8Array): boolean {

@@ -1,0 +1,103 @@
+// Property tests: random and mutated request buffers are all answered with a VBox status, the service stays up, and valid requests keep working.
+import { fc, testProp } from '@fast-check/ava';
+import test from 'ava';
+import type { RawPciClient } from '../../r3/client.js';
+import type { Ring0Service } from '../../r0/service.js';
+import { PCIRAWR0_DO } from '../../shared/protocol.js';
+import { statusName } from '../../shared/status.js';
+import { connectVm, EDU, openOn, startService, TESTDEV } from '../helpers/ring0.js';
+import { channelOf, frameFor, postRawFrame } from '../helpers/raw-channel.js';
+
+let service: Ring0Service;
+let vm: RawPciClient;
+let edu: number;
+let td: number;
+let bar0: bigint;
+const seen = new Map<string, number>();
+
+test.before(async () => {
+  service = await startService();
+  vm = await connectVm(service, { timeoutMs: 5000 });
+  edu = openOn(vm, EDU);
+  td = openOn(vm, TESTDEV);
+  bar0 = vm.getRegionInfo(edu, 0).regionStart;
+});
+
+test.after.always(async () => {
+  await vm?.close();
+  await service?.close();
+});
+
+/** Ring 0 answered with an integer status, and is still alive and correct. */
+function answeredAndAlive(answer: { rc: number } | undefined): boolean {
+  if (!answer || !Number.isInteger(answer.rc)) return false;
+  const name = statusName(answer.rc);
+  seen.set(name, (seen.get(name) ?? 0) + 1);
+  return vm.mmioRead(edu, bar0, 4) === 0x0100_00ed;
+}
+
+const ops = Object.values(PCIRAWR0_DO);
+const anyValue = fc.oneof(
+  fc.integer(),
+  fc.bigInt({ min: -(1n << 63n), max: (1n << 64n) - 1n }),
+  fc.double(),
+  fc.string({ maxLength: 8 }),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.integer(), { maxLength: 3 }),
+  fc.record({ cb: fc.integer({ min: -1, max: 9 }), u: fc.oneof(fc.integer(), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })) }),
+);
+const paramsArb = fc.dictionary(
+  fc.constantFrom('pciAddress', 'flags', 'region', 'port', 'cb', 'value', 'address', 'offset', 'guestIrq', 'hostIrq', 'state', 'hostStart', 'guestStart', 'size', 'action', 'timeoutMs', 'kind', 'mapId', 'startAddress', 'regionSize', 'zz'),
+  anyValue,
+  { maxKeys: 5 },
+);
+
+testProp.serial(
+  'random bytes as a request frame get a status and ring 0 keeps serving',
+  [fc.uint8Array({ minLength: 0, maxLength: 300 })],
+  (t, bytes) => {
+    t.true(answeredAndAlive(postRawFrame(channelOf(vm), bytes)));
+  },
+  { numRuns: 150 },
+);
+
+testProp.serial(
+  'well-formed frames with random operations, handles and parameters get a status and ring 0 keeps serving',
+  [fc.oneof(fc.constantFrom(...ops), fc.integer({ min: -5, max: 100 })), fc.constantFrom('edu', 'td', 'zero', 'random'), fc.integer({ min: 0, max: 0xffff_ffff }), paramsArb],
+  (t, op, which, rnd, params) => {
+    // Never close the devices the property checks liveness with, nor end the VM's domain.
+    if (op === PCIRAWR0_DO.CLOSE_DEVICE || op === PCIRAWR0_DO.DEINIT_VM) op = PCIRAWR0_DO.GET_REGION_INFO;
+    const target = which === 'edu' ? edu : which === 'td' ? td : which === 'zero' ? 0 : rnd;
+    if ((op === PCIRAWR0_DO.POWER_STATE_CHANGE || op === PCIRAWR0_DO.PCICFG_WRITE) && target === edu) return t.pass();
+    const answer = postRawFrame(channelOf(vm), frameFor(vm.session, op, target, params));
+    t.true(answeredAndAlive(answer));
+  },
+  { numRuns: 400 },
+);
+
+testProp.serial(
+  'valid frames with bit flips, truncation or header changes get a status and ring 0 keeps serving',
+  [fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 7 }), fc.constantFrom('flip', 'truncate', 'size', 'session', 'extend')],
+  (t, pos, bit, how) => {
+    const frame = frameFor(vm.session, PCIRAWR0_DO.MMIO_READ, edu, { address: bar0 + 4n, cb: 4 });
+    let mutated = frame.slice();
+    const dv = () => new DataView(mutated.buffer);
+    if (how === 'flip') mutated[pos % mutated.length]! ^= 1 << bit;
+    else if (how === 'truncate') mutated = mutated.subarray(0, pos % mutated.length);
+    else if (how === 'size') dv().setUint32(8, pos, true);
+    else if (how === 'session') dv().setUint32(12, pos, true);
+    else {
+      const longer = new Uint8Array(frame.length + 1 + (pos % 64));
+      longer.set(frame);
+      mutated = longer;
+    }
+    t.true(answeredAndAlive(postRawFrame(channelOf(vm), mutated)));
+  },
+  { numRuns: 300 },
+);
+
+test.serial('the properties exercised many distinct failure statuses and valid requests still succeed', (t) => {
+  t.true(seen.size >= 6, `statuses seen: ${[...seen.keys()].join(', ')}`);
+  t.is(vm.pioRead(td, Number(vm.getRegionInfo(td, 0).regionStart), 4), 0x5250_0001);
+});
