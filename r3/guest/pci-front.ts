@@ -1,0 +1,802 @@
+// PciFront: a host device projected onto the guest PCI bus (Palacios' pci_front, completed): virtual config copy, virtual BARs and ROM, command gating, virtual MSI/MSI-X, forwarded accesses.
+//
+// What Palacios' pci_front.c does, and what this adds:
+// - pci_front: pull the device's config space on attach; decode I/O, MEM24, MEM32 and MEM64
+//   (low and high halves) BARs; answer size probes from the virtual copy; forward port and memory
+//   accesses of each decoded range through the client; move a range when the guest rewrites its
+//   BAR (the value masked to the BAR's size, flag bits kept); forward config writes through a
+//   filter.
+// - added: the expansion ROM BAR (enable bit, sizing, reads served from the device's ROM); the
+//   command register (I/O and memory decode switch ranges on and off, bus mastering gates DMA
+//   and MSI, INTx disable honoured) forwarded to the host; BAR moves held until decode is
+//   enabled and a 64-bit BAR moved on its high half; virtual MSI and MSI-X (table and PBA
+//   trapped, per-vector masks, host vectors translated to the guest's messages); virtual
+//   multifunction bit (set by the bus) and interrupt line; a BAR mapped straight into ring 3
+//   (MAP_REGION) served from its view, the view following the BAR when it moves.
+//
+// Config filter (PCI Local Bus spec 3.0, 6.1 and 6.2): reads of identity, class, header type,
+// subsystem, capability pointer, pin, BARs, ROM BAR, interrupt line, command, MSI and MSI-X come
+// from the virtual copy; everything else (status, cache line, latency, other capabilities,
+// extended config) is read from and written to the host. Writes to read-only registers are
+// dropped (6.1: "read-only registers ... writes are ignored"); BAR writes never reach the host.
+
+import {
+  PCI_BASE_ADDRESS_0,
+  PCI_BASE_ADDRESS_MEM_TYPE_1M,
+  PCI_BASE_ADDRESS_MEM_TYPE_MASK,
+  PCI_CACHE_LINE_SIZE,
+  PCI_CAP_ID_MSI,
+  PCI_CAP_ID_MSIX,
+  PCI_CAP_LIST_NEXT,
+  PCI_CAPABILITY_LIST,
+  PCI_CFG_SPACE_SIZE,
+  PCI_COMMAND,
+  PCI_COMMAND_INTX_DISABLE,
+  PCI_COMMAND_IO,
+  PCI_COMMAND_MASTER,
+  PCI_COMMAND_MEMORY,
+  PCI_COMMAND_PARITY,
+  PCI_COMMAND_SERR,
+  PCI_HEADER_TYPE,
+  PCI_HEADER_TYPE_MASK,
+  PCI_INTERRUPT_LINE,
+  PCI_LATENCY_TIMER,
+  PCI_MSI_ADDRESS_HI,
+  PCI_MSI_ADDRESS_LO,
+  PCI_MSI_FLAGS,
+  PCI_MSI_FLAGS_ENABLE,
+  PCI_MSI_FLAGS_QSIZE,
+  PCI_MSIX_ENTRY_DATA,
+  PCI_MSIX_ENTRY_LOWER_ADDR,
+  PCI_MSIX_ENTRY_SIZE,
+  PCI_MSIX_ENTRY_UPPER_ADDR,
+  PCI_MSIX_ENTRY_VECTOR_CTRL,
+  PCI_MSIX_FLAGS,
+  PCI_MSIX_FLAGS_ENABLE,
+  PCI_ROM_ADDRESS,
+  PCI_STATUS,
+  PCI_STATUS_CAP_LIST,
+} from '../../shared/linux/pci-regs.js';
+import { childLogger } from '../../shared/log.js';
+import { PCIRAW_IRQ_KIND, type PciRawDevHandle, type PciRawIrqEvent, type PciRawIrqKind } from '../../shared/protocol.js';
+import type { MappedRegion, RegionInfo } from '../client.js';
+import { ROM_REGION, type GuestBarKind, VirtualBar } from './bars.js';
+import { type GuestDirectMapping, type GuestPciFunction, type GuestPciLink, type MmioWidth, ones, type PortWidth } from './guest-bus.js';
+import { setMask, VirtualMsi, VirtualMsix } from './msi.js';
+
+/**
+ * The device-access seam PciFront is written against: the raw PCI operations of one VM, each
+ * taking the device handle first. {@link RawPciClient} satisfies it as is; unit tests pass a
+ * fake. Every method may throw (RawPciError from a client); PciFront logs the failure and
+ * answers the guest with all-ones instead of throwing into the vCPU.
+ *
+ * Units as in RawPciClient: ports and config offsets are numbers, memory addresses bigint host
+ * physical addresses inside the device's regions, widths in bytes.
+ */
+export interface PciFrontHost {
+  /** GET_REGION_INFO of region 0..6. */
+  getRegionInfo(handle: PciRawDevHandle, region: number): RegionInfo;
+  /** PCICFG_READ (naturally aligned). */
+  cfgRead(handle: PciRawDevHandle, offset: number, cb: 1 | 2 | 4): number;
+  /** PCICFG_WRITE (BAR registers are refused by ring 0: PciFront never sends them). */
+  cfgWrite(handle: PciRawDevHandle, offset: number, cb: 1 | 2 | 4, value: number): void;
+  /** PIO_READ at a host port. */
+  pioRead(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4): number;
+  /** PIO_WRITE at a host port. */
+  pioWrite(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4, value: number): void;
+  /** MMIO_READ at a host physical address: a number for 1, 2, 4 bytes, a bigint for 8. */
+  mmioRead(handle: PciRawDevHandle, address: bigint, cb: 1 | 2 | 4 | 8): number | bigint;
+  /** MMIO_WRITE at a host physical address. */
+  mmioWrite(handle: PciRawDevHandle, address: bigint, cb: 1 | 2 | 4 | 8, value: number | bigint): void;
+  /** ACK_IRQ: for INTx, unmasks the automasked host line. */
+  ackIrq(handle: PciRawDevHandle, kind?: PciRawIrqKind): void;
+  /** MAP_REGION (optional): throws (VERR_NOT_SUPPORTED) for regions that must be trapped. */
+  mapRegion?(handle: PciRawDevHandle, region: number): MappedRegion;
+  /** UNMAP_REGION (optional). */
+  unmapRegion?(m: MappedRegion): void;
+  /** REGISTER_R0_IRQ_HANDLER (optional): PciFront registers the guest line on attach. */
+  registerIrqHandler?(handle: PciRawDevHandle, guestIrq: number): number;
+}
+
+/** Options of {@link PciFront}. */
+export interface PciFrontOptions {
+  /** Map memory BARs straight into ring 3 where ring 0 allows it (default true). */
+  mapRegions?: boolean;
+  /** Call REGISTER_R0_IRQ_HANDLER with the guest line when attached (default true). */
+  registerIrqHandler?: boolean;
+  /**
+   * Message address PciFront programs into the host's MSI/MSI-X (default 0xfee0_0000). The host
+   * device's messages only tell which vector fired; the guest receives its own messages.
+   */
+  hostMsiAddress?: bigint;
+  /** Name for logs (default: the handle). */
+  name?: string;
+}
+
+/** Command register bits the guest may set (the rest read 0; libvfio-user consumes bits the same way). */
+export const PCI_FRONT_COMMAND_WRITABLE = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE;
+
+/** How each config byte is handled. */
+type Field = 'ro' | 'command' | 'bar' | 'virtual' | 'host';
+
+const log = childLogger({ ring: 3, part: 'pci-front' });
+
+/**
+ * A host device on the guest bus. Construct it with the client (or any {@link PciFrontHost}) and
+ * the device handle (the device open and powered on); the constructor pulls the config space and
+ * the region layout, then {@link GuestPciBus.attach} places it. Guest BARs start unplaced (address
+ * 0, decode off): the guest's firmware or driver sizes and places them.
+ *
+ * Errors: the constructor throws what the host throws (the device could not be read); after
+ * that guest accesses never throw: host failures are logged and read all-ones.
+ */
+export class PciFront implements GuestPciFunction {
+  readonly host: PciFrontHost;
+  readonly handle: PciRawDevHandle;
+  readonly name: string;
+  /** Config space size of the host device (256 or 4096). */
+  readonly configSize: number;
+  /** The virtual BARs by region index (0..5, 6 = ROM); absent regions are missing. */
+  readonly bars: ReadonlyMap<number, VirtualBar>;
+  /** Virtual MSI, when the device has the capability. */
+  readonly msi: VirtualMsi | undefined;
+  /** Virtual MSI-X, when the device has the capability. */
+  readonly msix: VirtualMsix | undefined;
+  /** Counters: accesses forwarded to the host, served from a direct view, and interrupts delivered/held/dropped. */
+  readonly stats = { forwarded: 0, direct: 0, msiSent: 0, msiPending: 0, msiDropped: 0, intxAsserted: 0 };
+  readonly #virt = new Uint8Array(PCI_CFG_SPACE_SIZE);
+  readonly #cfg = new DataView(this.#virt.buffer);
+  readonly #wmask = new Uint8Array(PCI_CFG_SPACE_SIZE);
+  readonly #barList: VirtualBar[];
+  readonly #maps = new Map<number, MappedRegion>();
+  readonly #announced = new Map<number, GuestDirectMapping>();
+  readonly #hostMsiAddress: bigint;
+  readonly #registerIrq: boolean;
+  #link: GuestPciLink | undefined;
+  #hostIntx = false;
+  #intxOut = false;
+
+  constructor(host: PciFrontHost, handle: PciRawDevHandle, options: PciFrontOptions = {}) {
+    this.host = host;
+    this.handle = handle;
+    this.name = options.name ?? `handle 0x${(handle >>> 0).toString(16)}`;
+    this.#hostMsiAddress = options.hostMsiAddress ?? 0xfee0_0000n;
+    this.#registerIrq = options.registerIrqHandler ?? true;
+    // Pull the config space (pci_front does this on attach).
+    for (let off = 0; off < PCI_CFG_SPACE_SIZE; off += 4) this.#cfg.setUint32(off, host.cfgRead(handle, off, 4) >>> 0, true);
+    this.configSize = this.#probeConfigSize();
+    const snapshot = new DataView(this.#virt.slice().buffer);
+    // Regions: GET_REGION_INFO says kind and size; the BAR's own type bits tell MEM24 apart.
+    const bars = new Map<number, VirtualBar>();
+    for (let r = 0; r <= ROM_REGION; r++) {
+      const info = host.getRegionInfo(handle, r);
+      if (!info.present || info.kind === 'none') continue;
+      let kind: GuestBarKind = info.kind;
+      if (kind === 'mem32' && (snapshot.getUint32(PCI_BASE_ADDRESS_0 + 4 * r, true) & PCI_BASE_ADDRESS_MEM_TYPE_MASK) === PCI_BASE_ADDRESS_MEM_TYPE_1M) kind = 'mem24';
+      bars.set(r, new VirtualBar({ index: r, kind, size: info.regionSize, prefetchable: info.prefetchable, hostStart: info.regionStart }));
+      if (kind === 'mem64') r++;
+    }
+    this.bars = bars;
+    this.#barList = [...bars.values()];
+    // Header: command starts 0 (decode off), BARs unplaced, header type without the multifunction bit, line 0.
+    this.#cfg.setUint16(PCI_COMMAND, 0, true);
+    for (let r = 0; r < 6; r++) this.#cfg.setUint32(PCI_BASE_ADDRESS_0 + 4 * r, 0, true);
+    this.#cfg.setUint32(PCI_ROM_ADDRESS, 0, true);
+    this.#syncBarRegisters();
+    this.#virt[PCI_HEADER_TYPE] = this.#virt[PCI_HEADER_TYPE]! & PCI_HEADER_TYPE_MASK;
+    this.#virt[PCI_INTERRUPT_LINE] = 0;
+    setMask(this.#wmask, PCI_INTERRUPT_LINE, 1, 0xff);
+    // Capabilities kept virtual.
+    const msiCap = this.#findCap(PCI_CAP_ID_MSI);
+    this.msi = msiCap ? new VirtualMsi(msiCap, this.#cfg, this.#wmask) : undefined;
+    const msixCap = this.#findCap(PCI_CAP_ID_MSIX);
+    this.msix = msixCap ? new VirtualMsix(msixCap, this.#cfg, this.#wmask) : undefined;
+    if (options.mapRegions ?? true) this.#mapRegions();
+  }
+
+  /** The guest's command register. */
+  get command(): number {
+    return this.#cfg.getUint16(PCI_COMMAND, true);
+  }
+
+  /** Whether the function's INTx output is asserted toward the bus (after INTx disable). */
+  get intxAsserted(): boolean {
+    return this.#intxOut;
+  }
+
+  /** Guest address and line, once attached. */
+  get link(): GuestPciLink | undefined {
+    return this.#link;
+  }
+
+  // ---- GuestPciFunction: attach ----
+
+  /** Bus hook: records the link, sets the interrupt line register to the routed line, registers the host IRQ handler. */
+  attached(link: GuestPciLink): void {
+    this.#link = link;
+    this.#virt[PCI_INTERRUPT_LINE] = link.line >= 0 ? link.line & 0xff : 0xff;
+    if (this.#registerIrq && this.host.registerIrqHandler) {
+      try {
+        this.host.registerIrqHandler(this.handle, Math.max(0, link.line));
+      } catch (e) {
+        log.debug(`${this.name}: REGISTER_R0_IRQ_HANDLER: ${(e as Error).message}`);
+      }
+    }
+    this.#refreshMappings();
+  }
+
+  /** Bus hook: withdraws direct mappings and the INTx level; unmaps views from ring 3. */
+  detached(): void {
+    for (const [region, m] of this.#announced) {
+      this.#announced.delete(region);
+      this.#link?.directMapChanged(m, false);
+    }
+    this.#setIntxOut(false);
+    this.#link = undefined;
+    for (const m of this.#maps.values()) {
+      try {
+        this.host.unmapRegion?.(m);
+      } catch (e) {
+        log.debug(`${this.name}: UNMAP_REGION: ${(e as Error).message}`);
+      }
+    }
+    this.#maps.clear();
+  }
+
+  // ---- GuestPciFunction: config space ----
+
+  /** Config read through the filter (see the file comment). Offsets past 255 go to the host. */
+  configRead(offset: number, cb: PortWidth): number {
+    let hostValue: number | undefined;
+    let v = 0;
+    for (let i = 0; i < cb; i++) {
+      const at = offset + i;
+      let byte: number;
+      if (this.#field(at) === 'host') {
+        hostValue ??= this.#hostCfgRead(offset, cb);
+        byte = (hostValue >>> (8 * i)) & 0xff;
+      } else byte = this.#virt[at]!;
+      v |= byte << (8 * i);
+    }
+    return v >>> 0;
+  }
+
+  /**
+   * Config write through the filter: read-only bytes dropped; the command register kept and
+   * forwarded to the host (decode, bus master, INTx disable take effect); BARs and ROM BAR
+   * virtual; interrupt line, MSI and MSI-X virtual; everything else forwarded.
+   */
+  configWrite(offset: number, cb: PortWidth, value: number): void {
+    let i = 0;
+    while (i < cb) {
+      const kind = this.#field(offset + i);
+      let j = i + 1;
+      while (j < cb && this.#field(offset + j) === kind && sameGroup(kind, offset + i, offset + j)) j++;
+      const part = (value >>> (8 * i)) & (j - i === 4 ? 0xffff_ffff : (1 << (8 * (j - i))) - 1);
+      this.#writeField(kind, offset + i, j - i, part >>> 0);
+      i = j;
+    }
+  }
+
+  // ---- GuestPciFunction: BAR decode and accesses ----
+
+  /** Whether one of the BARs decodes `[address, address + cb)` now. */
+  decodes(space: 'io' | 'mem', address: bigint, cb: number): boolean {
+    return this.#hit(space, address, cb) !== undefined;
+  }
+
+  /** Guest port read inside an I/O BAR: forwarded to the host port (PIO_READ). */
+  ioRead(port: number, cb: PortWidth): number {
+    const hit = this.#hit('io', BigInt(port), cb);
+    if (!hit) return ones(cb);
+    this.stats.forwarded++;
+    try {
+      return this.host.pioRead(this.handle, Number(hit.bar.hostStart + hit.offset), cb);
+    } catch (e) {
+      return this.#failed(`port read 0x${port.toString(16)}/${cb}`, e, ones(cb));
+    }
+  }
+
+  /** Guest port write inside an I/O BAR: forwarded (PIO_WRITE). */
+  ioWrite(port: number, cb: PortWidth, value: number): void {
+    const hit = this.#hit('io', BigInt(port), cb);
+    if (!hit) return;
+    this.stats.forwarded++;
+    try {
+      this.host.pioWrite(this.handle, Number(hit.bar.hostStart + hit.offset), cb, value);
+    } catch (e) {
+      this.#failed(`port write 0x${port.toString(16)}/${cb}`, e, 0);
+    }
+  }
+
+  /**
+   * Guest MMIO read inside a memory BAR or the ROM: the MSI-X table and PBA are emulated, a
+   * directly mapped BAR is read from its view, the rest is forwarded (MMIO_READ).
+   */
+  mmioRead(address: bigint, cb: MmioWidth): number | bigint {
+    const allOnes = cb === 8 ? 0xffff_ffff_ffff_ffffn : ones(cb);
+    const hit = this.#hit('mem', address, cb);
+    if (!hit) return allOnes;
+    const { bar, offset } = hit;
+    const off = Number(offset);
+    const msix = this.msix;
+    if (msix && bar.kind !== 'rom' && msix.inTable(bar.index, off, cb)) return msix.tableRead(off, cb) ?? this.#guestMistake(`MSI-X table read ${cb}@0x${off.toString(16)}`, allOnes);
+    if (msix && bar.kind !== 'rom' && msix.inPba(bar.index, off, cb)) return msix.pbaRead(off, cb) ?? this.#guestMistake(`MSI-X PBA read ${cb}@0x${off.toString(16)}`, allOnes);
+    const m = this.#maps.get(bar.index);
+    if (m) {
+      this.stats.direct++;
+      return viewRead(m.view, off, cb);
+    }
+    this.stats.forwarded++;
+    try {
+      return this.host.mmioRead(this.handle, bar.hostStart + offset, cb);
+    } catch (e) {
+      return this.#failed(`MMIO read 0x${address.toString(16)}/${cb}`, e, allOnes);
+    }
+  }
+
+  /** Guest MMIO write; see {@link mmioRead}. ROM writes are dropped (read-only). */
+  mmioWrite(address: bigint, cb: MmioWidth, value: number | bigint): void {
+    const hit = this.#hit('mem', address, cb);
+    if (!hit) return;
+    const { bar, offset } = hit;
+    const off = Number(offset);
+    if (bar.kind === 'rom') {
+      this.#guestMistake(`write to the expansion ROM at 0x${off.toString(16)} (read-only)`, 0);
+      return;
+    }
+    const msix = this.msix;
+    if (msix && msix.inTable(bar.index, off, cb)) {
+      if (!msix.tableWrite(off, cb, value)) this.#guestMistake(`MSI-X table write ${cb}@0x${off.toString(16)}`, 0);
+      else this.#deliverPendingMsix();
+      return;
+    }
+    if (msix && msix.inPba(bar.index, off, cb)) {
+      this.#guestMistake(`MSI-X PBA write at 0x${off.toString(16)} (read-only)`, 0);
+      return;
+    }
+    const m = this.#maps.get(bar.index);
+    if (m) {
+      this.stats.direct++;
+      viewWrite(m.view, off, cb, value);
+      return;
+    }
+    this.stats.forwarded++;
+    try {
+      this.host.mmioWrite(this.handle, bar.hostStart + offset, cb, cb === 8 ? BigInt(value) : Number(value));
+    } catch (e) {
+      this.#failed(`MMIO write 0x${address.toString(16)}/${cb}`, e, 0);
+    }
+  }
+
+  // ---- GuestPciFunction: interrupts ----
+
+  /**
+   * A host event from ring 0 (GET_IRQ). Returns false when it is another device's. INTx asserts
+   * the guest line (held until {@link endOfInterrupt}); MSI/MSI-X vector `v` becomes the guest's
+   * programmed message for `v`, or a pending bit while masked, or is dropped while the guest has
+   * MSI/MSI-X disabled or bus mastering off (an MSI is a memory write: 6.8). Faults go to the sink.
+   */
+  hostIrq(ev: PciRawIrqEvent): boolean {
+    if (ev.device !== this.handle) return false;
+    switch (ev.kind) {
+      case PCIRAW_IRQ_KIND.INTX:
+        this.#hostIntx = true;
+        this.#updateIntx();
+        break;
+      case PCIRAW_IRQ_KIND.MSI:
+        this.#hostMsi(ev.vector);
+        break;
+      case PCIRAW_IRQ_KIND.MSIX:
+        this.#hostMsix(ev.vector);
+        break;
+      case PCIRAW_IRQ_KIND.FAULT:
+        this.#link?.fault(ev.detail ?? `DMA fault at IOVA 0x${ev.address.toString(16)}`, ev);
+        break;
+    }
+    return true;
+  }
+
+  /**
+   * The guest ended the interrupt on this function's line: the INTx level is resampled. The
+   * guest line drops and the host line is unmasked (ACK_IRQ); a device still asserting INTx makes
+   * ring 0 send another event, which asserts the line again.
+   */
+  endOfInterrupt(): void {
+    if (!this.#hostIntx) return;
+    this.#hostIntx = false;
+    this.#updateIntx();
+    this.#ackHostIntx();
+  }
+
+  // ---- config internals ----
+
+  #field(at: number): Field {
+    if (at >= PCI_CFG_SPACE_SIZE) return 'host';
+    if (this.msi?.contains(at) || this.msix?.contains(at)) return 'virtual';
+    if (at >= 0x40) return 'host';
+    if (at === PCI_COMMAND || at === PCI_COMMAND + 1) return 'command';
+    if (at === PCI_STATUS || at === PCI_STATUS + 1 || at === PCI_CACHE_LINE_SIZE || at === PCI_LATENCY_TIMER) return 'host';
+    if ((at >= PCI_BASE_ADDRESS_0 && at < PCI_BASE_ADDRESS_0 + 24) || (at >= PCI_ROM_ADDRESS && at < PCI_ROM_ADDRESS + 4)) return 'bar';
+    if (at === PCI_INTERRUPT_LINE) return 'virtual';
+    return 'ro';
+  }
+
+  #writeField(kind: Field, at: number, len: number, value: number): void {
+    switch (kind) {
+      case 'ro':
+        log.debug(`${this.name}: config write 0x${value.toString(16)} at 0x${at.toString(16)}/${len} to a read-only register dropped`);
+        return;
+      case 'host':
+        this.#hostCfgWrite(at, len, value);
+        return;
+      case 'command': {
+        const merged = mergeBytes(this.command, at - PCI_COMMAND, len, value);
+        this.#writeCommand(merged & 0xffff);
+        return;
+      }
+      case 'bar': {
+        const reg = at & ~3;
+        const merged = mergeBytes(this.#cfg.getUint32(reg, true), at - reg, len, value);
+        this.#writeBar(reg, merged);
+        return;
+      }
+      case 'virtual': {
+        const msiBefore = this.msi ? { enabled: this.msi.enabled, flags: this.msi.flags } : undefined;
+        const msixBefore = this.msix?.enabled;
+        const maskBefore = this.msix?.functionMasked;
+        for (let k = 0; k < len; k++) {
+          const m = this.#wmask[at + k]!;
+          const b = (value >>> (8 * k)) & 0xff;
+          this.#virt[at + k] = (this.#virt[at + k]! & ~m) | (b & m);
+        }
+        if (this.msi?.contains(at)) this.#afterMsiWrite(msiBefore!.enabled, msiBefore!.flags);
+        if (this.msix?.contains(at)) this.#afterMsixWrite(msixBefore!, maskBefore!);
+        return;
+      }
+    }
+  }
+
+  /** PCI_COMMAND: keep the writable bits, forward to the host, then apply decode and INTx changes. */
+  #writeCommand(value: number): void {
+    const before = this.command;
+    const leftover = value & ~PCI_FRONT_COMMAND_WRITABLE;
+    if (leftover) log.debug(`${this.name}: command bits 0x${leftover.toString(16)} not supported: they read 0`);
+    const cmd = value & PCI_FRONT_COMMAND_WRITABLE;
+    this.#cfg.setUint16(PCI_COMMAND, cmd, true);
+    // The host device needs the guest's bus mastering for its DMA and MSI, and its INTx disable.
+    this.#hostCfgWrite(PCI_COMMAND, 2, cmd);
+    const ioOn = (cmd & PCI_COMMAND_IO) !== 0 && (before & PCI_COMMAND_IO) === 0;
+    const memOn = (cmd & PCI_COMMAND_MEMORY) !== 0 && (before & PCI_COMMAND_MEMORY) === 0;
+    for (const bar of this.#barList) if (bar.space === 'io' ? ioOn : memOn) bar.apply();
+    this.#syncBarRegisters();
+    this.#refreshMappings();
+    this.#updateIntx();
+  }
+
+  /** A BAR register (0x10..0x24) or the ROM BAR (0x30), with the dword merged from a partial write. */
+  #writeBar(reg: number, value: number): void {
+    const cmd = this.command;
+    if (reg === PCI_ROM_ADDRESS) {
+      const rom = this.bars.get(ROM_REGION);
+      if (rom && rom.writeLow(value, (cmd & PCI_COMMAND_MEMORY) !== 0)) log.debug(`${this.name}: ROM now at 0x${rom.base!.toString(16)}`);
+    } else {
+      const idx = (reg - PCI_BASE_ADDRESS_0) >>> 2;
+      const low = this.bars.get(idx);
+      const below = this.bars.get(idx - 1);
+      if (low) {
+        if (low.writeLow(value, (cmd & (low.space === 'io' ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY)) !== 0)) log.debug(`${this.name}: BAR${idx} now at 0x${low.base!.toString(16)}`);
+      } else if (below?.kind === 'mem64') {
+        if (below.writeHigh(value, (cmd & PCI_COMMAND_MEMORY) !== 0)) log.debug(`${this.name}: BAR${idx - 1} now at 0x${below.base!.toString(16)}`);
+      } else log.debug(`${this.name}: write to unimplemented BAR${idx} dropped`);
+    }
+    this.#syncBarRegisters();
+    this.#refreshMappings();
+  }
+
+  #syncBarRegisters(): void {
+    for (const bar of this.#barList) {
+      if (bar.kind === 'rom') this.#cfg.setUint32(PCI_ROM_ADDRESS, bar.low, true);
+      else {
+        this.#cfg.setUint32(PCI_BASE_ADDRESS_0 + 4 * bar.index, bar.low, true);
+        if (bar.kind === 'mem64') this.#cfg.setUint32(PCI_BASE_ADDRESS_0 + 4 * (bar.index + 1), bar.high, true);
+      }
+    }
+  }
+
+  #hostCfgRead(offset: number, cb: PortWidth): number {
+    try {
+      if (offset % cb === 0) return this.host.cfgRead(this.handle, offset, cb);
+      let v = 0;
+      for (let i = 0; i < cb; i++) v |= this.host.cfgRead(this.handle, offset + i, 1) << (8 * i);
+      return v >>> 0;
+    } catch (e) {
+      return this.#failed(`config read 0x${offset.toString(16)}/${cb}`, e, ones(cb));
+    }
+  }
+
+  #hostCfgWrite(offset: number, len: number, value: number): void {
+    try {
+      if ((len === 1 || len === 2 || len === 4) && offset % len === 0) this.host.cfgWrite(this.handle, offset, len, value >>> 0);
+      else for (let i = 0; i < len; i++) this.host.cfgWrite(this.handle, offset + i, 1, (value >>> (8 * i)) & 0xff);
+    } catch (e) {
+      this.#failed(`config write 0x${offset.toString(16)}/${len}`, e, 0);
+    }
+  }
+
+  #probeConfigSize(): number {
+    // The status register says whether there is a capability list; extended config exists when the host answers at 0x100.
+    try {
+      this.host.cfgRead(this.handle, PCI_CFG_SPACE_SIZE, 4);
+      return 4096;
+    } catch {
+      return PCI_CFG_SPACE_SIZE;
+    }
+  }
+
+  #findCap(id: number): number {
+    if ((this.#cfg.getUint16(PCI_STATUS, true) & PCI_STATUS_CAP_LIST) === 0) return 0;
+    let ptr = this.#virt[PCI_CAPABILITY_LIST]! & 0xfc;
+    for (let n = 0; ptr >= 0x40 && n < 48; n++) {
+      if (this.#virt[ptr] === id) return ptr;
+      ptr = this.#virt[ptr + PCI_CAP_LIST_NEXT]! & 0xfc;
+    }
+    return 0;
+  }
+
+  // ---- BAR internals ----
+
+  #hit(space: 'io' | 'mem', address: bigint, cb: number): { bar: VirtualBar; offset: bigint } | undefined {
+    const cmd = this.command;
+    const ioOn = (cmd & PCI_COMMAND_IO) !== 0;
+    const memOn = (cmd & PCI_COMMAND_MEMORY) !== 0;
+    if (space === 'io' ? !ioOn : !memOn) return undefined;
+    for (const bar of this.#barList) {
+      if (bar.space !== space) continue;
+      const r = bar.decoded(ioOn, memOn);
+      if (r && address >= r.start && address + BigInt(cb) <= r.end) return { bar, offset: address - r.start };
+    }
+    return undefined;
+  }
+
+  #mapRegions(): void {
+    if (!this.host.mapRegion) return;
+    for (const bar of this.#barList) {
+      if (bar.space !== 'mem' || bar.kind === 'rom') continue;
+      if (this.msix && (this.msix.tableBir === bar.index || this.msix.pbaBir === bar.index)) continue;
+      try {
+        this.#maps.set(bar.index, this.host.mapRegion(this.handle, bar.index));
+      } catch (e) {
+        log.debug(`${this.name}: BAR${bar.index} stays trapped: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Tells the bus where each directly mapped BAR decodes now (the view follows the BAR). */
+  #refreshMappings(): void {
+    const link = this.#link;
+    if (!link) return;
+    const cmd = this.command;
+    for (const [region, m] of this.#maps) {
+      const r = this.bars.get(region)!.decoded((cmd & PCI_COMMAND_IO) !== 0, (cmd & PCI_COMMAND_MEMORY) !== 0);
+      const old = this.#announced.get(region);
+      if (old && r && old.guestPhys === r.start) continue;
+      if (old) {
+        this.#announced.delete(region);
+        link.directMapChanged(old, false);
+      }
+      if (r) {
+        const next: GuestDirectMapping = { bdf: link.bdf, region, guestPhys: r.start, size: m.size, bytes: m.bytes, view: m.view };
+        this.#announced.set(region, next);
+        link.directMapChanged(next, true);
+      }
+    }
+  }
+
+  // ---- interrupt internals ----
+
+  #updateIntx(): void {
+    const disabled = (this.command & PCI_COMMAND_INTX_DISABLE) !== 0 || this.msi?.enabled === true || this.msix?.enabled === true;
+    this.#setIntxOut(this.#hostIntx && !disabled);
+  }
+
+  #setIntxOut(level: boolean): void {
+    if (level === this.#intxOut) return;
+    this.#intxOut = level;
+    if (level) this.stats.intxAsserted++;
+    this.#link?.setIntx(level);
+  }
+
+  #ackHostIntx(): void {
+    try {
+      this.host.ackIrq(this.handle, PCIRAW_IRQ_KIND.INTX);
+    } catch (e) {
+      this.#failed('ACK_IRQ', e, 0);
+    }
+  }
+
+  #busMaster(): boolean {
+    return (this.command & PCI_COMMAND_MASTER) !== 0;
+  }
+
+  #send(address: bigint, data: number, kind: 'msi' | 'msix', vector: number): void {
+    this.stats.msiSent++;
+    this.#link?.sendMsi(address, data, kind, vector);
+  }
+
+  #hostMsi(v: number): void {
+    const msi = this.msi;
+    if (!msi?.enabled || v >= msi.vectors || !this.#busMaster()) {
+      this.stats.msiDropped++;
+      log.debug(`${this.name}: MSI vector ${v} dropped (guest MSI ${msi?.enabled ? 'enabled' : 'disabled'}, bus master ${this.#busMaster()})`);
+      return;
+    }
+    if (msi.mask & (1 << v)) {
+      this.stats.msiPending++;
+      msi.setPending(v, true);
+      return;
+    }
+    const m = msi.message(v);
+    this.#send(m.address, m.data, 'msi', v);
+  }
+
+  #hostMsix(v: number): void {
+    const msix = this.msix;
+    if (!msix?.enabled || v >= msix.size) {
+      this.stats.msiDropped++;
+      log.debug(`${this.name}: MSI-X vector ${v} dropped (guest MSI-X disabled or vector out of range)`);
+      return;
+    }
+    const e = msix.entry(v);
+    if (e.masked || msix.functionMasked) {
+      this.stats.msiPending++;
+      msix.setPending(v, true);
+      return;
+    }
+    if (!this.#busMaster()) {
+      this.stats.msiDropped++;
+      return;
+    }
+    this.#send(e.address, e.data, 'msix', v);
+  }
+
+  #deliverPendingMsix(): void {
+    const msix = this.msix;
+    if (!msix?.enabled || msix.functionMasked || !this.#busMaster()) return;
+    for (let v = 0; v < msix.size; v++) {
+      if (!msix.isPending(v)) continue;
+      const e = msix.entry(v);
+      if (e.masked) continue;
+      msix.setPending(v, false);
+      this.#send(e.address, e.data, 'msix', v);
+    }
+  }
+
+  #deliverPendingMsi(): void {
+    const msi = this.msi;
+    if (!msi?.enabled || !msi.maskable || !this.#busMaster()) return;
+    for (let v = 0; v < msi.vectors; v++) {
+      if (!(msi.pending & (1 << v)) || msi.mask & (1 << v)) continue;
+      msi.setPending(v, false);
+      const m = msi.message(v);
+      this.#send(m.address, m.data, 'msi', v);
+    }
+  }
+
+  #afterMsiWrite(wasEnabled: boolean, oldFlags: number): void {
+    const msi = this.msi!;
+    msi.afterWrite();
+    const changed = msi.enabled !== wasEnabled || (msi.enabled && (msi.flags & PCI_MSI_FLAGS_QSIZE) !== (oldFlags & PCI_MSI_FLAGS_QSIZE));
+    if (changed) this.#programHostMsi(msi.enabled);
+    if (msi.enabled && !wasEnabled) this.#dropIntxForMessages();
+    this.#deliverPendingMsi();
+    this.#updateIntx();
+  }
+
+  #afterMsixWrite(wasEnabled: boolean, wasMasked: boolean): void {
+    const msix = this.msix!;
+    if (msix.enabled !== wasEnabled) this.#programHostMsix(msix.enabled);
+    if (msix.enabled && !wasEnabled) this.#dropIntxForMessages();
+    if (msix.enabled && (!wasEnabled || (wasMasked && !msix.functionMasked))) this.#deliverPendingMsix();
+    this.#updateIntx();
+  }
+
+  /** Enabling MSI/MSI-X stops INTx (6.8.1.3): a held host INTx is acknowledged so ring 0 unmasks it. */
+  #dropIntxForMessages(): void {
+    if (!this.#hostIntx) return;
+    this.#hostIntx = false;
+    this.#ackHostIntx();
+  }
+
+  /** Programs the host's MSI with PciFront's own message (data = vector) and the guest's vector count. */
+  #programHostMsi(enable: boolean): void {
+    const msi = this.msi!;
+    const c = msi.cap;
+    const flags = (msi.hostFlags & ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE)) | (msi.flags & PCI_MSI_FLAGS_QSIZE);
+    if (enable) {
+      this.#hostCfgWrite(c + PCI_MSI_ADDRESS_LO, 4, Number(this.#hostMsiAddress & 0xffff_fffcn));
+      if (msi.is64) this.#hostCfgWrite(c + PCI_MSI_ADDRESS_HI, 4, Number((this.#hostMsiAddress >> 32n) & 0xffff_ffffn));
+      this.#hostCfgWrite(msi.dataOffset, 2, 0);
+      if (msi.maskable) this.#hostCfgWrite(msi.maskOffset, 4, 0);
+    }
+    this.#hostCfgWrite(c + PCI_MSI_FLAGS, 2, enable ? flags | PCI_MSI_FLAGS_ENABLE : flags);
+  }
+
+  /** Programs every host MSI-X entry (PciFront's address, data = vector, unmasked), then the host's enable. */
+  #programHostMsix(enable: boolean): void {
+    const msix = this.msix!;
+    const bar = this.bars.get(msix.tableBir);
+    if (enable && bar) {
+      for (let v = 0; v < msix.size; v++) {
+        const at = bar.hostStart + BigInt(msix.tableOffset + v * PCI_MSIX_ENTRY_SIZE);
+        try {
+          this.host.mmioWrite(this.handle, at + BigInt(PCI_MSIX_ENTRY_LOWER_ADDR), 4, Number(this.#hostMsiAddress & 0xffff_ffffn));
+          this.host.mmioWrite(this.handle, at + BigInt(PCI_MSIX_ENTRY_UPPER_ADDR), 4, Number(this.#hostMsiAddress >> 32n));
+          this.host.mmioWrite(this.handle, at + BigInt(PCI_MSIX_ENTRY_DATA), 4, v);
+          this.host.mmioWrite(this.handle, at + BigInt(PCI_MSIX_ENTRY_VECTOR_CTRL), 4, 0);
+        } catch (e) {
+          this.#failed(`programming host MSI-X entry ${v}`, e, 0);
+        }
+      }
+    }
+    this.#hostCfgWrite(msix.cap + PCI_MSIX_FLAGS, 2, enable ? PCI_MSIX_FLAGS_ENABLE : 0);
+  }
+
+  // ---- errors ----
+
+  #failed<T>(what: string, e: unknown, answer: T): T {
+    log.warn(`${this.name}: ${what} failed on the host: ${(e as Error).message} (the guest reads all-ones)`);
+    return answer;
+  }
+
+  #guestMistake<T>(what: string, answer: T): T {
+    log.debug(`${this.name}: guest ${what}: bad width, alignment or read-only (all-ones / ignored)`);
+    return answer;
+  }
+}
+
+/** Whether bytes `a` and `b` of one write belong to the same register group (BARs by dword, command by word). */
+function sameGroup(kind: Field, a: number, b: number): boolean {
+  if (kind === 'bar' || kind === 'host') return a >>> 2 === b >>> 2;
+  return true;
+}
+
+/** `old` with `len` bytes at byte `shift` replaced by `value`. */
+function mergeBytes(old: number, shift: number, len: number, value: number): number {
+  let v = old >>> 0;
+  for (let k = 0; k < len; k++) {
+    const byteShift = 8 * (shift + k);
+    v = ((v & ~(0xff << byteShift)) | (((value >>> (8 * k)) & 0xff) << byteShift)) >>> 0;
+  }
+  return v;
+}
+
+function viewRead(view: DataView, off: number, cb: MmioWidth): number | bigint {
+  switch (cb) {
+    case 1:
+      return view.getUint8(off);
+    case 2:
+      return view.getUint16(off, true);
+    case 4:
+      return view.getUint32(off, true);
+    case 8:
+      return view.getBigUint64(off, true);
+  }
+}
+
+function viewWrite(view: DataView, off: number, cb: MmioWidth, value: number | bigint): void {
+  switch (cb) {
+    case 1:
+      view.setUint8(off, Number(value) & 0xff);
+      return;
+    case 2:
+      view.setUint16(off, Number(value) & 0xffff, true);
+      return;
+    case 4:
+      view.setUint32(off, Number(BigInt(value) & 0xffff_ffffn), true);
+      return;
+    case 8:
+      view.setBigUint64(off, BigInt(value), true);
+      return;
+  }
+}
