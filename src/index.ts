@@ -1,0 +1,42 @@
+// rawpci's public API: start ring 0, connect a VM's ring-3 client, drive devices; plus the protocol and the device-model interface.
+//
+// ```ts
+// import { Ring0Service, RawPciClient, PCIRAW_POWER } from 'rawpci';
+// const ring0 = await Ring0Service.start();                  // simulated host by default
+// const vm = await RawPciClient.connect(ring0, { guestRamBytes: 16 << 20 });
+// vm.initVm();                                               // the VM's IOMMU domain
+// vm.contigMemInfo(0n, 0n, BigInt(16 << 20));                // guest RAM reachable by DMA
+// const edu = vm.openDevice('0000:00:04.0', { detachHostDriver: true });
+// vm.powerStateChange(edu, PCIRAW_POWER.ON);
+// const bar0 = vm.getRegionInfo(edu, 0).regionStart;
+// vm.cfgWrite(edu, 0x04, 2, 0x6);                            // memory decode + bus master
+// console.log(vm.mmioRead(edu, bar0, 4).toString(16));        // 10000ed
+// await vm.close();
+// await ring0.close();
+// ```
+
+export { Ring0Service, type Ring0ServiceOptions, type OpenChannelOptions } from '../r0/service.js';
+export {
+  RawPciClient,
+  type ConnectOptions,
+  type MappedRegion,
+  type OpenDeviceOptions,
+  type RawPciClientOptions,
+  type RegionInfo,
+} from '../r3/client.js';
+export { RawPciError } from '../r3/errors.js';
+export { ChannelClient, type ChannelClientOptions } from '../r3/channel.js';
+export type { RawPciEndpoint, Ring0Connection } from '../shared/connection.js';
+export * from '../shared/protocol.js';
+export { VBoxStatus, type VBoxStatusName, statusName, rtSuccess, rtFailure } from '../shared/status.js';
+export { Bdf } from '../shared/bdf.js';
+export { PciRawCodec } from '../shared/codec.js';
+
+// Simulated host: the device-model interface (Palacios vmm_host_dev.h hooks) and the building blocks.
+export type { SimDeviceHost, SimDeviceModel, SimMsiMessage, SimModelFactory, SimRegion, SimRegionKind } from '../r0/sim/device.js';
+export { ConfigSpace } from '../r0/sim/config-space.js';
+export { SimPciFunction, registerSimModel, createSimModel, listSimModels, EduDevice, TestDevDevice, HostBridgeDevice } from '../r0/sim/models/index.js';
+export { DEFAULT_INVENTORY, loadInventory, parseInventory, SimInventoryError, type SimInventory, type SimInventoryEntry } from '../r0/sim/inventory.js';
+
+// A ring-3 edu driver (QEMU's teaching device), usable against the simulated host and VFIO alike.
+export { EduDriver, EDU } from './drivers/edu.js';
