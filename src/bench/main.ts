@@ -1,0 +1,82 @@
+// `npm run bench`: runs src/bench/run.ts and prints a table (or, with --json, one JSON object) of the measured round trips.
+
+import { parseArgs } from 'node:util';
+import Table from 'cli-table3';
+import { type BenchReport, DESCRIPTIONS, FULL_OPTIONS, fmt, QUICK_OPTIONS, runBench } from './run.js';
+
+const USAGE = `usage: npm run bench [-- --json] [-- --quick]
+  --json   print one JSON object ({ results: [{ name, p50_us, p99_us, ops_per_s }], idle_worker_cpu_pct, ratios, machine, ... })
+  --quick  short budgets (about 8 s instead of about 40 s; noisier figures)`;
+
+/** Prints the human-readable report. */
+export function printTable(r: BenchReport): void {
+  const ch = (n: string) => r.results.find((x) => x.name === n)?.p50_us;
+  const base = ch('channel-sync-pio');
+  const t = new Table({
+    head: ['measurement', 'p50 µs', 'p99 µs', 'ops/s', 'p50 / channel p50', 'what'],
+    colAligns: ['left', 'right', 'right', 'right', 'right', 'left'],
+    colWidths: [26, 9, 9, 12, 10, 60],
+    wordWrap: true,
+    style: { head: [], border: [] },
+  });
+  for (const x of r.results) {
+    const rel = base && !x.name.includes('2vcpu') && !x.name.includes('inflight') ? `${(x.p50_us / base).toPrecision(2)}x` : '';
+    t.push([x.name, fmt(x.p50_us), fmt(x.p99_us), Math.round(x.ops_per_s).toLocaleString('en-US'), rel, DESCRIPTIONS[x.name] ?? '']);
+  }
+  const m = r.machine;
+  const other = m.other_processes_cpu_pct === null ? 'n/a' : `${m.other_processes_cpu_pct.toFixed(0)}%`;
+  console.log(
+    `rawpci bench: node ${m.node}, ${m.cpus} x ${m.cpu_model}, load ${m.loadavg_1m.toFixed(2)}, other processes' CPU during the run ${other} (${r.date})`,
+  );
+  console.log(t.toString());
+  const yes = (b: boolean) => (b ? 'MET' : 'MISSED');
+  const q = r.ratios;
+  console.log(`idle CPU (VM connected, not sending), whole process: ${r.idle_worker_cpu_pct.toFixed(2)}% of one core`);
+  const busy = r.idle_threads.filter((x) => x.cpu_pct > 0).map((x) => `${x.name}#${x.tid} ${x.cpu_pct.toFixed(1)}%`);
+  if (busy.length) console.log(`  threads with CPU in the idle window: ${busy.join(', ')}`);
+  const sl = Object.entries(r.ring0_sleeps_per_1k).map(([k, v]) => `${k} ${v.toFixed(1)}`);
+  console.log(`ring-0 sleeps per 1000 channel requests (near 0 = both sides spinning on their own core): ${sl.join(', ')}`);
+  if (m.other_processes_cpu_pct !== null && m.other_processes_cpu_pct > 10) {
+    console.log(
+      `WARNING: other processes used ${m.other_processes_cpu_pct.toFixed(0)}% of the machine's CPU during the run: spinning paths share cores with them, figures are pessimistic; rerun on a quiet machine`,
+    );
+  }
+  console.log('targets:');
+  console.log(
+    `  channel p50 >= 20x faster than pool.run(): PIO ${q.pool_run_over_channel_p50_pio.toFixed(1)}x, MMIO ${q.pool_run_over_channel_p50_mmio.toFixed(1)}x  ${yes(r.targets.channel_20x_faster_than_pool_run)}`,
+  );
+  console.log(
+    `  channel p50 <= 4x raw SAB ping-pong:        PIO ${q.channel_over_raw_pingpong_p50_pio.toFixed(1)}x, MMIO ${q.channel_over_raw_pingpong_p50_mmio.toFixed(1)}x  ${yes(r.targets.channel_at_most_4x_raw_pingpong)}`,
+  );
+  console.log(`  idle workers < 5% of a core:               ${r.idle_worker_cpu_pct.toFixed(2)}%  ${yes(r.targets.idle_workers_under_5pct)}`);
+}
+
+async function main(): Promise<number> {
+  let args: { json?: boolean; quick?: boolean; help?: boolean };
+  try {
+    args = parseArgs({ options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values;
+  } catch (e) {
+    console.error(`${(e as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const options = args.quick ? QUICK_OPTIONS : FULL_OPTIONS;
+  const progress = args.json ? () => {} : (line: string) => console.error(`  ${line}`);
+  const report = await runBench(options, progress);
+  if (args.json) console.log(JSON.stringify(report, null, 2));
+  else printTable(report);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    console.error(`bench failed: ${(e as Error).stack ?? e}`);
+    process.exitCode = 1;
+  },
+);

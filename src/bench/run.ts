@@ -1,0 +1,485 @@
+// The benchmark behind `npm run bench`: every path of a small synchronous PIO/MMIO read (channel, pool.run, in-thread, raw SAB ping-pong), throughput and idle CPU, in one run.
+
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { Bench } from 'tinybench';
+import { HostTable } from '../../r0/host-table.js';
+import { Ring0 } from '../../r0/ring0.js';
+import { Ring0Service } from '../../r0/service.js';
+import { SimHost } from '../../r0/sim/host.js';
+import { TimerQueue } from '../../r0/timers.js';
+import { ChannelClient } from '../../r3/channel.js';
+import { RawPciClient } from '../../r3/client.js';
+import { Bdf } from '../../shared/bdf.js';
+import { Ctl, createChannel, ServerState } from '../../shared/channel-layout.js';
+import { PciRawCodec } from '../../shared/codec.js';
+import { PCIRAWDRIVERRFLAG, PCIRAWR0_DO, type PciRawAnswer, type PciRawMemLoc } from '../../shared/protocol.js';
+import type { EchoWorkerData } from './echo-worker.js';
+import type { PingPongWorkerData } from './pingpong-worker.js';
+import type { VcpuWorkerData, VcpuWorkerResult } from './vcpu-worker.js';
+
+/** One measurement: round-trip percentiles in microseconds and operations per second. */
+export interface BenchResult {
+  name: string;
+  p50_us: number;
+  p99_us: number;
+  ops_per_s: number;
+}
+
+/** What `npm run bench -- --json` prints. */
+export interface BenchReport {
+  tool: 'rawpci-bench';
+  date: string;
+  machine: {
+    node: string;
+    v8: string;
+    platform: string;
+    arch: string;
+    cpus: number;
+    cpu_model: string;
+    loadavg_1m: number;
+    /** CPU that other processes used during the run, in percent of all cores (Linux /proc/stat minus this process); above ~10 the spinning figures are not trustworthy. */
+    other_processes_cpu_pct: number | null;
+  };
+  options: BenchOptions;
+  /** One entry per measurement (see {@link DESCRIPTIONS} for what each name measures). */
+  results: BenchResult[];
+  /** What each result measures, by name. */
+  descriptions: Record<string, string>;
+  /** CPU used by the whole process (every ring-0 worker, the pool, the main thread) over an idle window after a VM connected and stopped sending, in percent of one core. */
+  idle_worker_cpu_pct: number;
+  /** Per-thread CPU of that idle window (from /proc/self/task; Linux only), percent of one core. */
+  idle_threads: { tid: number; name: string; cpu_pct: number }[];
+  /**
+   * Ring-0 serve-loop sleeps per 1000 requests during each channel measurement. Near 0 when ring 0
+   * and the vCPU spin on separate cores; high when they share one (then every round trip pays a
+   * futex wake and a spin budget).
+   */
+  ring0_sleeps_per_1k: Record<string, number>;
+  /** The issue's ratios: pool.run p50 / channel p50 (target >= 20), channel p50 / raw ping-pong p50 (target <= 4). */
+  ratios: {
+    pool_run_over_channel_p50_pio: number;
+    pool_run_over_channel_p50_mmio: number;
+    channel_over_raw_pingpong_p50_pio: number;
+    channel_over_raw_pingpong_p50_mmio: number;
+  };
+  targets: {
+    channel_20x_faster_than_pool_run: boolean;
+    channel_at_most_4x_raw_pingpong: boolean;
+    idle_workers_under_5pct: boolean;
+  };
+}
+
+/** Time budgets of a run, in milliseconds. */
+export interface BenchOptions {
+  /** Measuring time per latency measurement. */
+  timeMs: number;
+  /** Warm-up time per latency measurement. */
+  warmupMs: number;
+  /** Measuring time of the throughput measurements (2 vCPUs, 32 in flight). */
+  throughputMs: number;
+  /** Length of the idle-CPU window. */
+  idleMs: number;
+}
+
+/** Budgets of a full run (about 40 s on the project's 2-core machines). */
+export const FULL_OPTIONS: BenchOptions = { timeMs: 2000, warmupMs: 500, throughputMs: 2000, idleMs: 2000 };
+/** Budgets of `--quick` (about 8 s). */
+export const QUICK_OPTIONS: BenchOptions = { timeMs: 300, warmupMs: 150, throughputMs: 400, idleMs: 1000 };
+
+/** What each measurement name means (printed in the table and the JSON). */
+export const DESCRIPTIONS: Record<string, string> = {
+  'model-direct-pio': 'testdev ioRead called directly on the device model (no handle check, no codec)',
+  'in-thread-dispatch-pio': 'Ring0.dispatch of a decoded PIO_READ request (handle + BAR checks + model), no codec',
+  'in-thread-codec-pio': 'codec only: encode request, decode request, encode answer, decode answer (no dispatch)',
+  'in-thread-pio': 'in-thread call: encode + Ring0.handleFrame (decode, dispatch, encode) + decode answer, no thread hop',
+  'in-thread-mmio': 'the same for a 4-byte MMIO read of edu BAR0',
+  'raw-sab-pingpong': 'raw SharedArrayBuffer ping-pong with a spinning worker_threads Worker, no codec',
+  'channel-echo-pio': 'channel client (encode, post, spin/wait, decode) against a ChannelServer answering a fixed answer (no dispatch)',
+  'channel-sync-pio': 'RawPciClient.pioRead (sync) through the shared-memory channel to a piscina ring-0 worker',
+  'channel-sync-mmio': 'RawPciClient.mmioRead (sync) of edu BAR0 through the channel',
+  'pool-run-pio': 'await pool.run({ kind: "call" }) with a PciRawCodec frame, answer decoded',
+  'pool-run-mmio': 'the same for the MMIO read',
+  'channel-2vcpu-pio': 'two vCPU worker threads (RawPciClient.attach) doing sync PIO reads at once: total ops/s, per-call percentiles',
+  'channel-32-inflight-pio': '32 pioReadAsync calls in flight (Promise.all), repeated: total ops/s; p50/p99 of one batch of 32',
+};
+
+const TESTDEV = '0000:00:05.0';
+const EDU = '0000:00:04.0';
+const TESTDEV_ID = 0x5250_0001;
+const EDU_ID = 0x0100_00ed;
+
+/** Progress lines go here (stderr), so `--json` keeps stdout to the one JSON object. */
+export type Progress = (line: string) => void;
+
+/**
+ * Runs every measurement in one process and returns the report. Throws when a read returns a
+ * wrong value (the bench checks what it measures) or a ring-0 call fails.
+ */
+export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: Progress = () => {}): Promise<BenchReport> {
+  process.env.RAWPCI_LOG ??= 'error';
+  const results: BenchResult[] = [];
+  const sys0 = systemCpu();
+  const self0 = process.cpuUsage();
+  const sleepsPer1k: Record<string, number> = {};
+  const add = (r: BenchResult) => {
+    results.push(r);
+    progress(`${r.name.padEnd(24)} p50 ${fmt(r.p50_us)} us  p99 ${fmt(r.p99_us)} us  ${Math.round(r.ops_per_s)} ops/s`);
+  };
+
+  // ---- in-thread: the Ring0 dispatcher in this thread, no thread hop ----
+  {
+    const table = HostTable.create();
+    const r0 = new Ring0({ backend: SimHost.fromInventory(undefined, table), table, timers: new TimerQueue() });
+    const session = r0.createSession(new Uint8Array(new SharedArrayBuffer(1 << 20)));
+    const codec = new PciRawCodec();
+    const call = (op: number, target: number, params: unknown): PciRawAnswer =>
+      codec.decodeAnswer(r0.handleFrame(session, codec.encodeRequestBuffer(session.id, op, target, params))!);
+    const td = out(call(PCIRAWR0_DO.OPEN_DEVICE, 0, openParams(TESTDEV)), 'open testdev').device as number;
+    const edu = out(call(PCIRAWR0_DO.OPEN_DEVICE, 0, openParams(EDU)), 'open edu').device as number;
+    const port = Number(out(call(PCIRAWR0_DO.GET_REGION_INFO, td, { region: 0 }), 'testdev BAR0').regionStart);
+    const addr = out(call(PCIRAWR0_DO.GET_REGION_INFO, edu, { region: 0 }), 'edu BAR0').regionStart as bigint;
+    const pio = () => out(call(PCIRAWR0_DO.PIO_READ, td, { port, cb: 4 }), 'PIO_READ').value as number;
+    const mmio = () => (out(call(PCIRAWR0_DO.MMIO_READ, edu, { address: addr, cb: 4 }), 'MMIO_READ').value as PciRawMemLoc).u as number;
+    expect(pio(), TESTDEV_ID, 'in-thread PIO read of testdev ID');
+    expect(mmio(), EDU_ID, 'in-thread MMIO read of edu ID');
+
+    // The device model alone (what the host "hardware" costs).
+    const dev = session.handles.get(td)!.dev;
+    const buf = new Uint8Array(4);
+    dev.ioRead(0, 0, buf);
+    expect(new DataView(buf.buffer).getUint32(0, true), TESTDEV_ID, 'model ioRead of testdev ID');
+    add(await measure('model-direct-pio', () => dev.ioRead(0, 0, buf), options));
+
+    // The dispatcher without the codec: a request decoded once.
+    const req = codec.decodeRequest(codec.encodeRequestBuffer(session.id, PCIRAWR0_DO.PIO_READ, td, { port, cb: 4 }));
+    if ('rc' in req) throw new Error(`bench request did not decode: ${req.msg}`);
+    add(await measure('in-thread-dispatch-pio', () => r0.dispatch(session, req), options));
+
+    // The codec without the dispatcher: both directions, both ends.
+    add(
+      await measure(
+        'in-thread-codec-pio',
+        () => {
+          codec.decodeRequest(codec.encodeRequestBuffer(session.id, PCIRAWR0_DO.PIO_READ, td, { port, cb: 4 }));
+          codec.decodeAnswer(codec.encodeAnswer({ rc: 0, out: { value: TESTDEV_ID } }));
+        },
+        options,
+      ),
+    );
+    add(await measure('in-thread-pio', pio, options));
+    add(await measure('in-thread-mmio', mmio, options));
+    r0.endSession(session);
+  }
+
+  // ---- raw SharedArrayBuffer ping-pong: the floor of any cross-thread round trip ----
+  {
+    const sab = new SharedArrayBuffer(64);
+    const i32 = new Int32Array(sab);
+    const w = new Worker(new URL('./pingpong-worker.js', import.meta.url), { workerData: { sab } satisfies PingPongWorkerData });
+    try {
+      await waitFor(() => Atomics.load(i32, 1) === 1, 10_000, 'ping-pong worker did not start');
+      let seq = 0;
+      const rt = () => {
+        seq += 2;
+        Atomics.store(i32, 0, seq - 1);
+        while (Atomics.load(i32, 0) !== seq);
+      };
+      add(await measure('raw-sab-pingpong', rt, options));
+    } finally {
+      Atomics.store(i32, 0, -1);
+      await w.terminate();
+    }
+  }
+
+  // ---- the channel with a ring 0 that does nothing: transport + client codec ----
+  {
+    const views = createChannel(1);
+    const w = new Worker(new URL('./echo-worker.js', import.meta.url), {
+      workerData: { channel: views.sab, value: TESTDEV_ID } satisfies EchoWorkerData,
+    });
+    try {
+      await waitFor(() => Atomics.load(views.i32, Ctl.SERVER_STATE) !== ServerState.NOT_STARTED, 10_000, 'echo worker did not start');
+      const ch = new ChannelClient(views.sab);
+      const echo = () => {
+        const a = ch.callSync(PCIRAWR0_DO.PIO_READ, 1, { port: 0xc000, cb: 4 });
+        if (a.rc !== 0) throw new Error(`echo channel answered rc ${a.rc}: ${a.msg}`);
+      };
+      add(await measure('channel-echo-pio', echo, options));
+    } finally {
+      Atomics.store(views.i32, Ctl.SERVER_STATE, ServerState.STOP_REQUESTED);
+      Atomics.add(views.i32, Ctl.DOORBELL, 1);
+      Atomics.notify(views.i32, Ctl.DOORBELL);
+      await w.terminate();
+    }
+  }
+
+  // ---- the channel: a VM on the ring-0 service ----
+  const service = await Ring0Service.start();
+  const poolService = await Ring0Service.start({ maxVms: 1 });
+  let vm: RawPciClient | undefined;
+  let idle: { pct: number; threads: BenchReport['idle_threads'] };
+  try {
+    vm = await RawPciClient.connect(service);
+    const client = vm;
+    const td = client.openDevice(TESTDEV, { detachHostDriver: true });
+    const edu = client.openDevice(EDU, { detachHostDriver: true });
+    const port = Number(client.getRegionInfo(td, 0).regionStart);
+    const addr = client.getRegionInfo(edu, 0).regionStart;
+    expect(client.pioRead(td, port, 4), TESTDEV_ID, 'channel PIO read of testdev ID');
+    expect(client.mmioRead(edu, addr, 4), EDU_ID, 'channel MMIO read of edu ID');
+    const ctl = new Int32Array(client.endpoint().channel);
+    const watch = async (name: string, fn: () => Promise<BenchResult>) => {
+      const s0 = Atomics.load(ctl, Ctl.SLEEPS);
+      const a0 = Atomics.load(ctl, Ctl.ANSWERED);
+      add(await fn());
+      const answered = Atomics.load(ctl, Ctl.ANSWERED) - a0;
+      sleepsPer1k[name] = answered > 0 ? ((Atomics.load(ctl, Ctl.SLEEPS) - s0) * 1000) / answered : 0;
+    };
+    await watch('channel-sync-pio', () => measure('channel-sync-pio', () => client.pioRead(td, port, 4), options));
+    await watch('channel-sync-mmio', () => measure('channel-sync-mmio', () => client.mmioRead(edu, addr, 4), options));
+
+    // ---- pool.run: one request frame per task, on a separate pool (one worker: the session lives there) ----
+    {
+      const pool = poolService.pool;
+      const ram = new SharedArrayBuffer(1 << 20);
+      const session = (await pool.run({ kind: 'open-session', ram })) as number;
+      const codec = new PciRawCodec();
+      const call = async (op: number, target: number, params: unknown): Promise<PciRawAnswer> =>
+        codec.decodeAnswer((await pool.run({ kind: 'call', session, frame: codec.encodeRequestBuffer(session, op, target, params) })) as Uint8Array);
+      const ptd = out(await call(PCIRAWR0_DO.OPEN_DEVICE, 0, openParams(TESTDEV)), 'pool open testdev').device as number;
+      const pedu = out(await call(PCIRAWR0_DO.OPEN_DEVICE, 0, openParams(EDU)), 'pool open edu').device as number;
+      const pio = async () => out(await call(PCIRAWR0_DO.PIO_READ, ptd, { port, cb: 4 }), 'pool PIO_READ').value as number;
+      const mmio = async () => (out(await call(PCIRAWR0_DO.MMIO_READ, pedu, { address: addr, cb: 4 }), 'pool MMIO_READ').value as PciRawMemLoc).u as number;
+      expect(await pio(), TESTDEV_ID, 'pool.run PIO read of testdev ID');
+      expect(await mmio(), EDU_ID, 'pool.run MMIO read of edu ID');
+      add(await measure('pool-run-pio', pio, options, true));
+      add(await measure('pool-run-mmio', mmio, options, true));
+      await pool.run({ kind: 'end-session', session });
+    }
+
+    // ---- throughput: two vCPU threads of the same VM ----
+    await watch('channel-2vcpu-pio', () => twoVcpus(client, td, port, options));
+
+    // ---- throughput: 32 requests in flight (async API) ----
+    {
+      const batch = async () => {
+        const vals = await Promise.all(Array.from({ length: 32 }, () => client.pioReadAsync(td, port, 4)));
+        for (const v of vals) if (v !== TESTDEV_ID) throw new Error(`async PIO read 0x${v.toString(16)}, expected 0x${TESTDEV_ID.toString(16)}`);
+      };
+      const wEnd = performance.now() + options.warmupMs;
+      while (performance.now() < wEnd) await batch();
+      const samples: number[] = [];
+      const t0 = performance.now();
+      let t = t0;
+      while (t < t0 + options.throughputMs) {
+        await batch();
+        const t1 = performance.now();
+        samples.push((t1 - t) * 1000);
+        t = t1;
+      }
+      samples.sort((a, b) => a - b);
+      const result = {
+        name: 'channel-32-inflight-pio',
+        p50_us: pct(samples, 0.5),
+        p99_us: pct(samples, 0.99),
+        ops_per_s: (samples.length * 32 * 1000) / (t - t0),
+      };
+      await watch('channel-32-inflight-pio', async () => result);
+    }
+
+    // ---- idle: the VM stays connected but sends nothing ----
+    await sleep(300); // past every spin budget (ring 0's 200 us, the clients' 50 us)
+    idle = await idleCpu(options.idleMs);
+    progress(`idle CPU over ${options.idleMs} ms: ${idle.pct.toFixed(2)}% of one core`);
+  } finally {
+    await vm?.close();
+    await service.close();
+    await poolService.close();
+  }
+
+  const get = (n: string) => results.find((r) => r.name === n)!;
+  const ratios = {
+    pool_run_over_channel_p50_pio: get('pool-run-pio').p50_us / get('channel-sync-pio').p50_us,
+    pool_run_over_channel_p50_mmio: get('pool-run-mmio').p50_us / get('channel-sync-mmio').p50_us,
+    channel_over_raw_pingpong_p50_pio: get('channel-sync-pio').p50_us / get('raw-sab-pingpong').p50_us,
+    channel_over_raw_pingpong_p50_mmio: get('channel-sync-mmio').p50_us / get('raw-sab-pingpong').p50_us,
+  };
+  const c = cpus();
+  const sys1 = systemCpu();
+  const self = process.cpuUsage(self0);
+  let other: number | null = null;
+  if (sys0 && sys1) {
+    const busy = sys1.busyMs - sys0.busyMs - (self.user + self.system) / 1000;
+    const total = sys1.busyMs + sys1.idleMs - sys0.busyMs - sys0.idleMs;
+    other = total > 0 ? Math.max(0, (busy * 100) / total) : null;
+  }
+  return {
+    tool: 'rawpci-bench',
+    date: new Date().toISOString(),
+    machine: {
+      node: process.version,
+      v8: process.versions.v8,
+      platform: process.platform,
+      arch: process.arch,
+      cpus: c.length,
+      cpu_model: c[0]?.model ?? 'unknown',
+      loadavg_1m: loadavg()[0] ?? 0,
+      other_processes_cpu_pct: other,
+    },
+    options,
+    results,
+    descriptions: DESCRIPTIONS,
+    idle_worker_cpu_pct: idle.pct,
+    idle_threads: idle.threads,
+    ring0_sleeps_per_1k: sleepsPer1k,
+    ratios,
+    targets: {
+      channel_20x_faster_than_pool_run: Math.min(ratios.pool_run_over_channel_p50_pio, ratios.pool_run_over_channel_p50_mmio) >= 20,
+      channel_at_most_4x_raw_pingpong: Math.max(ratios.channel_over_raw_pingpong_p50_pio, ratios.channel_over_raw_pingpong_p50_mmio) <= 4,
+      idle_workers_under_5pct: idle.pct < 5,
+    },
+  };
+}
+
+/**
+ * Measures one round trip with tinybench (hrtime clock, warm-up first; every call is one
+ * sample, timer cost included and not subtracted, the same for every path).
+ */
+async function measure(name: string, fn: () => unknown, o: BenchOptions, isAsync = false): Promise<BenchResult> {
+  const bench = new Bench({ time: o.timeMs, warmupTime: o.warmupMs, iterations: 64, timestampProvider: 'hrtimeNow', throws: true });
+  bench.add(name, fn as () => void, isAsync ? { async: true } : { async: false });
+  if (isAsync) await bench.run();
+  else bench.runSync();
+  const r = bench.tasks[0]!.result;
+  if (r.state !== 'completed') throw new Error(`measurement ${name} ended ${r.state}${'error' in r ? `: ${r.error.message}` : ''}`);
+  return { name, p50_us: r.latency.p50 * 1000, p99_us: r.latency.p99 * 1000, ops_per_s: 1000 / r.period };
+}
+
+/** Two vCPU worker threads attached to the VM, each doing sync PIO reads for the same window. */
+async function twoVcpus(vm: RawPciClient, handle: number, port: number, o: BenchOptions): Promise<BenchResult> {
+  const gate = new SharedArrayBuffer(8);
+  const g = new Int32Array(gate);
+  const data: VcpuWorkerData = { endpoint: vm.endpoint(), handle, port, expect: TESTDEV_ID, gate, warmupMs: o.warmupMs, timeMs: o.throughputMs };
+  const workers = [0, 1].map(() => new Worker(new URL('./vcpu-worker.js', import.meta.url), { workerData: data }));
+  const done = workers.map(
+    (w) =>
+      new Promise<VcpuWorkerResult>((resolve, reject) => {
+        w.once('message', resolve);
+        w.once('error', reject);
+        w.once('exit', (code) => reject(new Error(`vCPU worker exited with code ${code} before reporting`)));
+      }),
+  );
+  try {
+    await waitFor(() => Atomics.load(g, 1) === workers.length, 10_000, 'vCPU workers did not start');
+    Atomics.store(g, 0, 1);
+    Atomics.notify(g, 0);
+    const rs = await Promise.all(done);
+    const all = new Float64Array(rs.reduce((n, r) => n + r.samplesUs.length, 0));
+    let off = 0;
+    for (const r of rs) {
+      all.set(r.samplesUs, off);
+      off += r.samplesUs.length;
+    }
+    all.sort();
+    return {
+      name: 'channel-2vcpu-pio',
+      p50_us: pct(all, 0.5),
+      p99_us: pct(all, 0.99),
+      ops_per_s: rs.reduce((s, r) => s + (r.ops * 1000) / r.elapsedMs, 0),
+    };
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/**
+ * CPU the whole process uses over `ms` of idleness (process.cpuUsage: every thread), in percent
+ * of one core, and per thread from /proc/self/task when it is readable.
+ */
+async function idleCpu(ms: number): Promise<{ pct: number; threads: BenchReport['idle_threads'] }> {
+  const ticks = (): Map<number, { name: string; t: number }> => {
+    const m = new Map<number, { name: string; t: number }>();
+    try {
+      for (const tid of readdirSync('/proc/self/task')) {
+        try {
+          const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+          const close = stat.lastIndexOf(')');
+          const name = stat.slice(stat.indexOf('(') + 1, close);
+          const f = stat.slice(close + 2).split(' ');
+          m.set(Number(tid), { name, t: Number(f[11]) + Number(f[12]) }); // utime + stime (fields 14, 15)
+        } catch {
+          // the thread ended meanwhile
+        }
+      }
+    } catch {
+      // no procfs: per-thread figures are left out
+    }
+    return m;
+  };
+  const before = ticks();
+  const u0 = process.cpuUsage();
+  const t0 = performance.now();
+  await sleep(ms);
+  const u = process.cpuUsage(u0);
+  const elapsed = performance.now() - t0;
+  const after = ticks();
+  const HZ = 100; // USER_HZ on Linux
+  const threads: BenchReport['idle_threads'] = [];
+  for (const [tid, a] of after) {
+    const b = before.get(tid);
+    const d = a.t - (b?.t ?? a.t);
+    threads.push({ tid, name: a.name, cpu_pct: ((d / HZ) * 1000 * 100) / elapsed });
+  }
+  threads.sort((x, y) => y.cpu_pct - x.cpu_pct);
+  return { pct: ((u.user + u.system) / 1000 / elapsed) * 100, threads };
+}
+
+/** System-wide CPU time from /proc/stat (all cores), or undefined where there is none. */
+function systemCpu(): { busyMs: number; idleMs: number } | undefined {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+    const tick = 1000 / 100; // USER_HZ
+    return { busyMs: (user + nice + system + irq + softirq + steal) * tick, idleMs: (idle + iowait) * tick };
+  } catch {
+    return undefined;
+  }
+}
+
+function openParams(bdf: string): { pciAddress: number; flags: number } {
+  return { pciAddress: Bdf.parse(bdf).pciAddress, flags: PCIRAWDRIVERRFLAG.DETACH_HOST_DRIVER };
+}
+
+function out(a: PciRawAnswer, what: string): Record<string, unknown> {
+  if (a.rc !== 0) throw new Error(`${what} failed with rc ${a.rc}: ${a.msg ?? ''}`);
+  return (a.out ?? {}) as Record<string, unknown>;
+}
+
+function expect(got: number, want: number, what: string): void {
+  if (got !== want) throw new Error(`${what}: read 0x${got.toString(16)}, expected 0x${want.toString(16)}`);
+}
+
+/** The `q` quantile of sorted samples (nearest rank). */
+function pct(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`${what} within ${ms} ms`);
+    await sleep(1);
+  }
+}
+
+/** Formats microseconds with 3 significant-ish digits. */
+export function fmt(us: number): string {
+  return us >= 100 ? us.toFixed(0) : us >= 10 ? us.toFixed(1) : us.toFixed(2);
+}
