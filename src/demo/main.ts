@@ -1,7 +1,7 @@
 // `rawpci demo`: a VM drives edu and the testdev through ring 0, step by step, and reports pass/fail, operation counts and latencies.
 
 import { createHash } from 'node:crypto';
-import pc from 'picocolors';
+import { createColors } from 'picocolors';
 import { Ring0Service } from '../../r0/service.js';
 import { RawPciClient } from '../../r3/client.js';
 import { RawPciError } from '../../r3/errors.js';
@@ -53,6 +53,9 @@ export interface DemoReport {
   opCounts: Record<string, number>;
   latencyUs: Record<string, { count: number; p50: number; p99: number }>;
 }
+
+/** Colour only on a terminal (picocolors alone also colours when CI is set). */
+const pc = createColors(!!process.stdout.isTTY && !('NO_COLOR' in process.env));
 
 const GUEST_RAM = 16 << 20;
 const SRC = 0x10_000n;
