@@ -20,6 +20,7 @@ import {
 } from '../../shared/linux/pci-regs.js';
 import { PCIRAW_IRQ_KIND, PCIRAW_MEMINFO, PCIRAW_POWER } from '../../shared/protocol.js';
 import { EDU, EduDriver } from '../drivers/edu.js';
+import { runGuestDemo } from './guest.js';
 
 /** Options of {@link runDemo} (the `rawpci demo` command line). */
 export interface DemoOptions {
@@ -107,11 +108,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     });
     if (ok && vm) await driveEdu(vm, opts.device ?? '0000:00:04.0', step, expect);
     if (ok && vm && (host === 'sim' || opts.testdev)) await driveTestdev(vm, opts.testdev ?? '0000:00:05.0', step, expect);
-    if (opts.guest) {
-      await step('guest driver through PciFront', () => {
-        throw new Error('the guest-bus demo (PciFront) is not part of this build yet');
-      });
-    }
+    if (opts.guest && ok && vm) await runGuestDemo(vm, step, { edu: opts.device, testdev: opts.testdev });
   } finally {
     const client = vm;
     if (client) {
