@@ -135,7 +135,9 @@ export class VirtualBar {
 
   /** The address the registers hold now (flag bits stripped; both halves of a mem64 BAR). */
   get programmed(): bigint {
-    const lowAddr = BigInt((this.low & (this.kind === 'io' ? PCI_BASE_ADDRESS_IO_MASK : this.kind === 'rom' ? PCI_ROM_ADDRESS_MASK : PCI_BASE_ADDRESS_MEM_MASK)) >>> 0);
+    const lowAddr = BigInt(
+      (this.low & (this.kind === 'io' ? PCI_BASE_ADDRESS_IO_MASK : this.kind === 'rom' ? PCI_ROM_ADDRESS_MASK : PCI_BASE_ADDRESS_MEM_MASK)) >>> 0,
+    );
     return this.kind === 'mem64' ? (BigInt(this.high >>> 0) << 32n) | lowAddr : lowAddr;
   }
 
@@ -160,7 +162,7 @@ export class VirtualBar {
     const v = value >>> 0;
     this.low = ((v & this.lowMask) | this.flags) >>> 0;
     const addrBits = this.kind === 'io' ? 0x3 : this.kind === 'rom' ? 0x7ff : 0xf;
-    if (((v | addrBits) >>> 0) === 0xffff_ffff) {
+    if ((v | addrBits) >>> 0 === 0xffff_ffff) {
       this.#probeLow = true;
       return false;
     }

@@ -167,7 +167,8 @@ export class GuestPciBus {
     }
     this.#sink = options.sink;
     this.busNumber = options.busNumber ?? 0;
-    if (!Number.isInteger(this.busNumber) || this.busNumber < 0 || this.busNumber > 255) throw new RangeError(`options.busNumber ${this.busNumber} must be 0..255`);
+    if (!Number.isInteger(this.busNumber) || this.busNumber < 0 || this.busNumber > 255)
+      throw new RangeError(`options.busNumber ${this.busNumber} must be 0..255`);
     this.#intxLines = options.intxLines ?? [16, 17, 18, 19];
     if (this.#intxLines.length !== 4 || !this.#intxLines.every((l) => Number.isInteger(l) && l >= 0)) {
       throw new RangeError('options.intxLines must be four non-negative line numbers (INTA..INTD of slot 0)');
@@ -395,7 +396,10 @@ export class GuestPciBus {
   #setIntx(slot: Slot, level: boolean): void {
     if (slot.line < 0) return;
     let set = this.#asserted.get(slot.line);
-    if (!set) this.#asserted.set(slot.line, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.#asserted.set(slot.line, set);
+    }
     const before = set.size > 0;
     if (level) set.add(slot.bdf.devfn);
     else set.delete(slot.bdf.devfn);
@@ -460,7 +464,8 @@ function checkConfig(offset: number, cb: number): void {
 }
 
 function checkAddress(address: bigint, cb: number): void {
-  if (typeof address !== 'bigint' || address < 0n || address >= 1n << 64n) throw new TypeError(`address must be a bigint guest-physical address 0 .. 2^64-1, got ${String(address)}`);
+  if (typeof address !== 'bigint' || address < 0n || address >= 1n << 64n)
+    throw new TypeError(`address must be a bigint guest-physical address 0 .. 2^64-1, got ${String(address)}`);
   if (cb !== 1 && cb !== 2 && cb !== 4 && cb !== 8) throw new RangeError(`MMIO width cb ${cb} must be 1, 2, 4 or 8 bytes`);
 }
 

@@ -6,6 +6,7 @@
 // vector, after the guest's own masks (per-vector and function mask) and pending bits.
 
 import {
+  PCI_CAP_MSIX_SIZEOF,
   PCI_MSI_ADDRESS_HI,
   PCI_MSI_ADDRESS_LO,
   PCI_MSI_DATA_32,
@@ -33,7 +34,6 @@ import {
   PCI_MSIX_FLAGS_QSIZE,
   PCI_MSIX_PBA,
   PCI_MSIX_TABLE,
-  PCI_CAP_MSIX_SIZEOF,
 } from '../../shared/linux/pci-regs.js';
 
 /** A message as the guest programmed it: a 64-bit address and 32-bit data. */

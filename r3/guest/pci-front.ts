@@ -60,7 +60,7 @@ import {
 import { childLogger } from '../../shared/log.js';
 import { PCIRAW_IRQ_KIND, type PciRawDevHandle, type PciRawIrqEvent, type PciRawIrqKind } from '../../shared/protocol.js';
 import type { MappedRegion, RegionInfo } from '../client.js';
-import { ROM_REGION, type GuestBarKind, VirtualBar } from './bars.js';
+import { type GuestBarKind, ROM_REGION, VirtualBar } from './bars.js';
 import { type GuestDirectMapping, type GuestPciFunction, type GuestPciLink, type MmioWidth, ones, type PortWidth } from './guest-bus.js';
 import { setMask, VirtualMsi, VirtualMsix } from './msi.js';
 
@@ -114,7 +114,8 @@ export interface PciFrontOptions {
 }
 
 /** Command register bits the guest may set (the rest read 0; libvfio-user consumes bits the same way). */
-export const PCI_FRONT_COMMAND_WRITABLE = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE;
+export const PCI_FRONT_COMMAND_WRITABLE =
+  PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE;
 
 /** How each config byte is handled. */
 type Field = 'ro' | 'command' | 'bar' | 'virtual' | 'host';
@@ -172,7 +173,8 @@ export class PciFront implements GuestPciFunction {
       const info = host.getRegionInfo(handle, r);
       if (!info.present || info.kind === 'none') continue;
       let kind: GuestBarKind = info.kind;
-      if (kind === 'mem32' && (snapshot.getUint32(PCI_BASE_ADDRESS_0 + 4 * r, true) & PCI_BASE_ADDRESS_MEM_TYPE_MASK) === PCI_BASE_ADDRESS_MEM_TYPE_1M) kind = 'mem24';
+      if (kind === 'mem32' && (snapshot.getUint32(PCI_BASE_ADDRESS_0 + 4 * r, true) & PCI_BASE_ADDRESS_MEM_TYPE_MASK) === PCI_BASE_ADDRESS_MEM_TYPE_1M)
+        kind = 'mem24';
       bars.set(r, new VirtualBar({ index: r, kind, size: info.regionSize, prefetchable: info.prefetchable, hostStart: info.regionStart }));
       if (kind === 'mem64') r++;
     }
@@ -320,8 +322,10 @@ export class PciFront implements GuestPciFunction {
     const { bar, offset } = hit;
     const off = Number(offset);
     const msix = this.msix;
-    if (msix && bar.kind !== 'rom' && msix.inTable(bar.index, off, cb)) return msix.tableRead(off, cb) ?? this.#guestMistake(`MSI-X table read ${cb}@0x${off.toString(16)}`, allOnes);
-    if (msix && bar.kind !== 'rom' && msix.inPba(bar.index, off, cb)) return msix.pbaRead(off, cb) ?? this.#guestMistake(`MSI-X PBA read ${cb}@0x${off.toString(16)}`, allOnes);
+    if (msix && bar.kind !== 'rom' && msix.inTable(bar.index, off, cb))
+      return msix.tableRead(off, cb) ?? this.#guestMistake(`MSI-X table read ${cb}@0x${off.toString(16)}`, allOnes);
+    if (msix && bar.kind !== 'rom' && msix.inPba(bar.index, off, cb))
+      return msix.pbaRead(off, cb) ?? this.#guestMistake(`MSI-X PBA read ${cb}@0x${off.toString(16)}`, allOnes);
     const m = this.#maps.get(bar.index);
     if (m) {
       this.stats.direct++;
@@ -346,12 +350,12 @@ export class PciFront implements GuestPciFunction {
       return;
     }
     const msix = this.msix;
-    if (msix && msix.inTable(bar.index, off, cb)) {
+    if (msix?.inTable(bar.index, off, cb)) {
       if (!msix.tableWrite(off, cb, value)) this.#guestMistake(`MSI-X table write ${cb}@0x${off.toString(16)}`, 0);
       else this.#deliverPendingMsix();
       return;
     }
-    if (msix && msix.inPba(bar.index, off, cb)) {
+    if (msix?.inPba(bar.index, off, cb)) {
       this.#guestMistake(`MSI-X PBA write at 0x${off.toString(16)} (read-only)`, 0);
       return;
     }
@@ -479,13 +483,14 @@ export class PciFront implements GuestPciFunction {
     const cmd = this.command;
     if (reg === PCI_ROM_ADDRESS) {
       const rom = this.bars.get(ROM_REGION);
-      if (rom && rom.writeLow(value, (cmd & PCI_COMMAND_MEMORY) !== 0)) log.debug(`${this.name}: ROM now at 0x${rom.base!.toString(16)}`);
+      if (rom?.writeLow(value, (cmd & PCI_COMMAND_MEMORY) !== 0)) log.debug(`${this.name}: ROM now at 0x${rom.base!.toString(16)}`);
     } else {
       const idx = (reg - PCI_BASE_ADDRESS_0) >>> 2;
       const low = this.bars.get(idx);
       const below = this.bars.get(idx - 1);
       if (low) {
-        if (low.writeLow(value, (cmd & (low.space === 'io' ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY)) !== 0)) log.debug(`${this.name}: BAR${idx} now at 0x${low.base!.toString(16)}`);
+        if (low.writeLow(value, (cmd & (low.space === 'io' ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY)) !== 0))
+          log.debug(`${this.name}: BAR${idx} now at 0x${low.base!.toString(16)}`);
       } else if (below?.kind === 'mem64') {
         if (below.writeHigh(value, (cmd & PCI_COMMAND_MEMORY) !== 0)) log.debug(`${this.name}: BAR${idx - 1} now at 0x${below.base!.toString(16)}`);
       } else log.debug(`${this.name}: write to unimplemented BAR${idx} dropped`);

@@ -134,7 +134,7 @@ async function guestSteps(g: GuestDriver, step: GuestDemoStep, vmm: ProjectedDev
     g.writel(eduBar() + BigInt(EDU.LIVENESS), 0x1357_9bdf);
     const live = g.readl(eduBar() + BigInt(EDU.LIVENESS));
     expect(id === 0x0100_00ed, `id 0x${id.toString(16)}`);
-    expect(live === (~0x1357_9bdf >>> 0), `liveness 0x${live.toString(16)}`);
+    expect(live === ~0x1357_9bdf >>> 0, `liveness 0x${live.toString(16)}`);
     return `id 0x${id.toString(16).padStart(8, '0')} at guest 0x${eduBar().toString(16)}; liveness ok`;
   });
   await step('guest edu: 10! with INTx (level line, handler acks, EOI)', async () => {

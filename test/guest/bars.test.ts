@@ -1,14 +1,7 @@
 // PciFront's virtual BARs, table-driven over every BAR kind × {size probe, move, 64-bit half order, decode disabled, ROM enable}.
 
 import test from 'ava';
-import {
-  PCI_BASE_ADDRESS_0,
-  PCI_COMMAND,
-  PCI_COMMAND_IO,
-  PCI_COMMAND_MEMORY,
-  PCI_ROM_ADDRESS,
-  PCI_ROM_ADDRESS_ENABLE,
-} from '../../shared/linux/pci-regs.js';
+import { PCI_BASE_ADDRESS_0, PCI_COMMAND, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS_ENABLE } from '../../shared/linux/pci-regs.js';
 import { BarZooDevice, type Rig, rig } from './helpers/fake-host.js';
 
 interface Row {
@@ -163,7 +156,10 @@ for (const row of rows) {
       r.host.resetCalls();
       r.bus.mmioWrite(row.a + 0x10n, 4, 0);
       t.is(r.bus.mmioRead(row.a + 0x10n, 4), 0x5a5a_5a5a);
-      t.false(r.host.calls.some((c) => c.startsWith('mmioWrite')), 'ROM writes never reach the host');
+      t.false(
+        r.host.calls.some((c) => c.startsWith('mmioWrite')),
+        'ROM writes never reach the host',
+      );
       // Linux's ROM probe writes ~PCI_ROM_ADDRESS_ENABLE: the size reads back and the ROM stops decoding.
       r.cfgWrite(PCI_ROM_ADDRESS, 4, ~PCI_ROM_ADDRESS_ENABLE >>> 0);
       t.is(r.cfgRead(PCI_ROM_ADDRESS, 4), 0xffff_f800);

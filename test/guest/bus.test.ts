@@ -3,17 +3,10 @@
 import test from 'ava';
 import { EduDevice } from '../../r0/sim/models/edu.js';
 import { TESTDEV_REG, TestDevDevice } from '../../r0/sim/models/testdev.js';
-import { Bdf } from '../../shared/bdf.js';
 import { GuestPciBus } from '../../r3/guest/guest-bus.js';
 import { PciFront } from '../../r3/guest/pci-front.js';
-import {
-  PCI_BASE_ADDRESS_0,
-  PCI_COMMAND,
-  PCI_COMMAND_IO,
-  PCI_COMMAND_MEMORY,
-  PCI_DEVICE_ID,
-  PCI_VENDOR_ID,
-} from '../../shared/linux/pci-regs.js';
+import { Bdf } from '../../shared/bdf.js';
+import { PCI_BASE_ADDRESS_0, PCI_COMMAND, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_DEVICE_ID, PCI_VENDOR_ID } from '../../shared/linux/pci-regs.js';
 import { FakeHost, RecordingSink, rig } from './helpers/fake-host.js';
 
 function addr(bus: number, dev: number, fn: number, reg: number): number {
@@ -115,7 +108,10 @@ test('two functions sharing a line: the line stays high until both deassert (lev
   const b = new FakeHost(new TestDevDevice(), 0x32, { io: 0xd000n, mem: 0xfd00_0000n, mem64: 0x80_0000_0000n });
   const ba = bus.attach(new PciFront(a, a.handle), 1);
   const bb = bus.attach(new PciFront(b, b.handle), 2);
-  for (const [bdf, port] of [[ba, 0x1000], [bb, 0x1100]] as const) {
+  for (const [bdf, port] of [
+    [ba, 0x1000],
+    [bb, 0x1100],
+  ] as const) {
     bus.configWrite(bdf, PCI_BASE_ADDRESS_0, 4, port);
     bus.configWrite(bdf, PCI_COMMAND, 2, PCI_COMMAND_IO);
   }
@@ -134,7 +130,10 @@ test('two functions sharing a line: the line stays high until both deassert (lev
   a.deliver(bus);
   b.deliver(bus);
   t.false(bus.lineLevel(9));
-  t.deepEqual(sink.changes.filter(([l]) => l === 9).map(([, v]) => v), [true, false, true, false]);
+  t.deepEqual(
+    sink.changes.filter(([l]) => l === 9).map(([, v]) => v),
+    [true, false, true, false],
+  );
 });
 
 test('an MMIO address nothing decodes reads all-ones at every width and writes are dropped', (t) => {

@@ -32,7 +32,10 @@ test('vendor, device, revision, class, header type, subsystem, capability pointe
   for (const o of regs) r.cfgWrite(o, 4, 0xffff_ffff);
   r.cfgWrite(PCI_HEADER_TYPE, 1, 0xff);
   r.cfgWrite(PCI_INTERRUPT_PIN, 1, 4);
-  t.deepEqual(regs.map((o) => r.cfgRead(o, 4)), before);
+  t.deepEqual(
+    regs.map((o) => r.cfgRead(o, 4)),
+    before,
+  );
   t.is(r.cfgRead(PCI_VENDOR_ID, 4), 0x11e8_1234);
   t.is(r.cfgRead(PCI_HEADER_TYPE, 1), headerBefore);
   t.is(r.cfgRead(PCI_INTERRUPT_PIN, 1), pinBefore);

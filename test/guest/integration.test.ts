@@ -5,9 +5,9 @@ import { Ring0Service } from '../../r0/service.js';
 import { RawPciClient } from '../../r3/client.js';
 import { GuestPciBus } from '../../r3/guest/guest-bus.js';
 import { PciFront } from '../../r3/guest/pci-front.js';
-import { runGuestDemo } from '../../src/demo/guest.js';
 import { PCI_BASE_ADDRESS_2, PCI_COMMAND, PCI_COMMAND_MEMORY } from '../../shared/linux/pci-regs.js';
 import { PCIRAW_POWER } from '../../shared/protocol.js';
+import { runGuestDemo } from '../../src/demo/guest.js';
 import { RecordingSink } from './helpers/fake-host.js';
 
 const RAM = 16 << 20;
@@ -39,11 +39,14 @@ test('the guest driver enumerates, sizes, places and drives edu and the testdev 
     });
     for (const s of steps) t.log(`${s.ok ? 'PASS' : 'FAIL'} ${s.name}: ${s.detail}`);
     t.true(steps.length >= 12, `only ${steps.length} steps ran`);
-    t.deepEqual(steps.filter((s) => !s.ok).map((s) => `${s.name}: ${s.detail}`), []);
+    t.deepEqual(
+      steps.filter((s) => !s.ok).map((s) => `${s.name}: ${s.detail}`),
+      [],
+    );
   });
 });
 
-test('RawPciClient is PciFront\'s host as is: the testdev BAR2 is mapped into ring 3 and its view follows a guest move', async (t) => {
+test("RawPciClient is PciFront's host as is: the testdev BAR2 is mapped into ring 3 and its view follows a guest move", async (t) => {
   await withVm(async (vm) => {
     const h = vm.openDevice('0000:00:05.0', { detachHostDriver: true });
     vm.powerStateChange(h, PCIRAW_POWER.ON);
@@ -63,7 +66,10 @@ test('RawPciClient is PciFront\'s host as is: the testdev BAR2 is mapped into ri
     t.is(vm.opCounts.MMIO_READ ?? 0, before, 'served from the ring-3 view, no round trip');
     bus.configWrite(bdf, PCI_BASE_ADDRESS_2 + 4, 4, 0x20);
     t.is(bus.mmioRead(0x20_0000_0000n + 8n, 4), 0xabcd_0123);
-    t.deepEqual(bus.directMappings().map((m) => m.guestPhys), [0x20_0000_0000n]);
+    t.deepEqual(
+      bus.directMappings().map((m) => m.guestPhys),
+      [0x20_0000_0000n],
+    );
     bus.detach(bdf);
     vm.closeDevice(h);
   });

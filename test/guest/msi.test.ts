@@ -1,8 +1,8 @@
 // Virtual MSI and MSI-X: the guest programs its own messages, host vectors are translated, per-vector masks and the function mask hold vectors pending, the MSI-X table and PBA are emulated.
 
 import test from 'ava';
-import { EduDevice, EDU_REG } from '../../r0/sim/models/edu.js';
-import { TestDevDevice, TESTDEV_REG } from '../../r0/sim/models/testdev.js';
+import { EDU_REG, EduDevice } from '../../r0/sim/models/edu.js';
+import { TESTDEV_REG, TestDevDevice } from '../../r0/sim/models/testdev.js';
 import {
   PCI_BASE_ADDRESS_0,
   PCI_BASE_ADDRESS_4,
@@ -32,7 +32,7 @@ import { BarZooDevice, type Rig, rig } from './helpers/fake-host.js';
 
 const MSI = 0x40;
 
-test('edu MSI: the guest address and data stay virtual; the host gets PciFront\'s message; a host MSI arrives as the guest\'s message', (t) => {
+test("edu MSI: the guest address and data stay virtual; the host gets PciFront's message; a host MSI arrives as the guest's message", (t) => {
   const r = rig(new EduDevice());
   r.cfgWrite(PCI_BASE_ADDRESS_0, 4, 0xe000_0000);
   r.cfgWrite(PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
@@ -42,12 +42,15 @@ test('edu MSI: the guest address and data stay virtual; the host gets PciFront\'
   r.cfgWrite(MSI + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE);
   t.is(r.cfgRead(MSI + PCI_MSI_ADDRESS_LO, 4), 0xfee0_1000);
   t.is(r.cfgRead(MSI + PCI_MSI_DATA_64, 2), 0x4041);
-  t.is(r.host.cfgRead(0, MSI + PCI_MSI_ADDRESS_LO, 4), 0xfee0_0000, 'host programmed with PciFront\'s address');
+  t.is(r.host.cfgRead(0, MSI + PCI_MSI_ADDRESS_LO, 4), 0xfee0_0000, "host programmed with PciFront's address");
   t.is(r.host.cfgRead(0, MSI + PCI_MSI_ADDRESS_HI, 4), 0);
   t.truthy(r.host.cfgRead(0, MSI + PCI_MSI_FLAGS, 2) & PCI_MSI_FLAGS_ENABLE);
   r.bus.mmioWrite(0xe000_0000n + BigInt(EDU_REG.IRQ_RAISE), 4, 1);
   r.host.deliver(r.bus);
-  t.deepEqual(r.sink.msis.map((m) => [m.address, m.data, m.source.kind, m.source.vector]), [[0x1_fee0_1000n, 0x4041, 'msi', 0]]);
+  t.deepEqual(
+    r.sink.msis.map((m) => [m.address, m.data, m.source.kind, m.source.vector]),
+    [[0x1_fee0_1000n, 0x4041, 'msi', 0]],
+  );
   r.cfgWrite(MSI + PCI_MSI_FLAGS, 2, 0);
   t.falsy(r.host.cfgRead(0, MSI + PCI_MSI_FLAGS, 2) & PCI_MSI_FLAGS_ENABLE, 'disabling reaches the host');
 });
@@ -70,12 +73,18 @@ test('MSI per-vector mask: a masked vector is held in the pending bits and sent 
   dev.signalVector(2);
   dev.signalVector(1);
   r.host.deliver(r.bus);
-  t.deepEqual(r.sink.msis.map((m) => m.data), [0x22]);
+  t.deepEqual(
+    r.sink.msis.map((m) => m.data),
+    [0x22],
+  );
   t.is(r.cfgRead(c + PCI_MSI_PENDING_32, 4), 0b0010);
   r.cfgWrite(c + PCI_MSI_PENDING_32, 4, 0);
   t.is(r.cfgRead(c + PCI_MSI_PENDING_32, 4), 0b0010, 'pending bits are read-only');
   r.cfgWrite(c + PCI_MSI_MASK_32, 4, 0);
-  t.deepEqual(r.sink.msis.map((m) => m.data), [0x22, 0x21]);
+  t.deepEqual(
+    r.sink.msis.map((m) => m.data),
+    [0x22, 0x21],
+  );
   t.is(r.cfgRead(c + PCI_MSI_PENDING_32, 4), 0);
 });
 
@@ -111,14 +120,17 @@ function ring(r: Rig, v: number): void {
   r.host.deliver(r.bus);
 }
 
-test('MSI-X: the guest table is emulated; the host table holds PciFront\'s message (data = vector); a doorbell arrives as the guest\'s entry', (t) => {
+test("MSI-X: the guest table is emulated; the host table holds PciFront's message (data = vector); a doorbell arrives as the guest's entry", (t) => {
   const r = testdevRig();
   program(r, 3, 0xfee0_3000n, 0x53);
   enableMsix(r);
   t.deepEqual(r.dev.msixEntry(3), { address: 0xfee0_0000n, data: 3, masked: false });
   t.is(r.bus.mmioRead(BAR4 + 3n * 16n + BigInt(PCI_MSIX_ENTRY_DATA), 4), 0x53);
   ring(r, 3);
-  t.deepEqual(r.sink.msis.map((m) => [m.address, m.data, m.source.kind, m.source.vector]), [[0xfee0_3000n, 0x53, 'msix', 3]]);
+  t.deepEqual(
+    r.sink.msis.map((m) => [m.address, m.data, m.source.kind, m.source.vector]),
+    [[0xfee0_3000n, 0x53, 'msix', 3]],
+  );
 });
 
 test('MSI-X: entries start masked; a masked vector sets its PBA bit and is sent when unmasked', (t) => {
@@ -130,7 +142,10 @@ test('MSI-X: entries start masked; a masked vector sets its PBA bit and is sent 
   t.is(r.bus.mmioRead(BAR4 + 0x800n, 4), 1 << 5, 'guest PBA bit 5');
   t.false(r.dev.msixPending(5), 'the host vector was not masked');
   program(r, 5, 0xfee0_5000n, 0x55);
-  t.deepEqual(r.sink.msis.map((m) => m.data), [0x55]);
+  t.deepEqual(
+    r.sink.msis.map((m) => m.data),
+    [0x55],
+  );
   t.is(r.bus.mmioRead(BAR4 + 0x800n, 4), 0);
 });
 
@@ -142,7 +157,10 @@ test('MSI-X: the function mask holds every vector pending until it is cleared', 
   t.deepEqual(r.sink.msis, []);
   t.is(r.bus.mmioRead(BAR4 + 0x800n, 8), 2n);
   enableMsix(r);
-  t.deepEqual(r.sink.msis.map((m) => m.data), [0x11]);
+  t.deepEqual(
+    r.sink.msis.map((m) => m.data),
+    [0x11],
+  );
 });
 
 test('MSI-X: table accesses of a bad width read all-ones and are ignored; PBA writes are ignored; 8-byte accesses work', (t) => {
@@ -154,10 +172,13 @@ test('MSI-X: table accesses of a bad width read all-ones and are ignored; PBA wr
   t.is(r.bus.mmioRead(BAR4, 8), 0x0000_0001_fee0_0000n);
   r.bus.mmioWrite(BAR4 + 0x800n, 4, 0xffff_ffff);
   t.is(r.bus.mmioRead(BAR4 + 0x800n, 4), 0);
-  t.false(r.host.calls.some((c) => c.startsWith('mmioWrite 0xfe')), 'no guest table access reached the host table');
+  t.false(
+    r.host.calls.some((c) => c.startsWith('mmioWrite 0xfe')),
+    'no guest table access reached the host table',
+  );
 });
 
-test('MSI-X disabled: a host vector is dropped and the capability control reads back the guest\'s bits only', (t) => {
+test("MSI-X disabled: a host vector is dropped and the capability control reads back the guest's bits only", (t) => {
   const r = testdevRig();
   program(r, 0, 0xfee0_0000n, 0x10);
   r.cfgWrite(MSIX + PCI_MSIX_FLAGS, 2, 0xffff);

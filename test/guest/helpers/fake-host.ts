@@ -8,12 +8,7 @@ import { RawPciError } from '../../../r3/errors.js';
 import { type GuestDirectMapping, type GuestInterruptSink, type GuestMsiSource, GuestPciBus } from '../../../r3/guest/guest-bus.js';
 import { PciFront, type PciFrontHost } from '../../../r3/guest/pci-front.js';
 import type { Bdf } from '../../../shared/bdf.js';
-import {
-  PCI_BASE_ADDRESS_0,
-  PCI_BASE_ADDRESS_MEM_TYPE_1M,
-  PCI_BASE_ADDRESS_5,
-  PCI_ROM_ADDRESS,
-} from '../../../shared/linux/pci-regs.js';
+import { PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_5, PCI_BASE_ADDRESS_MEM_TYPE_1M, PCI_ROM_ADDRESS } from '../../../shared/linux/pci-regs.js';
 import { PCIRAW_ADDRESS_SPACE, PCIRAW_IRQ_KIND, PCIRAWR0_DO, type PciRawIrqEvent, type PciRawIrqKind } from '../../../shared/protocol.js';
 import { VERR_ACCESS_DENIED, VERR_NOT_SUPPORTED, VERR_OUT_OF_RANGE } from '../../../shared/status.js';
 
