@@ -8,7 +8,8 @@ import { attachChannel, type ChannelViews, Ctl, ServerState, Slot, SlotState } f
  * later through {@link ChannelServer.answer} (a parked GET_IRQ).
  */
 export interface ChannelHandler {
-  handle(frame: Uint8Array, slot: number): Uint8Array | undefined;
+  /** `frame[0, length)` is the request: a private buffer reused for every request. */
+  handle(frame: Uint8Array, length: number, slot: number): Uint8Array | undefined;
   /**
    * Runs due timers (device time, parked-request deadlines). Returns milliseconds until the next
    * timer (Infinity when none): the longest the loop may sleep.
@@ -35,6 +36,8 @@ export class ChannelServer {
   readonly #handler: ChannelHandler;
   readonly #spinUs: number | undefined;
   readonly #maxSleepMs: number;
+  /** Ring 0's private copy of the request being served (reused). */
+  readonly #frame: Uint8Array;
   /** Requests answered, sleeps taken (statistics). */
   readonly stats = { answered: 0, sleeps: 0 };
 
@@ -43,6 +46,7 @@ export class ChannelServer {
     this.#handler = handler;
     this.#spinUs = options.spinUs;
     this.#maxSleepMs = options.maxSleepMs ?? 500;
+    this.#frame = new Uint8Array(this.views.slotBytes);
   }
 
   /** Runs the loop on this thread until stopped. Blocks the thread (that is its job). */
@@ -131,8 +135,8 @@ export class ChannelServer {
       // Copy the frame out before looking at it: ring 3 can still write the shared bytes.
       let len = Atomics.load(i32, header[i]! + Slot.REQ_LEN);
       if (len < 0 || len > slotBytes) len = 0; // decodes as a too-short frame: answered with a status
-      const frame = data[i]!.slice(0, len);
-      const ans = this.#handler.handle(frame, i);
+      this.#frame.set(data[i]!.subarray(0, len));
+      const ans = this.#handler.handle(this.#frame, len, i);
       if (ans !== undefined) this.answer(i, ans);
     }
     return worked;

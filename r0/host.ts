@@ -55,6 +55,11 @@ export interface HostDeviceEvents {
   schedule(delayMs: number, cb: () => void): () => void;
   /** A log line about the device. */
   log(msg: string): void;
+  /**
+   * A DMA fault the host IOMMU reported (VFIO: the kernel's DMAR fault record for this device):
+   * nothing was transferred; ring 0 records it and reports a FAULT event to ring 3.
+   */
+  iommuFault?(iova: bigint, write: boolean, reason: string): void;
 }
 
 /**
@@ -90,6 +95,24 @@ export interface HostFailure {
   msg: string;
 }
 
+/** One IOVA range of a VM's IOMMU domain (bytes): bus address `iova` -> guest RAM byte `ramOffset`. */
+export interface HostDmaMapping {
+  iova: bigint;
+  ramOffset: bigint;
+  size: bigint;
+}
+
+/**
+ * A host whose devices DMA through a real IOMMU (VFIO) mirrors each VM domain there. Ring 0
+ * calls `sync` after every CONTIG_MEM_INFO and with an empty list at DEINIT_VM and session end;
+ * the host makes its IOMMU map exactly `mappings` of `ram` for `domain` (VFIO_IOMMU_MAP_DMA /
+ * UNMAP_DMA), or returns a failure (memlock limit, unaligned guest RAM, overlap with another
+ * VM) after which ring 0 undoes its own change.
+ */
+export interface HostDmaHooks {
+  sync(domain: number, ram: Uint8Array, mappings: readonly HostDmaMapping[]): HostFailure | undefined;
+}
+
 /** A host: the simulated one or VFIO. */
 export interface PciHostBackend {
   readonly kind: 'sim' | 'vfio';
@@ -105,6 +128,15 @@ export interface PciHostBackend {
   rebindDriver(info: HostDeviceInfo, driver: string | null): void;
   /** Opens the device for a VM. */
   open(info: HostDeviceInfo, events: HostDeviceEvents): HostDevice | HostFailure;
+  /** Present when DMA goes through a real IOMMU the host must program (VFIO). */
+  readonly dma?: HostDmaHooks;
+  /**
+   * Collects what the host's devices signalled since the last call (VFIO: eventfds of INTx and
+   * MSI, kernel IOMMU fault records) and delivers it through their HostDeviceEvents. Returns the
+   * milliseconds until it wants to be called again (Infinity: nothing armed). Called by ring 0's
+   * serve loop between requests and at each wake.
+   */
+  poll?(now: number): number;
 }
 
 /**

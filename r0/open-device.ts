@@ -68,6 +68,19 @@ export class OpenDevice implements HostDeviceEvents {
     return this.dev.regions();
   }
 
+  /** I/O regions as plain port ranges (ports fit a number), built once for the PIO hot path. */
+  #io: { r: HostRegion; lo: number; hi: number }[] | undefined;
+
+  /** The I/O region holding ports `port .. port + cb - 1`, or undefined. */
+  ioRegionAt(port: number, cb: number): HostRegion | undefined {
+    this.#io ??= this.dev
+      .regions()
+      .filter((x) => x.kind === 'io')
+      .map((r) => ({ r, lo: Number(r.start), hi: Number(r.start + r.size) }));
+    for (const x of this.#io) if (port >= x.lo && port + cb <= x.hi) return x.r;
+    return undefined;
+  }
+
   // ---- HostDeviceEvents: what the device does ----
 
   intx(asserted: boolean): void {
@@ -94,6 +107,10 @@ export class OpenDevice implements HostDeviceEvents {
     if (this.domain!.write(iova, src)) return true;
     const f = this.domain!.faults.at(-1)!;
     return this.#fault(f.iova, src.length, true, 'not mapped in the VM IOMMU domain', true);
+  }
+
+  iommuFault(iova: bigint, write: boolean, reason: string): void {
+    this.#fault(iova, 0, write, reason);
   }
 
   schedule(delayMs: number, cb: () => void): () => void {

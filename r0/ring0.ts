@@ -106,6 +106,7 @@ export class Ring0 {
     if (session.ended) return;
     for (const dev of [...session.handles.values()]) this.#close(dev);
     for (const p of session.parked.splice(0)) p.reply(VERR_INVALID_STATE, undefined, 'the session ended');
+    if (session.domain) this.backend.dma?.sync(session.domain.id, session.ram, []);
     session.domain?.clear();
     session.domain = undefined;
     session.ended = true;
@@ -113,11 +114,11 @@ export class Ring0 {
   }
 
   /**
-   * Handles one request frame (a private copy) of `session`. Returns the encoded answer, or
+   * Handles the request frame `frame[0, length)` (a private copy) of `session`. Returns the encoded answer, or
    * undefined when `defer` was given and the request was parked (GET_IRQ with a timeout).
    */
-  handleFrame(session: Session, frame: Uint8Array, defer?: (bytes: Uint8Array) => void): Uint8Array | undefined {
-    const req = this.codec.decodeRequest(frame);
+  handleFrame(session: Session, frame: Uint8Array, defer?: (bytes: Uint8Array) => void, length = frame.length): Uint8Array | undefined {
+    const req = this.codec.decodeRequest(frame, length);
     let answer: Out | undefined;
     if ('rc' in req) answer = req;
     else {
@@ -130,6 +131,7 @@ export class Ring0 {
   /** Runs due device timers and expires parked waits. Returns ms until the next deadline. */
   poll(now: number): number {
     let next = this.timers.runDue(now, (e) => this.#log(`device timer failed: ${(e as Error).message}`));
+    if (this.backend.poll) next = Math.min(next, this.backend.poll(now));
     for (const s of this.sessions.values()) next = Math.min(next, s.expireParked(now));
     return next;
   }
@@ -374,7 +376,7 @@ export class Ring0 {
       if (!isInt(v) || v < 0 || v > widthMax(cb)) return fail(VERR_INVALID_PARAMETER, `PIO value ${String(v)} does not fit ${cb} byte(s)`);
       value = v;
     }
-    const r = dev.regions().find((x) => x.kind === 'io' && BigInt(port) >= x.start && BigInt(port + cb) <= x.start + x.size);
+    const r = dev.ioRegionAt(port, cb);
     if (!r) {
       const io = dev.regions().filter((x) => x.kind === 'io');
       const where = io.length
@@ -552,6 +554,7 @@ export class Ring0 {
   #deinitVm(session: Session): Out {
     if (!session.domain) return fail(VERR_INVALID_STATE, `session ${session.id} has no IOMMU domain (INIT_VM first)`);
     for (const dev of session.handles.values()) if (dev.domain === session.domain) dev.domain = undefined;
+    this.backend.dma?.sync(session.domain.id, session.ram, []);
     session.domain.clear();
     session.domain = undefined;
     return ok();
@@ -560,9 +563,19 @@ export class Ring0 {
   #contigMemInfo(session: Session, p: Record<string, unknown>): Out {
     if (!session.domain) return fail(VERR_INVALID_STATE, `session ${session.id} has no IOMMU domain: call INIT_VM first`);
     const { hostStart, guestStart, size, action } = p as { hostStart: bigint; guestStart: bigint; size: bigint; action: unknown };
-    if (action === PCIRAW_MEMINFO.MAP) return result(session.domain.map(hostStart, guestStart, size));
-    if (action === PCIRAW_MEMINFO.UNMAP) return result(session.domain.unmap(hostStart, guestStart, size));
-    return fail(VERR_INVALID_PARAMETER, `CONTIG_MEM_INFO action ${String(action)} must be MAP 0 or UNMAP 1`);
+    if (action !== PCIRAW_MEMINFO.MAP && action !== PCIRAW_MEMINFO.UNMAP) {
+      return fail(VERR_INVALID_PARAMETER, `CONTIG_MEM_INFO action ${String(action)} must be MAP 0 or UNMAP 1`);
+    }
+    const domain = session.domain;
+    const r = action === PCIRAW_MEMINFO.MAP ? domain.map(hostStart, guestStart, size) : domain.unmap(hostStart, guestStart, size);
+    if (r.rc !== 0 || !this.backend.dma) return result(r);
+    // A real IOMMU (VFIO) mirrors the domain; if it refuses, undo ring 0's change so both agree.
+    const refused = this.backend.dma.sync(domain.id, session.ram, domain.mappings());
+    if (!refused) return ok();
+    if (action === PCIRAW_MEMINFO.MAP) domain.unmap(hostStart, guestStart, size);
+    else domain.map(hostStart, guestStart, size);
+    this.backend.dma.sync(domain.id, session.ram, domain.mappings());
+    return refused;
   }
 }
 

@@ -110,7 +110,7 @@ function serve(r0: Ring0, task: ServeTask): ServeResult {
   server = new ChannelServer(
     task.channel,
     {
-      handle: (frame, slot) => r0.handleFrame(session, frame, (bytes) => server!.answer(slot, bytes)),
+      handle: (frame, length, slot) => r0.handleFrame(session, frame, (bytes) => server!.answer(slot, bytes), length),
       poll: (now) => r0.poll(now),
     },
     task.spinUs === undefined ? {} : { spinUs: task.spinUs },

@@ -28,6 +28,8 @@ export class ChannelClient {
   readonly timeoutMs: number;
   readonly spinUs: number;
   readonly #codec = new PciRawCodec();
+  /** Private copy of the last answer (reused: see PciRawCodec.decodeRequest). */
+  readonly #answer: Uint8Array;
   #hint = 0;
   /** Calls made and calls that timed out (statistics). */
   readonly stats = { calls: 0, timeouts: 0 };
@@ -35,6 +37,7 @@ export class ChannelClient {
   /** Attaches to `sab` (made by ring 0's service). Throws TypeError when it is not a channel. */
   constructor(sab: SharedArrayBuffer, options: ChannelClientOptions = {}) {
     this.views = attachChannel(sab);
+    this.#answer = new Uint8Array(this.views.slotBytes);
     this.session = this.views.i32[Ctl.SESSION]!;
     this.timeoutMs = checkPositive('timeoutMs', options.timeoutMs ?? 5000);
     this.spinUs = checkPositive('spinUs', options.spinUs ?? 50, true);
@@ -154,7 +157,9 @@ export class ChannelClient {
     const len = Atomics.load(i32, h + Slot.ANS_LEN);
     let answer: PciRawAnswer;
     try {
-      answer = this.#codec.decodeAnswer(data[slot]!.subarray(0, len));
+      const n = Math.max(0, Math.min(len, this.#answer.length));
+      this.#answer.set(data[slot]!.subarray(0, n));
+      answer = this.#codec.decodeAnswer(this.#answer, n);
     } catch (e) {
       answer = { rc: -225, msg: `ring 0 answer could not be decoded: ${(e as Error).message}` };
     }

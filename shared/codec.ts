@@ -81,7 +81,14 @@ export function createPackr(): Packr {
     useRecords: true,
     moreTypes: false,
     mapsAsObjects: true,
+    // Binary values become copies, never views into the (reused) frame buffer.
+    copyBuffers: true,
   });
+}
+
+/** Little-endian unsigned 32-bit read at byte `off` (no DataView allocation on the hot path). */
+function u32le(b: Uint8Array, off: number): number {
+  return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
 }
 
 /** msgpackr keeps the record structures it knows on the instance (not in its typings). */
@@ -97,6 +104,7 @@ function structuresOf(packr: Packr): unknown[] {
 export class PciRawCodec {
   #packr = createPackr();
   #canonical = structuresOf(this.#packr).slice();
+  readonly #range = { start: 0, end: 0 };
 
   /**
    * Encodes a request into `dest` at offset 0. Returns the frame size in bytes.
@@ -137,34 +145,37 @@ export class PciRawCodec {
   }
 
   /**
-   * Decodes a request frame (a private copy, never shared memory). Returns the request or a
+   * Decodes the request frame in `frame[0, length)` (a private copy, never shared memory). Returns the request or a
    * failure: `{ rc, msg }` with VERR_INVALID_MAGIC, VERR_VERSION_MISMATCH, VERR_INVALID_PARAMETER
    * (size field disagrees with the frame) or VERR_PARSE_ERROR (body is not a valid encoding).
    */
-  decodeRequest(frame: Uint8Array): PciRawSendReq | { rc: number; msg: string } {
-    if (frame.length < REQ_HEADER_BYTES) {
-      return { rc: -2, msg: `request frame of ${frame.length} bytes is shorter than its ${REQ_HEADER_BYTES}-byte header` };
+  decodeRequest(frame: Uint8Array, length = frame.length): PciRawSendReq | { rc: number; msg: string } {
+    if (length < REQ_HEADER_BYTES || length > frame.length) {
+      return { rc: -2, msg: `request frame of ${length} bytes is shorter than its ${REQ_HEADER_BYTES}-byte header` };
     }
-    const dv = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-    const magic = dv.getUint32(ReqHeader.MAGIC, true);
+    const magic = u32le(frame, ReqHeader.MAGIC);
     if (magic !== PCIRAW_REQ_MAGIC) {
       return { rc: -3, msg: `bad request magic 0x${magic.toString(16)} (expected 0x${PCIRAW_REQ_MAGIC.toString(16)})` };
     }
-    const version = dv.getUint32(ReqHeader.VERSION, true);
+    const version = u32le(frame, ReqHeader.VERSION);
     if (version !== PCIRAW_PROTOCOL_VERSION) {
       return {
         rc: -11,
         msg: `ring 3 speaks protocol 0x${version.toString(16)}, ring 0 speaks 0x${PCIRAW_PROTOCOL_VERSION.toString(16)}: use the same rawpci version on both sides`,
       };
     }
-    const size = dv.getUint32(ReqHeader.SIZE, true);
-    if (size !== frame.length) {
-      return { rc: -2, msg: `request header says ${size} bytes but the frame holds ${frame.length}` };
+    const size = u32le(frame, ReqHeader.SIZE);
+    if (size !== length) {
+      return { rc: -2, msg: `request header says ${size} bytes but the frame holds ${length}` };
     }
-    const session = dv.getUint32(ReqHeader.SESSION, true);
+    const session = u32le(frame, ReqHeader.SESSION);
     let body: unknown;
     try {
-      body = this.#packr.unpack(frame.subarray(REQ_HEADER_BYTES));
+      // msgpackr caches its DataView on the source array: decoding in place from a buffer that
+      // is reused for every request (ring 0's private copy) avoids a new view per request.
+      this.#range.start = REQ_HEADER_BYTES;
+      this.#range.end = length;
+      body = this.#packr.unpack(frame, this.#range);
     } catch (e) {
       this.#reset();
       return { rc: -53, msg: `request body is not valid msgpack: ${(e as Error).message}` };
@@ -189,9 +200,14 @@ export class PciRawCodec {
     return this.#packr.pack([answer.rc, answer.out ?? null, answer.msg ?? null]);
   }
 
-  /** Decodes an answer (ring 3 side). Throws when the bytes are not an answer. */
-  decodeAnswer(bytes: Uint8Array): PciRawAnswer {
-    const v = this.#packr.unpack(bytes) as unknown;
+  /**
+   * Decodes an answer (ring 3 side) from `bytes[0, length)`. Throws when the bytes are not an
+   * answer. Pass the same reused buffer each time for speed (see {@link decodeRequest}).
+   */
+  decodeAnswer(bytes: Uint8Array, length = bytes.length): PciRawAnswer {
+    this.#range.start = 0;
+    this.#range.end = length;
+    const v = this.#packr.unpack(bytes, this.#range) as unknown;
     if (!Array.isArray(v) || v.length !== 3 || typeof v[0] !== 'number') {
       throw new TypeError('ring 0 answer is not [rc, out, msg]');
     }

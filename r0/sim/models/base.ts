@@ -81,6 +81,11 @@ export function readLe64(data: Uint8Array): bigint {
 
 /** Writes `value` little-endian into all of `data` (truncated to its length, 1..8 bytes). */
 export function writeLe(data: Uint8Array, value: number | bigint): void {
+  if (typeof value === 'number' && data.length <= 4) {
+    // The common case (a 1-, 2- or 4-byte register) without bigint arithmetic.
+    for (let i = 0; i < data.length; i++) data[i] = (value >>> (8 * i)) & 0xff;
+    return;
+  }
   let v = typeof value === 'bigint' ? value : BigInt(value >>> 0);
   for (let i = 0; i < data.length; i++) {
     data[i] = Number(v & 0xffn);
