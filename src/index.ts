@@ -38,5 +38,8 @@ export { ConfigSpace } from '../r0/sim/config-space.js';
 export { SimPciFunction, registerSimModel, createSimModel, listSimModels, EduDevice, TestDevDevice, HostBridgeDevice } from '../r0/sim/models/index.js';
 export { DEFAULT_INVENTORY, loadInventory, parseInventory, SimInventoryError, type SimInventory, type SimInventoryEntry } from '../r0/sim/inventory.js';
 
+// Guest side: a guest PCI bus (config mechanism #1, port/MMIO dispatch, INTx, MSI) and PciFront (Palacios pci_front).
+export * from '../r3/guest/index.js';
+
 // A ring-3 edu driver (QEMU's teaching device), usable against the simulated host and VFIO alike.
 export { EduDriver, EDU } from './drivers/edu.js';

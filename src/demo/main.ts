@@ -32,7 +32,7 @@ export interface DemoOptions {
   testdev?: string;
   /** Inventory JSON for the simulated host. */
   inventory?: string;
-  /** Also run the guest-bus driver (PciFront); not part of this build yet. */
+  /** Also run the guest driver: it sees only a guest PCI bus (0xCF8/0xCFC) with edu and the testdev projected by PciFront. */
   guest?: boolean;
   /** Print one JSON report instead of text. */
   json?: boolean;
