@@ -65,7 +65,11 @@ export interface Ring0Options {
 /** How the dispatcher answers a request later (a parked GET_IRQ). Absent: it cannot park. */
 export type Deferred = (answer: PciRawAnswer) => void;
 
-type Out = PciRawAnswer;
+/**
+ * An answer; `cacheKey` marks a successful read whose encoding depends only on that key (its
+ * value and width), so handleFrame can reuse the bytes instead of encoding them again.
+ */
+type Out = PciRawAnswer & { cacheKey?: number };
 const ok = (out?: unknown): Out => (out === undefined ? { rc: VINF_SUCCESS } : { rc: VINF_SUCCESS, out: out as never });
 const fail = (rc: number, msg: string): Out => ({ rc, msg });
 
@@ -125,8 +129,21 @@ export class Ring0 {
       const deferred = defer ? (a: PciRawAnswer) => defer(this.codec.encodeAnswer(a)) : undefined;
       answer = this.dispatch(session, req, deferred);
     }
-    return answer === undefined ? undefined : this.codec.encodeAnswer(answer);
+    if (answer === undefined) return undefined;
+    const key = (answer as Out).cacheKey;
+    if (key === undefined) return this.codec.encodeAnswer(answer);
+    // Register reads answer the same few values again and again (a status bit being polled).
+    let bytes = this.#answers.get(key);
+    if (!bytes) {
+      if (this.#answers.size >= 4096) this.#answers.clear();
+      bytes = this.codec.encodeAnswer(answer).slice();
+      this.#answers.set(key, bytes);
+    }
+    return bytes;
   }
+
+  /** Encoded answers of register reads by value and width (see handleFrame). */
+  readonly #answers = new Map<number, Uint8Array>();
 
   /** Runs due device timers and expires parked waits. Returns ms until the next deadline. */
   poll(now: number): number {
@@ -394,7 +411,8 @@ export class Ring0 {
       return dev.dev.ioWrite(r.index, off, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the port write at 0x${port.toString(16)}`);
     }
     if (!dev.dev.ioRead(r.index, off, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the port read at 0x${port.toString(16)}`);
-    return ok({ value: getLe32(data) });
+    const read = getLe32(data);
+    return { rc: VINF_SUCCESS, out: { value: read } as never, cacheKey: read * 16 };
   }
 
   #mmio(dev: OpenDevice, p: Record<string, unknown>, write: boolean): Out {
@@ -434,7 +452,7 @@ export class Ring0 {
       return dev.dev.memWrite(r.index, off, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the memory write at 0x${address.toString(16)}`);
     }
     if (!dev.dev.memRead(r.index, off, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the memory read at 0x${address.toString(16)}`);
-    return ok({ value: getLoc(data) });
+    return locAnswer(getLoc(data));
   }
 
   #cfg(dev: OpenDevice, p: Record<string, unknown>, write: boolean): Out {
@@ -467,7 +485,7 @@ export class Ring0 {
       return dev.dev.cfgWrite(offset, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the config write at 0x${offset.toString(16)}`);
     }
     if (!dev.dev.cfgRead(offset, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the config read at 0x${offset.toString(16)}`);
-    return ok({ value: getLoc(data) });
+    return locAnswer(getLoc(data));
   }
 
   // ---- interrupts ----
@@ -577,6 +595,13 @@ export class Ring0 {
     this.backend.dma.sync(domain.id, session.ram, domain.mappings());
     return refused;
   }
+}
+
+/** The answer of an MMIO or config read; values up to 32 bits get a cache key (value, width). */
+function locAnswer(value: PciRawMemLoc): Out {
+  const a: Out = { rc: VINF_SUCCESS, out: { value } as never };
+  if (value.cb !== 8) a.cacheKey = value.u * 16 + value.cb * 2 + 1;
+  return a;
 }
 
 function result(r: { rc: number; msg?: string }): Out {

@@ -73,6 +73,9 @@ export interface RawPciClientEvents {
 
 type Out = Record<string, unknown> | undefined;
 
+/** Most encoded read requests a client keeps per kind (the cache is cleared when full). */
+const FRAME_CACHE_MAX = 1024;
+
 /**
  * A VM's ring-3 client (rawpci.h's PCIRAWSENDREQ sender). Every operation has a synchronous
  * method (blocks the thread until ring 0 answers: for vCPU accesses) and an `...Async` twin (for
@@ -91,6 +94,10 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   readonly #conn: Ring0Connection | undefined;
   readonly #endpoint: RawPciEndpoint;
   readonly #maps = new Map<number, SharedArrayBuffer>();
+  /** Encoded PIO_READ requests by handle/port/width (see pioRead). */
+  readonly #frames = new Map<number, Uint8Array>();
+  /** Encoded MMIO_READ requests by handle/address/width. */
+  readonly #mmioFrames = new Map<string, Uint8Array>();
   readonly #recordLatency: boolean;
   readonly #lat = new Map<string, number[]>();
   /** Calls per operation name. */
@@ -209,7 +216,13 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
 
   /** PIO_READ of `cb` (1, 2, 4) bytes at `port`. Returns the unsigned value. Errors: VERR_OUT_OF_RANGE (not in the device's I/O BARs). */
   pioRead(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4): number {
-    return this.#sync(PCIRAWR0_DO.PIO_READ, handle, { port, cb })!.value as number;
+    // A vCPU polls the same few registers: reuse their encoded requests (same bytes each time).
+    const key = (handle * 0x1_0000 + (port & 0xffff)) * 8 + cb;
+    const frame = Number.isInteger(port) && port >= 0 && port <= 0xffff ? this.#frames.get(key) : undefined;
+    if (frame) return this.#syncFrame(PCIRAWR0_DO.PIO_READ, frame)!.value as number;
+    const out = this.#sync(PCIRAWR0_DO.PIO_READ, handle, { port, cb });
+    this.#remember(key, () => this.#ch.frame(PCIRAWR0_DO.PIO_READ, handle, { port, cb }));
+    return out!.value as number;
   }
   /** Asynchronous {@link pioRead}. */
   async pioReadAsync(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4): Promise<number> {
@@ -233,7 +246,14 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   mmioRead(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4): number;
   mmioRead(handle: PciRawDevHandle, address: bigint | number, cb: 8): bigint;
   mmioRead(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4 | 8): number | bigint {
-    return (this.#sync(PCIRAWR0_DO.MMIO_READ, handle, { address: big('address', address), cb })!.value as PciRawMemLoc).u;
+    const a = big('address', address);
+    const key = `${handle}:${a}:${cb}`;
+    const frame = this.#mmioFrames.get(key);
+    if (frame) return (this.#syncFrame(PCIRAWR0_DO.MMIO_READ, frame)!.value as PciRawMemLoc).u;
+    const out = this.#sync(PCIRAWR0_DO.MMIO_READ, handle, { address: a, cb });
+    if (this.#mmioFrames.size >= FRAME_CACHE_MAX) this.#mmioFrames.clear();
+    this.#mmioFrames.set(key, this.#ch.frame(PCIRAWR0_DO.MMIO_READ, handle, { address: a, cb }));
+    return (out!.value as PciRawMemLoc).u;
   }
   /** Asynchronous {@link mmioRead}. */
   async mmioReadAsync(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4 | 8): Promise<number | bigint> {
@@ -407,6 +427,20 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   }
 
   // ---- internals ----
+
+  /** Remembers the encoded request of a read that succeeded (bounded: cleared when full). */
+  #remember(key: number, make: () => Uint8Array): void {
+    if (this.#frames.size >= FRAME_CACHE_MAX) this.#frames.clear();
+    this.#frames.set(key, make());
+  }
+
+  #syncFrame(op: number, frame: Uint8Array): Out {
+    if (!this.#recordLatency) return this.#check(op, this.#ch.callSyncFrame(op, frame));
+    const t = performance.now();
+    const a = this.#ch.callSyncFrame(op, frame);
+    this.#record(op, performance.now() - t);
+    return this.#check(op, a);
+  }
 
   #sync(op: number, target: number, params: unknown): Out {
     if (!this.#recordLatency) return this.#check(op, this.#ch.callSync(op, target, params));
