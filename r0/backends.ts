@@ -28,7 +28,8 @@ export async function createBackend(config: BackendConfig, table: HostTable): Pr
     return SimHost.fromInventory(config.inventory, table);
   }
   if (config.host === 'vfio') {
-    throw new Error('the vfio host is not available in this build yet: use the simulated host (--host sim)');
+    const { VfioHost } = await import('./vfio/host.js');
+    return VfioHost.create(config, table);
   }
   throw new RangeError(`unknown host '${String(config.host)}': use 'sim' or 'vfio'`);
 }

@@ -5,6 +5,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { createChannel, Ctl, DEFAULT_SLOT_BYTES, DEFAULT_SLOT_COUNT, ServerState } from '../shared/channel-layout.js';
 import type { Ring0Connection } from '../shared/connection.js';
+import { allocGuestRam } from '../shared/guest-ram.js';
 import { HostTable } from './host-table.js';
 import type { Ring0Task, Ring0WorkerData } from './worker.js';
 
@@ -117,7 +118,8 @@ export class Ring0Service {
     if (options.guestRam === undefined && (!Number.isInteger(ramBytes) || ramBytes < 4096 || ramBytes % 4096 !== 0)) {
       throw new RangeError(`guestRamBytes ${ramBytes} must be a positive multiple of 4096`);
     }
-    const ram = options.guestRam ?? new SharedArrayBuffer(ramBytes);
+    // A real IOMMU maps whole pages: the vfio host needs page-aligned guest RAM.
+    const ram = options.guestRam ?? (this.host === 'vfio' ? allocGuestRam(ramBytes) : new SharedArrayBuffer(ramBytes));
     const session = this.table.nextSessionId();
     const views = createChannel(session, options.slotCount ?? DEFAULT_SLOT_COUNT, options.slotBytes ?? DEFAULT_SLOT_BYTES);
     if (options.serverSpinUs !== undefined) views.i32[Ctl.SERVER_SPIN_US] = options.serverSpinUs;
