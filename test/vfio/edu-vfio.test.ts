@@ -1,0 +1,130 @@
+// Real VFIO in the QEMU guest: QEMU's edu through /dev/vfio, the whole ring 0 / ring 3 stack (run by npm run test:vfio, never on the host).
+
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import test from 'ava';
+import { Ring0Service } from '../../r0/service.js';
+import { RawPciClient } from '../../r3/client.js';
+import { RawPciError } from '../../r3/errors.js';
+import { PCI_COMMAND, PCI_VENDOR_ID } from '../../shared/linux/pci-regs.js';
+import { PCIRAW_MEMINFO, PCIRAW_POWER } from '../../shared/protocol.js';
+import { EDU, EduDriver } from '../../src/drivers/edu.js';
+import { observeEdu } from '../../src/drivers/edu-observe.js';
+import { VfioHost } from '../../r0/vfio/host.js';
+import { Bdf } from '../../shared/bdf.js';
+import { basename } from 'node:path';
+
+const EDU_BDF = process.env.RAWPCI_VFIO_EDU;
+const RAM = 16 << 20;
+let service: Ring0Service;
+let vm: RawPciClient;
+
+const driverOf = (bdf: string) => {
+  try {
+    return basename(readlinkSync(`/sys/bus/pci/devices/${bdf}/driver`));
+  } catch {
+    return null;
+  }
+};
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+    return 'success';
+  } catch (e) {
+    return e instanceof RawPciError ? `${e.code}: ${e.message}` : String(e);
+  }
+};
+
+test.before(async () => {
+  if (!EDU_BDF) throw new Error('RAWPCI_VFIO_EDU is not set: these tests run inside the QEMU guest of npm run test:vfio');
+  service = await Ring0Service.start({ host: 'vfio', maxVms: 2 });
+  vm = await RawPciClient.connect(service, { guestRamBytes: RAM });
+  vm.initVm();
+  vm.contigMemInfo(0n, 0n, BigInt(RAM), PCIRAW_MEMINFO.MAP);
+});
+
+test.after.always(async () => {
+  await vm?.close();
+  await service?.close();
+});
+
+test.serial('open detaches the host driver (uio_pci_generic) and binds vfio-pci; another container gets "busy"; close rebinds', (t) => {
+  const before = driverOf(EDU_BDF!);
+  t.is(before, 'uio_pci_generic');
+  t.regex(code(() => vm.openDevice(EDU_BDF!)), /VERR_RESOURCE_BUSY.*uio_pci_generic/);
+  const h = vm.openDevice(EDU_BDF!, { detachHostDriver: true });
+  t.is(driverOf(EDU_BDF!), 'vfio-pci');
+  // A second VFIO container (another process, or another rawpci) cannot take the group.
+  const other = VfioHost.create({ host: 'vfio' }, undefined as never);
+  const info = other.find(Bdf.parse(EDU_BDF!))!;
+  const r = other.open(info, { intx() {}, msi() {}, dmaRead: () => false, dmaWrite: () => false, schedule: () => () => {}, log() {} });
+  t.true('rc' in r);
+  t.regex((r as { msg: string }).msg, /busy.*close it there first/);
+  vm.closeDevice(h);
+  t.is(driverOf(EDU_BDF!), 'uio_pci_generic', 'close rebinds the original driver');
+});
+
+test.serial('region info, config and MMIO widths through the VFIO regions', (t) => {
+  const h = vm.openDevice(EDU_BDF!, { detachHostDriver: true });
+  try {
+    const r0 = vm.getRegionInfo(h, 0);
+    t.true(r0.present);
+    t.is(r0.kind, 'mem32');
+    t.is(r0.regionSize, 1n << 20n);
+    for (const r of [1, 2, 3, 4, 5, 6]) t.false(vm.getRegionInfo(h, r).present, `region ${r}`);
+    t.is(vm.cfgRead(h, PCI_VENDOR_ID, 2), 0x1234);
+    t.is(vm.cfgRead(h, PCI_VENDOR_ID, 4), 0x11e8_1234);
+    t.is(vm.cfgRead(h, PCI_VENDOR_ID + 1, 1), 0x12);
+    vm.powerStateChange(h, PCIRAW_POWER.ON);
+    const cmd = vm.cfgRead(h, PCI_COMMAND, 2);
+    vm.cfgWrite(h, PCI_COMMAND, 2, cmd | 0x2);
+    t.is(vm.mmioRead(h, r0.regionStart, 4), 0x0100_00ed);
+    vm.mmioWrite(h, r0.regionStart + 0x88n, 8, 0x1_2345_6789n);
+    t.is(vm.mmioRead(h, r0.regionStart + 0x88n, 8), 0x1_2345_6789n);
+    t.regex(code(() => vm.mmioRead(h, r0.regionStart + (1n << 20n), 4)), /VERR_OUT_OF_RANGE/);
+    t.regex(code(() => vm.cfgWrite(h, 0x10, 4, 0)), /VERR_ACCESS_DENIED/);
+  } finally {
+    vm.closeDevice(h);
+  }
+});
+
+test.serial('the differential edu sequence through VFIO (INTx, MSI, DMA via the IOMMU, IOMMU fault)', (t) => {
+  const h = vm.openDevice(EDU_BDF!, { detachHostDriver: true });
+  try {
+    vm.powerStateChange(h, PCIRAW_POWER.ON);
+    vm.registerIrqHandler(h, 11);
+    const obs = observeEdu(vm, h);
+    if (process.env.RAWPCI_VFIO_RESULTS) writeFileSync(`${process.env.RAWPCI_VFIO_RESULTS}/edu-observations.json`, `${JSON.stringify(obs, null, 2)}\n`);
+    t.is(obs.id, 0x0100_00ed);
+    t.is(obs.factorial[12], 479_001_600);
+    t.deepEqual(obs.irqs.map((i) => i.kind), ['intx', 'msi', 'intx', 'intx', 'intx']);
+    t.true(obs.dma.equal);
+    t.deepEqual(obs.iommuFault, { reported: true, ramUnchanged: true, deviceAlive: true });
+  } finally {
+    vm.closeDevice(h);
+  }
+});
+
+test.serial('power RESET: VFIO_DEVICE_RESET when the device has a reset method, else a clear VERR_DEV_IO_ERROR; device alive', (t) => {
+  const h = vm.openDevice(EDU_BDF!, { detachHostDriver: true });
+  try {
+    vm.powerStateChange(h, PCIRAW_POWER.ON);
+    const edu = new EduDriver(vm, h);
+    edu.enable();
+    const method = (() => {
+      try {
+        return readFileSync(`/sys/bus/pci/devices/${EDU_BDF}/reset_method`, 'utf8').trim();
+      } catch {
+        return '';
+      }
+    })();
+    const r = code(() => vm.powerStateChange(h, PCIRAW_POWER.RESET));
+    if (method) t.is(r, 'success');
+    else t.regex(r, /VERR_DEV_IO_ERROR/);
+    edu.enable();
+    t.is(edu.id(), 0x0100_00ed);
+    t.is(edu.read(EDU.LIVENESS) >>> 0, edu.read(EDU.LIVENESS) >>> 0);
+    t.log(`reset_method '${method || 'none'}': RESET gave ${r}`);
+  } finally {
+    vm.closeDevice(h);
+  }
+});
