@@ -102,6 +102,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const ok = await step('start ring 0 and connect a VM', async () => {
       service = await Ring0Service.start(opts.inventory ? { host, inventory: opts.inventory } : { host });
       vm = await RawPciClient.connect(service, { guestRamBytes: GUEST_RAM, recordLatency: true });
+      hosts.set(vm, host);
       const domain = vm.initVm();
       vm.contigMemInfo(0n, 0n, BigInt(GUEST_RAM), PCIRAW_MEMINFO.MAP);
       return `session ${vm.session}, IOMMU domain ${domain}, ${GUEST_RAM >> 20} MiB of guest RAM mapped at IOVA 0`;
@@ -134,6 +135,10 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
 
 type Step = (name: string, fn: () => string | Promise<string>) => Promise<boolean>;
 type Expect = (cond: boolean, msg: string) => void;
+
+/** The host a demo VM's ring 0 drives (set by runDemo). */
+const hosts = new WeakMap<RawPciClient, string>();
+const hostOf = (vm: RawPciClient) => hosts.get(vm) ?? 'sim';
 
 async function driveEdu(vm: RawPciClient, bdf: string, step: Step, expect: Expect): Promise<void> {
   let h = 0;
@@ -244,6 +249,12 @@ async function driveEdu(vm: RawPciClient, bdf: string, step: Step, expect: Expec
     edu.enable();
     const live = edu.read(EDU.LIVENESS);
     const fact = edu.read(EDU.FACTORIAL);
+    if (hostOf(vm) === 'vfio') {
+      // QEMU's edu has no reset handler (and on q35's root bus no FLR, PM or bus reset): its
+      // registers survive; what must hold is that the device still answers after the cycle.
+      expect(edu.id() === 0x0100_00ed, 'device stopped answering after the power cycle');
+      return `OFF then ON: device answers; registers kept (liveness 0x${live.toString(16)}, factorial ${fact}): QEMU's edu has no reset handler`;
+    }
     expect(live === 0 && fact === 0, `liveness 0x${live.toString(16)}, factorial ${fact} after the cycle`);
     return 'OFF then ON: registers back to zero (our model resets; QEMU edu has no reset handler)';
   });
