@@ -1,5 +1,17 @@
 // A ring-3 driver for QEMU's edu device over rawpci: the one edu sequence shared by the demo, the tests and the VFIO check.
 
+import type { RawPciClient } from '../../r3/client.js';
+import {
+  EDU_DMA_DIR_TO_RAM,
+  EDU_DMA_IRQ,
+  EDU_DMA_RUN,
+  EDU_DMA_START,
+  EDU_IRQ_DMA,
+  EDU_IRQ_FACT,
+  EDU_REG,
+  EDU_STATUS_COMPUTING,
+  EDU_STATUS_IRQFACT,
+} from '../../shared/devices/edu.js';
 import {
   PCI_CAP_ID_MSI,
   PCI_CAPABILITY_LIST,
@@ -14,30 +26,19 @@ import {
   PCI_MSI_FLAGS_ENABLE,
 } from '../../shared/linux/pci-regs.js';
 import { PCIRAW_IRQ_KIND, type PciRawDevHandle, type PciRawIrqEvent } from '../../shared/protocol.js';
-import type { RawPciClient } from '../../r3/client.js';
 
-/** edu register offsets in BAR0 (specs/edu.md). */
+/** edu's BAR0 registers and bits (specs/edu.md), under short names for driver code. */
 export const EDU = {
-  ID: 0x00,
-  LIVENESS: 0x04,
-  FACTORIAL: 0x08,
-  STATUS: 0x20,
-  IRQ_STATUS: 0x24,
-  IRQ_RAISE: 0x60,
-  IRQ_ACK: 0x64,
-  DMA_SRC: 0x80,
-  DMA_DST: 0x88,
-  DMA_COUNT: 0x90,
-  DMA_CMD: 0x98,
+  ...EDU_REG,
   /** Device address of the 4096-byte DMA buffer. */
-  DMA_BUF: 0x4_0000,
-  STATUS_COMPUTING: 0x01,
-  STATUS_IRQFACT: 0x80,
-  IRQ_FACT: 0x0000_0001,
-  IRQ_DMA: 0x0000_0100,
-  CMD_START: 0x1,
-  CMD_TO_RAM: 0x2,
-  CMD_IRQ: 0x4,
+  DMA_BUF: EDU_DMA_START,
+  STATUS_COMPUTING: EDU_STATUS_COMPUTING,
+  STATUS_IRQFACT: EDU_STATUS_IRQFACT,
+  IRQ_FACT: EDU_IRQ_FACT,
+  IRQ_DMA: EDU_IRQ_DMA,
+  CMD_START: EDU_DMA_RUN,
+  CMD_TO_RAM: EDU_DMA_DIR_TO_RAM,
+  CMD_IRQ: EDU_DMA_IRQ,
 } as const;
 
 /** How a driver waits for completion. */
