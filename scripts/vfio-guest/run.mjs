@@ -203,12 +203,29 @@ const results = join(cache, 'results');
 rmSync(results, { recursive: true, force: true });
 mkdirSync(results, { recursive: true });
 log(`guest ready: ${g.kpkg}`);
-const { code } = await boot(g, initrd, results);
-const secs = ((Date.now() - t0) / 1000).toFixed(1);
+const { code, output } = await boot(g, initrd, results);
+const secs = () => ((Date.now() - t0) / 1000).toFixed(1);
+// Counts for CI: each ava test in the guest, and each other guest check (demo, cli), by name.
+const avaOk = (output.match(/^\s+ok \d+ /gm) ?? []).length;
+const avaFail = (output.match(/^\s+not ok \d+ /gm) ?? []).length;
+const checksOk = (output.match(/^guest: PASS (?!ava-vfio)/gm) ?? []).length;
+const checksFail = (output.match(/^guest: FAIL (?!ava-vfio)/gm) ?? []).length;
+let passed = avaOk + checksOk;
+let failed = avaFail + checksFail;
 if (code === 124 || code === 137) die(`the guest did not finish within ${timeoutS} s (killed by timeout)`);
 if (code !== 1) {
   const guestCode = code !== null && code & 1 ? code >> 1 : undefined;
-  die(guestCode !== undefined ? `the guest reported exit code ${guestCode} (see its output above), tier took ${secs} s` : `QEMU exited with ${code} without a verdict (guest crashed or QEMU failed), tier took ${secs} s`);
+  console.error(`vfio tier FAILED: ${guestCode !== undefined ? `the guest reported exit code ${guestCode} (see its output above)` : `QEMU exited with ${code} without a verdict (guest crashed or QEMU failed)`}, tier took ${secs()} s`);
+  console.log(`${passed} passed, ${Math.max(1, failed)} failed`);
+  process.exit(1);
 }
-log(`guest reported success; tier took ${secs} s; results in ${results}`);
-process.exit(0);
+const obs = join(results, 'edu-observations.json');
+if (guestArgs.length === 0 || guestArgs.includes('tests')) {
+  log('differential check: simulated edu vs QEMU edu through VFIO');
+  const d = spawnSync(process.execPath, [join(here, 'differential.mjs'), obs], { stdio: 'inherit', env: { ...process.env, RAWPCI_LOG: 'error' } });
+  if (d.status === 0) passed++;
+  else failed++;
+}
+log(`guest ${failed ? 'or differential check FAILED' : 'reported success'}; tier took ${secs()} s; results in ${results}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -75,6 +75,7 @@ export function observeEdu(vm: RawPciClient, h: PciRawDevHandle, timeoutMs = 10_
     'read 0x30 (undefined)': edu.read(0x30),
     'read 0x84 (DMA register base+4)': edu.read(EDU.DMA_SRC + 4),
     'read 0x60 (write-only raise)': edu.read(EDU.IRQ_RAISE),
+    '1-byte read 0x00 (bad width below 0x80)': vm.mmioRead(h, edu.bar0, 1) as number,
   };
 
   const before = createHash('sha256').update(vm.ram).digest('hex');
@@ -103,4 +104,57 @@ export function observeEdu(vm: RawPciClient, h: PciRawDevHandle, timeoutMs = 10_
     refused,
     iommuFault,
   };
+}
+
+/**
+ * Where the simulated edu differs from QEMU's on purpose or by a documented limit, as paths into
+ * {@link EduObservations}; {@link compareEduObservations} skips them. Empty means none seen.
+ */
+export const EDU_KNOWN_DIFFERENCES: readonly string[] = [
+  // QEMU's memory core refuses a 1-byte access to edu's BAR0 (edu_mmio_ops.valid.min_access_size
+  // is 4) and answers 0 before edu.c's handler, which would answer all ones, ever runs; the
+  // simulated edu answers all ones as specs/edu.md says. Found by this differential check.
+  'refused.1-byte read 0x00 (bad width below 0x80)',
+];
+
+/** One disagreement: the path, the simulated value and QEMU's (JSON). */
+export interface EduDifference {
+  path: string;
+  sim: string;
+  qemu: string;
+}
+
+/** Compares two observation sets leaf by leaf; returns the differences not listed in `known`. */
+export function compareEduObservations(sim: EduObservations, qemu: EduObservations, known: readonly string[] = EDU_KNOWN_DIFFERENCES): EduDifference[] {
+  const out: EduDifference[] = [];
+  const walk = (a: unknown, b: unknown, path: string) => {
+    if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
+      for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
+      return;
+    }
+    if (JSON.stringify(a) !== JSON.stringify(b) && !known.includes(path)) out.push({ path, sim: JSON.stringify(a), qemu: JSON.stringify(b) });
+  };
+  walk(sim, qemu, '');
+  return out;
+}
+
+/** Runs {@link observeEdu} on a simulated edu (the default inventory's 0000:00:04.0) through a fresh ring 0. */
+export async function observeSimEdu(): Promise<EduObservations> {
+  const { Ring0Service } = await import('../../r0/service.js');
+  const { RawPciClient } = await import('../../r3/client.js');
+  const { PCIRAW_MEMINFO, PCIRAW_POWER } = await import('../../shared/protocol.js');
+  const service = await Ring0Service.start({ host: 'sim', maxVms: 1 });
+  const ram = 16 << 20;
+  const vm = await RawPciClient.connect(service, { guestRamBytes: ram });
+  try {
+    vm.initVm();
+    vm.contigMemInfo(0n, 0n, BigInt(ram), PCIRAW_MEMINFO.MAP);
+    const h = vm.openDevice('0000:00:04.0', { detachHostDriver: true });
+    vm.powerStateChange(h, PCIRAW_POWER.ON);
+    vm.registerIrqHandler(h, 11);
+    return observeEdu(vm, h);
+  } finally {
+    await vm.close();
+    await service.close();
+  }
 }
