@@ -136,6 +136,10 @@ mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroo
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results /host/tmp || verdict 92
 for d in dev proc sys; do mount --bind /$d /host/$d || verdict 93; done
 DIR=$(sed -n 's/.*rawpci.dir=\\([^ ]*\\).*/\\1/p' /proc/cmdline)
+# The checkout has its own share: it may live on a path the results share hides (/tmp) or on
+# another filesystem than the root. Under /tmp its mount point is made in the writable share.
+mkdir -p /host$DIR 2>/dev/null
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 checkout /host$DIR || verdict 94
 echo "rawpci-guest: kernel $(uname -r), chroot to the host root, checkout $DIR"
 chroot /host /bin/sh -c "cd $DIR && exec /bin/sh scripts/vfio-guest/guest.sh $(cat /guest-args)"
 verdict $?
@@ -175,6 +179,7 @@ async function boot(g, initrd, results) {
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
     '-virtfs', `local,path=${results},mount_tag=results,security_model=none,multidevs=remap`,
+    '-virtfs', `local,path=${checkout},mount_tag=checkout,security_model=none,readonly=on,multidevs=remap`,
     '-kernel', g.vmlinuz, '-initrd', initrd,
     '-append', `console=ttyS0 intel_iommu=on panic=-1 quiet rawpci.dir=${checkout}`,
   ];
