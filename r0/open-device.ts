@@ -71,6 +71,19 @@ export class OpenDevice implements HostDeviceEvents {
   /** I/O regions as plain port ranges (ports fit a number), built once for the PIO hot path. */
   #io: { r: HostRegion; lo: number; hi: number }[] | undefined;
 
+  /** Memory regions (BARs and ROM) with their end precomputed, for the MMIO hot path. */
+  #mem: { r: HostRegion; lo: bigint; hi: bigint }[] | undefined;
+
+  /** The memory region (BAR or ROM) holding bytes `address .. address + cb - 1`, or undefined. */
+  memRegionAt(address: bigint, cb: number): HostRegion | undefined {
+    this.#mem ??= this.dev
+      .regions()
+      .filter((x) => x.kind !== 'io')
+      .map((r) => ({ r, lo: r.start, hi: r.start + r.size }));
+    for (const x of this.#mem) if (address >= x.lo && address < x.hi && x.hi - address >= BigInt(cb)) return x.r;
+    return undefined;
+  }
+
   /** The I/O region holding ports `port .. port + cb - 1`, or undefined. */
   ioRegionAt(port: number, cb: number): HostRegion | undefined {
     this.#io ??= this.dev

@@ -432,8 +432,7 @@ export class Ring0 {
       if (c !== 1 && c !== 2 && c !== 4 && c !== 8) return fail(VERR_INVALID_PARAMETER, `MMIO width ${String(c)} must be 1, 2, 4 or 8 bytes`);
       cb = c;
     }
-    const end = address + BigInt(cb);
-    const r = dev.regions().find((x) => x.kind !== 'io' && address >= x.start && end <= x.start + x.size);
+    const r = dev.memRegionAt(address, cb);
     if (!r) {
       const mem = dev.regions().filter((x) => x.kind !== 'io');
       const where = mem.length

@@ -96,8 +96,8 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   readonly #maps = new Map<number, SharedArrayBuffer>();
   /** Encoded PIO_READ requests by handle/port/width (see pioRead). */
   readonly #frames = new Map<number, Uint8Array>();
-  /** Encoded MMIO_READ requests by handle/address/width. */
-  readonly #mmioFrames = new Map<string, Uint8Array>();
+  /** Encoded MMIO_READ requests: index = width, then handle, then address. */
+  readonly #mmioFrames: Map<number, Map<bigint, Uint8Array>>[] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(() => new Map());
   readonly #recordLatency: boolean;
   readonly #lat = new Map<string, number[]>();
   /** Calls per operation name. */
@@ -247,12 +247,18 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   mmioRead(handle: PciRawDevHandle, address: bigint | number, cb: 8): bigint;
   mmioRead(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4 | 8): number | bigint {
     const a = big('address', address);
-    const key = `${handle}:${a}:${cb}`;
-    const frame = this.#mmioFrames.get(key);
+    // Encoded requests by width, then handle, then address (bigint keys compare by value).
+    const byAddr = this.#mmioFrames[cb]?.get(handle);
+    const frame = byAddr?.get(a);
     if (frame) return (this.#syncFrame(PCIRAWR0_DO.MMIO_READ, frame)!.value as PciRawMemLoc).u;
     const out = this.#sync(PCIRAWR0_DO.MMIO_READ, handle, { address: a, cb });
-    if (this.#mmioFrames.size >= FRAME_CACHE_MAX) this.#mmioFrames.clear();
-    this.#mmioFrames.set(key, this.#ch.frame(PCIRAWR0_DO.MMIO_READ, handle, { address: a, cb }));
+    const perWidth = this.#mmioFrames[cb];
+    if (perWidth) {
+      let m = perWidth.get(handle);
+      if (!m) perWidth.set(handle, (m = new Map()));
+      if (m.size >= FRAME_CACHE_MAX) m.clear();
+      m.set(a, this.#ch.frame(PCIRAWR0_DO.MMIO_READ, handle, { address: a, cb }));
+    }
     return (out!.value as PciRawMemLoc).u;
   }
   /** Asynchronous {@link mmioRead}. */
