@@ -55,10 +55,12 @@ export class ChannelServer {
     Atomics.store(i32, Ctl.SERVER_STATE, ServerState.RUNNING);
     let lastWork = performance.now();
     let nextTimer = Number.POSITIVE_INFINITY;
+    let full = true;
     for (;;) {
       if (Atomics.load(i32, Ctl.SERVER_STATE) !== ServerState.RUNNING) break;
       const bell = Atomics.load(i32, Ctl.DOORBELL);
-      let worked = this.#scan();
+      let worked = this.#scan(full);
+      full = false;
       const now = performance.now();
       if (now >= nextTimer || worked) nextTimer = now + this.#handler.poll(now);
       if (worked) {
@@ -87,6 +89,7 @@ export class ChannelServer {
       }
       Atomics.store(i32, Ctl.SERVER_SLEEPING, 0);
       worked = false;
+      full = true;
       lastWork = performance.now() - spinMs; // woke: poll once, do not restart the spin budget unless work comes
       if (performance.now() >= nextTimer) nextTimer = performance.now() + this.#handler.poll(performance.now());
     }
@@ -121,27 +124,46 @@ export class ChannelServer {
    * a request was served. For tests and for embedding the server in another loop.
    */
   serveOnce(now = performance.now()): boolean {
-    const worked = this.#scan();
+    const worked = this.#scan(true);
     this.#handler.poll(now);
     return worked;
   }
 
-  /** Takes and serves every posted slot once. Returns true when any was served. */
-  #scan(): boolean {
-    const { i32, header, data, slotCount, slotBytes } = this.views;
+  /**
+   * Takes and serves every posted slot once: those whose bits are set in the posted mask, and
+   * with `full` every slot header too (after a sleep, as a safety net for a ring 3 that posted
+   * without setting its bit). Returns true when any was served.
+   */
+  #scan(full = false): boolean {
+    const { i32, slotCount } = this.views;
     let worked = false;
-    for (let i = 0; i < slotCount; i++) {
-      const st = header[i]! + Slot.STATE;
-      if (Atomics.load(i32, st) !== SlotState.POSTED) continue;
-      if (Atomics.compareExchange(i32, st, SlotState.POSTED, SlotState.TAKEN) !== SlotState.POSTED) continue;
-      worked = true;
-      // Copy the frame out before looking at it: ring 3 can still write the shared bytes.
-      let len = Atomics.load(i32, header[i]! + Slot.REQ_LEN);
-      if (len < 0 || len > slotBytes) len = 0; // decodes as a too-short frame: answered with a status
-      this.#frame.set(data[i]!.subarray(0, len));
-      const ans = this.#handler.handle(this.#frame, len, i);
-      if (ans !== undefined) this.answer(i, ans);
+    const words = (slotCount + 31) >>> 5;
+    for (let w = 0; w < words; w++) {
+      if (Atomics.load(i32, Ctl.POSTED_MASK + w) === 0) continue;
+      let bits = Atomics.exchange(i32, Ctl.POSTED_MASK + w, 0);
+      while (bits !== 0) {
+        const b = 31 - Math.clz32(bits & -bits);
+        bits &= bits - 1;
+        const i = (w << 5) + b;
+        if (i < slotCount && this.#serveSlot(i)) worked = true;
+      }
     }
+    if (full) for (let i = 0; i < slotCount; i++) if (this.#serveSlot(i)) worked = true;
     return worked;
+  }
+
+  /** Serves slot `i` if it is posted. Returns true when it was. */
+  #serveSlot(i: number): boolean {
+    const { i32, header, data, slotBytes } = this.views;
+    const st = header[i]! + Slot.STATE;
+    if (Atomics.load(i32, st) !== SlotState.POSTED) return false;
+    if (Atomics.compareExchange(i32, st, SlotState.POSTED, SlotState.TAKEN) !== SlotState.POSTED) return false;
+    // Copy the frame out before looking at it: ring 3 can still write the shared bytes.
+    let len = Atomics.load(i32, header[i]! + Slot.REQ_LEN);
+    if (len < 0 || len > slotBytes) len = 0; // decodes as a too-short frame: answered with a status
+    this.#frame.set(data[i]!.subarray(0, len));
+    const ans = this.#handler.handle(this.#frame, len, i);
+    if (ans !== undefined) this.answer(i, ans);
+    return true;
   }
 }

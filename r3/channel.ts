@@ -179,6 +179,7 @@ export class ChannelClient {
     Atomics.store(i32, h + Slot.REQ_LEN, len);
     Atomics.store(i32, h + Slot.WAITER, 0);
     Atomics.store(i32, h + Slot.STATE, SlotState.POSTED);
+    Atomics.or(i32, Ctl.POSTED_MASK + (slot >>> 5), 1 << (slot & 31));
     Atomics.add(i32, Ctl.DOORBELL, 1);
     if (Atomics.load(i32, Ctl.SERVER_SLEEPING) !== 0) Atomics.notify(i32, Ctl.DOORBELL);
     return slot;

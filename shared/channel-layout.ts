@@ -11,6 +11,8 @@
 //   FREE --ring 3 claims (CAS)--> CLAIMED --writes frame--> POSTED --ring 0 takes (CAS)--> TAKEN
 //   TAKEN --ring 0 answers (CAS)--> DONE --ring 3 reads the answer--> FREE
 //   POSTED --ring 3 deadline passes (CAS)--> FREE              (ring 0 never saw it)
+// After POSTED, ring 3 sets the slot's bit in the posted mask and rings the doorbell; ring 0
+// takes the mask to find posted slots without reading every slot header.
 //   TAKEN  --ring 3 deadline passes (CAS)--> ABANDONED --ring 0 finishes--> FREE
 //
 // Only the slot's owner of the moment writes its data, so no lock is needed: the CAS on the
@@ -19,7 +21,7 @@
 /** Magic of a channel's control block ('RPCH'). */
 export const CHANNEL_MAGIC = 0x4843_5052;
 /** Layout version of the channel (changes when any index below changes). */
-export const CHANNEL_LAYOUT_VERSION = 1;
+export const CHANNEL_LAYOUT_VERSION = 2;
 
 /** Int32 word indices of the control block. */
 export const Ctl = {
@@ -45,10 +47,19 @@ export const Ctl = {
   SLEEPS: 9,
   /** Spin budget of ring 0 in microseconds before it sleeps (ring 3 may tune it). */
   SERVER_SPIN_US: 10,
+  /**
+   * First of {@link POSTED_MASK_WORDS} words: bit i%32 of word i/32 is set (Atomics.or) by ring 3
+   * after it posts slot i, and taken (Atomics.exchange) by ring 0, which then looks at those
+   * slots only instead of scanning every slot header (one page each).
+   */
+  POSTED_MASK: 16,
 } as const;
 
+/** Words of the posted-slots mask: one bit per slot, up to 1024 slots. */
+export const POSTED_MASK_WORDS = 32;
+
 /** Words in the control block (room to grow: unused words are zero). */
-export const CTL_WORDS = 16;
+export const CTL_WORDS = 64;
 
 /** States of ring 0's serve loop in Ctl.SERVER_STATE. */
 export const ServerState = {

@@ -23,6 +23,7 @@ export function postRawFrame(sab: SharedArrayBuffer, frame: Uint8Array, timeoutM
   Atomics.store(v.i32, h + Slot.REQ_LEN, len);
   Atomics.store(v.i32, h + Slot.WAITER, 1);
   Atomics.store(v.i32, h + Slot.STATE, SlotState.POSTED);
+  Atomics.or(v.i32, Ctl.POSTED_MASK + (slot >>> 5), 1 << (slot & 31));
   Atomics.add(v.i32, Ctl.DOORBELL, 1);
   Atomics.notify(v.i32, Ctl.DOORBELL);
   const deadline = performance.now() + timeoutMs;

@@ -35,10 +35,10 @@ test('VBox status codes carry err.h numbers', (t) => {
 });
 
 test('channel control block and slot header indices are pinned', (t) => {
-  t.is(CHANNEL_LAYOUT_VERSION, 1);
-  t.is(CTL_WORDS, 16);
+  t.is(CHANNEL_LAYOUT_VERSION, 2);
+  t.is(CTL_WORDS, 64);
   t.is(SLOT_HEADER_WORDS, 8);
-  t.deepEqual(Ctl, { MAGIC: 0, LAYOUT: 1, SLOT_COUNT: 2, SLOT_BYTES: 3, DOORBELL: 4, SERVER_STATE: 5, SERVER_SLEEPING: 6, SESSION: 7, ANSWERED: 8, SLEEPS: 9, SERVER_SPIN_US: 10 });
+  t.deepEqual(Ctl, { MAGIC: 0, LAYOUT: 1, SLOT_COUNT: 2, SLOT_BYTES: 3, DOORBELL: 4, SERVER_STATE: 5, SERVER_SLEEPING: 6, SESSION: 7, ANSWERED: 8, SLEEPS: 9, SERVER_SPIN_US: 10, POSTED_MASK: 16 });
   t.deepEqual(Slot, { STATE: 0, REQ_LEN: 1, ANS_LEN: 2, WAITER: 3 });
   t.deepEqual(SlotState, { FREE: 0, CLAIMED: 1, POSTED: 2, TAKEN: 3, DONE: 4, ABANDONED: 5 });
   t.deepEqual(ServerState, { NOT_STARTED: 0, RUNNING: 1, STOP_REQUESTED: 2, STOPPED: 3 });
