@@ -145,11 +145,13 @@ export class Ring0 {
   /** Encoded answers of register reads by value and width (see handleFrame). */
   readonly #answers = new Map<number, Uint8Array>();
 
+  readonly #onTimerError = (e: unknown) => this.#log(`device timer failed: ${(e as Error).message}`);
+
   /** Runs due device timers and expires parked waits. Returns ms until the next deadline. */
   poll(now: number): number {
-    let next = this.timers.runDue(now, (e) => this.#log(`device timer failed: ${(e as Error).message}`));
+    let next = this.timers.runDue(now, this.#onTimerError);
     if (this.backend.poll) next = Math.min(next, this.backend.poll(now));
-    for (const s of this.sessions.values()) next = Math.min(next, s.expireParked(now));
+    for (const s of this.sessions.values()) if (s.parked.length) next = Math.min(next, s.expireParked(now));
     return next;
   }
 

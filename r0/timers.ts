@@ -41,6 +41,7 @@ export class TimerQueue {
    * Returns milliseconds until the next timer, Infinity when none.
    */
   runDue(now = this.#now(), onError: (e: unknown) => void = () => {}): number {
+    if (this.#timers.length === 0) return Number.POSITIVE_INFINITY;
     for (let guard = 0; guard < 10_000; guard++) {
       const t = this.#timers[0];
       if (!t || t.due > now) break;

@@ -75,7 +75,8 @@ export class ChannelClient {
   }
 
   #callSync(op: number, target: number, params: unknown, frame: Uint8Array | undefined, timeoutMs: number): PciRawAnswer {
-    const deadline = performance.now() + timeoutMs;
+    const t0 = performance.now();
+    const deadline = t0 + timeoutMs;
     const slot = this.#post(op, target, params, deadline, frame);
     if (typeof slot !== 'number') return slot;
     const { i32, header } = this.views;
@@ -85,7 +86,6 @@ export class ChannelClient {
     // Spin only while ring 0 is seen working: a request it has not even taken within
     // TAKE_SPIN_US means ring 0 is off-CPU (asleep, or sharing this core), and sleeping hands
     // it the core (measured: 65 -> 27 us p50 with both threads pinned to one core).
-    const t0 = performance.now();
     const spinEnd = t0 + this.spinUs / 1000;
     const takeEnd = t0 + TAKE_SPIN_US / 1000;
     let s = Atomics.load(i32, st);
