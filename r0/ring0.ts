@@ -7,12 +7,9 @@
 
 import { Bdf } from '../shared/bdf.js';
 import { PciRawCodec } from '../shared/codec.js';
+import { PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_5, PCI_ROM_ADDRESS } from '../shared/linux/pci-regs.js';
 import {
-  PCI_BASE_ADDRESS_0,
-  PCI_BASE_ADDRESS_5,
-  PCI_ROM_ADDRESS,
-} from '../shared/linux/pci-regs.js';
-import {
+  opName,
   PCIRAW_ADDRESS_SPACE,
   PCIRAW_CAPS,
   PCIRAW_IRQ_KIND,
@@ -24,7 +21,6 @@ import {
   type PciRawAnswer,
   type PciRawMemLoc,
   type PciRawSendReq,
-  opName,
 } from '../shared/protocol.js';
 import {
   VERR_ACCESS_DENIED,
@@ -193,7 +189,10 @@ export class Ring0 {
     const dev = session.handles.get(req.target);
     if (!dev) {
       if (!opName(req.op)) return fail(VERR_NOT_SUPPORTED, `operation ${req.op} is not a raw PCI operation`);
-      return fail(VERR_INVALID_HANDLE, `handle 0x${(req.target >>> 0).toString(16)} is not a device open in session ${session.id} (open it with OPEN_DEVICE; handles are valid only in their own session)`);
+      return fail(
+        VERR_INVALID_HANDLE,
+        `handle 0x${(req.target >>> 0).toString(16)} is not a device open in session ${session.id} (open it with OPEN_DEVICE; handles are valid only in their own session)`,
+      );
     }
     switch (req.op) {
       case PCIRAWR0_DO.CLOSE_DEVICE:
@@ -241,16 +240,24 @@ export class Ring0 {
     if (!isU32(addr)) return fail(VERR_INVALID_PARAMETER, 'pciAddress must be an unsigned 32-bit PCI address (domain << 16 | bus << 8 | devfn)');
     if (!isU32(flags)) return fail(VERR_INVALID_PARAMETER, 'flags must be an unsigned 32-bit integer');
     if (flags & ~PCIRAWDRIVERRFLAG.DETACH_HOST_DRIVER) {
-      return fail(VERR_INVALID_FLAGS, `unknown open flags 0x${(flags & ~PCIRAWDRIVERRFLAG.DETACH_HOST_DRIVER).toString(16)}: only DETACH_HOST_DRIVER (0x1) exists`);
+      return fail(
+        VERR_INVALID_FLAGS,
+        `unknown open flags 0x${(flags & ~PCIRAWDRIVERRFLAG.DETACH_HOST_DRIVER).toString(16)}: only DETACH_HOST_DRIVER (0x1) exists`,
+      );
     }
     const bdf = Bdf.fromPciAddress(addr);
     const info = this.backend.find(bdf);
-    if (!info) return fail(VERR_NOT_FOUND, `no PCI device at ${bdf} on the ${this.backend.kind} host: 'rawpci list --host ${this.backend.kind}' shows the devices there`);
+    if (!info)
+      return fail(
+        VERR_NOT_FOUND,
+        `no PCI device at ${bdf} on the ${this.backend.kind} host: 'rawpci list --host ${this.backend.kind}' shows the devices there`,
+      );
     const refused = this.backend.assignable(info);
     if (refused) return refused;
     const owner = this.table.claim(addr, session.id);
     if (owner === -1) return fail(VERR_OUT_OF_RESOURCES, 'ring 0 device table is full');
-    if (owner !== 0) return fail(VERR_RESOURCE_BUSY, `${bdf} is already open in VM session ${owner}: close it there first (a device belongs to one VM at a time)`);
+    if (owner !== 0)
+      return fail(VERR_RESOURCE_BUSY, `${bdf} is already open in VM session ${owner}: close it there first (a device belongs to one VM at a time)`);
     const release = (o: Out): Out => {
       this.table.release(addr, session.id);
       return o;
@@ -261,7 +268,10 @@ export class Ring0 {
         if (other.iommuGroup !== info.iommuGroup || other.bdf.equals(bdf)) continue;
         if (isHostDriver(other.driver)) {
           return release(
-            fail(VERR_RESOURCE_BUSY, `${bdf} is in IOMMU group ${info.iommuGroup} with ${other.bdf}, which is still bound to ${other.driver}: detach it too ('rawpci attach ${other.bdf}')`),
+            fail(
+              VERR_RESOURCE_BUSY,
+              `${bdf} is in IOMMU group ${info.iommuGroup} with ${other.bdf}, which is still bound to ${other.driver}: detach it too ('rawpci attach ${other.bdf}')`,
+            ),
           );
         }
       }
@@ -269,7 +279,12 @@ export class Ring0 {
     let detached: string | null | undefined;
     if (isHostDriver(info.driver)) {
       if (!(flags & PCIRAWDRIVERRFLAG.DETACH_HOST_DRIVER)) {
-        return release(fail(VERR_RESOURCE_BUSY, `${bdf} is bound to host driver ${info.driver}: open it with DETACH_HOST_DRIVER, or detach it first with 'rawpci attach ${bdf}'`));
+        return release(
+          fail(
+            VERR_RESOURCE_BUSY,
+            `${bdf} is bound to host driver ${info.driver}: open it with DETACH_HOST_DRIVER, or detach it first with 'rawpci attach ${bdf}'`,
+          ),
+        );
       }
       const d = this.backend.detachDriver(info);
       if (isHostFailure(d)) return release(d);
@@ -341,14 +356,20 @@ export class Ring0 {
     if ('rc' in r) return r;
     if (p.flags !== 0) return fail(VERR_INVALID_FLAGS, 'MAP_REGION flags must be 0');
     if (p.startAddress !== r.start || p.regionSize !== r.size) {
-      return fail(VERR_INVALID_PARAMETER, `MAP_REGION must map the whole region ${r.index}: startAddress 0x${r.start.toString(16)}n, regionSize 0x${r.size.toString(16)}n as GET_REGION_INFO gives them`);
+      return fail(
+        VERR_INVALID_PARAMETER,
+        `MAP_REGION must map the whole region ${r.index}: startAddress 0x${r.start.toString(16)}n, regionSize 0x${r.size.toString(16)}n as GET_REGION_INFO gives them`,
+      );
     }
     if (r.kind === 'io') return fail(VERR_NOT_SUPPORTED, `region ${r.index} is an I/O BAR: ports cannot be mapped, use PIO_READ/PIO_WRITE`);
     if (!dev.session.postControl) return fail(VERR_NOT_SUPPORTED, 'MAP_REGION needs a channel connection (views travel on its control port)');
     if (dev.power === 'suspended' || dev.power === 'off') return fail(VERR_INVALID_STATE, `${dev.info.bdf} is ${dev.power}: power it on or resume it first`);
     const sab = r.mappable ? dev.dev.mapRegion(r.index) : undefined;
     if (!sab) {
-      return fail(VERR_NOT_SUPPORTED, `region ${r.index} of ${dev.info.bdf} (${dev.info.description}) has side effects and must be trapped: use MMIO_READ/MMIO_WRITE`);
+      return fail(
+        VERR_NOT_SUPPORTED,
+        `region ${r.index} of ${dev.info.bdf} (${dev.info.description}) has side effects and must be trapped: use MMIO_READ/MMIO_WRITE`,
+      );
     }
     const mapId = this.#nextMapId++;
     dev.maps.set(mapId, { region: r.index, start: r.start, size: r.size });
@@ -398,9 +419,7 @@ export class Ring0 {
     const r = dev.ioRegionAt(port, cb);
     if (!r) {
       const io = dev.regions().filter((x) => x.kind === 'io');
-      const where = io.length
-        ? io.map((x) => `0x${x.start.toString(16)}-0x${(x.start + x.size - 1n).toString(16)}`).join(', ')
-        : 'none: it has no I/O BARs';
+      const where = io.length ? io.map((x) => `0x${x.start.toString(16)}-0x${(x.start + x.size - 1n).toString(16)}`).join(', ') : 'none: it has no I/O BARs';
       return fail(VERR_OUT_OF_RANGE, `port 0x${port.toString(16)}+${cb} is outside the I/O BARs of ${dev.info.bdf} (${where})`);
     }
     const blocked = this.#accessBlocked(dev, write ? 'PIO_WRITE' : 'PIO_READ');
@@ -477,7 +496,10 @@ export class Ring0 {
     if (offset % cb !== 0) return fail(VERR_INVALID_PARAMETER, `config offset 0x${offset.toString(16)} is not aligned to its width ${cb}`);
     if (write && dev.power === 'suspended') return fail(VERR_INVALID_STATE, `PCICFG_WRITE: ${dev.info.bdf} is suspended (RESUME it first)`);
     if (write && (overlaps(offset, cb, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_5 + 4) || overlaps(offset, cb, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS + 4))) {
-      return fail(VERR_ACCESS_DENIED, `config offset 0x${offset.toString(16)} is a BAR of ${dev.info.bdf}: host BARs belong to the host; virtualise them in ring 3 (PciFront)`);
+      return fail(
+        VERR_ACCESS_DENIED,
+        `config offset 0x${offset.toString(16)} is a BAR of ${dev.info.bdf}: host BARs belong to the host; virtualise them in ring 3 (PciFront)`,
+      );
     }
     const data = new Uint8Array(cb);
     dev.accesses++;
@@ -494,7 +516,8 @@ export class Ring0 {
   #registerIrq(dev: OpenDevice, p: Record<string, unknown>): Out {
     const g = p.guestIrq;
     if (!isInt(g) || g < 0 || g > 0x7fff_ffff) return fail(VERR_INVALID_PARAMETER, `guestIrq ${String(g)} must be a non-negative 32-bit integer`);
-    if (dev.guestIrq !== undefined) return fail(VERR_ALREADY_EXISTS, `${dev.info.bdf} already has an IRQ handler (guest IRQ ${dev.guestIrq}): unregister it first`);
+    if (dev.guestIrq !== undefined)
+      return fail(VERR_ALREADY_EXISTS, `${dev.info.bdf} already has an IRQ handler (guest IRQ ${dev.guestIrq}): unregister it first`);
     dev.registerIrq(g);
     return ok({ hostIrq: dev.info.irq });
   }
@@ -511,7 +534,8 @@ export class Ring0 {
       return fail(VERR_INVALID_HANDLE, `handle 0x${(target >>> 0).toString(16)} is not a device open in session ${session.id}`);
     }
     const t = p.timeoutMs;
-    if (!isInt(t) || t < 0 || t > GET_IRQ_MAX_TIMEOUT_MS) return fail(VERR_INVALID_PARAMETER, `timeoutMs ${String(t)} must be an integer 0..${GET_IRQ_MAX_TIMEOUT_MS}`);
+    if (!isInt(t) || t < 0 || t > GET_IRQ_MAX_TIMEOUT_MS)
+      return fail(VERR_INVALID_PARAMETER, `timeoutMs ${String(t)} must be an integer 0..${GET_IRQ_MAX_TIMEOUT_MS}`);
     const ev = session.takeEvent(target);
     if (ev) return ok({ irq: ev, pending: session.pendingFor(target) });
     if (t === 0 || !defer) return fail(VERR_TIMEOUT, 'no interrupt pending');
@@ -549,7 +573,8 @@ export class Ring0 {
         dev.powerOff();
         return ok(caps());
       case PCIRAW_POWER.SUSPEND:
-        if (dev.power === 'suspended' || dev.power === 'off') return fail(VERR_INVALID_STATE, `${dev.info.bdf} is ${dev.power}: only a running device can be suspended`);
+        if (dev.power === 'suspended' || dev.power === 'off')
+          return fail(VERR_INVALID_STATE, `${dev.info.bdf} is ${dev.power}: only a running device can be suspended`);
         dev.suspend();
         return ok(caps());
       case PCIRAW_POWER.RESUME:

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { createChannel, Ctl, DEFAULT_SLOT_BYTES, DEFAULT_SLOT_COUNT, ServerState } from '../shared/channel-layout.js';
+import { Ctl, createChannel, DEFAULT_SLOT_BYTES, DEFAULT_SLOT_COUNT, ServerState } from '../shared/channel-layout.js';
 import type { Ring0Connection } from '../shared/connection.js';
 import { allocGuestRam } from '../shared/guest-ram.js';
 import { HostTable } from './host-table.js';
@@ -144,7 +144,9 @@ export class Ring0Service {
       if (failed) throw new Error(`ring 0 failed to serve the channel: ${(failed as Error).message}`);
       if (performance.now() > deadline) {
         stop();
-        throw new Error(`no ring-0 worker started serving within ${options.startTimeoutMs ?? 10_000} ms: all ${this.maxVms} workers serve other VMs (close one, or start the service with a larger maxVms)`);
+        throw new Error(
+          `no ring-0 worker started serving within ${options.startTimeoutMs ?? 10_000} ms: all ${this.maxVms} workers serve other VMs (close one, or start the service with a larger maxVms)`,
+        );
       }
       await new Promise((r) => setTimeout(r, 1));
     }

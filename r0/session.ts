@@ -15,9 +15,7 @@ export interface ParkedIrqWait {
 }
 
 /** A message ring 0 sends to ring 3 out of band (the views MAP_REGION creates). */
-export type ControlMessage =
-  | { type: 'map'; mapId: number; handle: number; region: number; sab: SharedArrayBuffer }
-  | { type: 'unmap'; mapId: number };
+export type ControlMessage = { type: 'map'; mapId: number; handle: number; region: number; sab: SharedArrayBuffer } | { type: 'unmap'; mapId: number };
 
 /** Most events kept per session before the oldest is dropped. */
 export const SESSION_EVENT_QUEUE_MAX = 4096;

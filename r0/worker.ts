@@ -8,8 +8,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import { childLogger } from '../shared/log.js';
+import { type BackendConfig, createBackend } from './backends.js';
 import { ChannelServer } from './channel-server.js';
-import { createBackend, type BackendConfig } from './backends.js';
 import { HostTable } from './host-table.js';
 import { Ring0 } from './ring0.js';
 import type { ControlMessage, Session } from './session.js';

@@ -1,7 +1,7 @@
 // Ring 3's end of the shared-memory channel: post a request frame, wait (spin, then sleep) for the answer, honour a deadline.
 
-import { FrameTooLargeError, PciRawCodec } from '../shared/codec.js';
 import { attachChannel, type ChannelViews, Ctl, Slot, SlotState } from '../shared/channel-layout.js';
+import { FrameTooLargeError, PciRawCodec } from '../shared/codec.js';
 import type { PciRawAnswer } from '../shared/protocol.js';
 import { VERR_BUFFER_OVERFLOW, VERR_INVALID_PARAMETER, VERR_INVALID_STATE, VERR_TIMEOUT } from '../shared/status.js';
 
@@ -222,7 +222,9 @@ export class ChannelClient {
 
 function checkPositive(name: string, v: number, zeroOk = false): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || (!zeroOk && v === 0)) {
-    throw new RangeError(`${name} must be a ${zeroOk ? 'non-negative' : 'positive'} number of ${name.endsWith('Us') ? 'microseconds' : 'milliseconds'}, got ${v}`);
+    throw new RangeError(
+      `${name} must be a ${zeroOk ? 'non-negative' : 'positive'} number of ${name.endsWith('Us') ? 'microseconds' : 'milliseconds'}, got ${v}`,
+    );
   }
   return v;
 }

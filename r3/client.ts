@@ -1,10 +1,12 @@
 // RawPciClient: ring 3's API, one method per raw PCI operation, synchronous (vCPU) and asynchronous (control plane).
 
 import { EventEmitter } from 'node:events';
-import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
+import type { OpenChannelOptions, Ring0Service } from '../r0/service.js';
 import { Bdf } from '../shared/bdf.js';
 import type { RawPciEndpoint, Ring0Connection } from '../shared/connection.js';
 import {
+  opName,
   PCIRAW_ADDRESS_SPACE,
   PCIRAW_IRQ_KIND,
   PCIRAW_MEMINFO,
@@ -17,10 +19,8 @@ import {
   type PciRawMemLoc,
   type PciRawOutGetIrq,
   type PciRawOutGetRegionInfo,
-  opName,
 } from '../shared/protocol.js';
 import { VERR_TIMEOUT } from '../shared/status.js';
-import type { OpenChannelOptions, Ring0Service } from '../r0/service.js';
 import { ChannelClient, type ChannelClientOptions } from './channel.js';
 import { RawPciError } from './errors.js';
 
@@ -255,7 +255,10 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
     const perWidth = this.#mmioFrames[cb];
     if (perWidth) {
       let m = perWidth.get(handle);
-      if (!m) perWidth.set(handle, (m = new Map()));
+      if (!m) {
+        m = new Map();
+        perWidth.set(handle, m);
+      }
       if (m.size >= FRAME_CACHE_MAX) m.clear();
       m.set(a, this.#ch.frame(PCIRAWR0_DO.MMIO_READ, handle, { address: a, cb }));
     }
@@ -473,7 +476,10 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   #record(op: number, ms: number): void {
     const name = opName(op) ?? String(op);
     let xs = this.#lat.get(name);
-    if (!xs) this.#lat.set(name, (xs = []));
+    if (!xs) {
+      xs = [];
+      this.#lat.set(name, xs);
+    }
     if (xs.length < 1_000_000) xs.push(ms * 1000);
   }
 
@@ -501,7 +507,7 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   /** Collects the views ring 0 posted on the control port, then returns the one for `mapId`. */
   #takeView(mapId: number): SharedArrayBuffer {
     const port: MessagePort | undefined = this.#conn?.port;
-    if (!port) throw new RawPciError(-37, PCIRAWR0_DO.MAP_REGION, 'this client was attached from another thread: map regions on the VM\'s primary client');
+    if (!port) throw new RawPciError(-37, PCIRAWR0_DO.MAP_REGION, "this client was attached from another thread: map regions on the VM's primary client");
     // Ring 0 posts the view before it answers, so it is queued by now; drain the port.
     for (let i = 0; i < 1000 && !this.#maps.has(mapId); i++) {
       const m = receiveMessageOnPort(port);
@@ -527,15 +533,7 @@ function openParams(bdf: string | Bdf, options: OpenDeviceOptions): { pciAddress
 
 function regionInfo(region: number, out: Out): RegionInfo {
   const o = out as unknown as PciRawOutGetRegionInfo;
-  const kind = !o.present
-    ? 'none'
-    : region === 6
-      ? 'rom'
-      : o.flags & PCIRAW_ADDRESS_SPACE.IO
-        ? 'io'
-        : o.flags & PCIRAW_ADDRESS_SPACE.BAR64
-          ? 'mem64'
-          : 'mem32';
+  const kind = !o.present ? 'none' : region === 6 ? 'rom' : o.flags & PCIRAW_ADDRESS_SPACE.IO ? 'io' : o.flags & PCIRAW_ADDRESS_SPACE.BAR64 ? 'mem64' : 'mem32';
   return { ...o, region, kind, prefetchable: (o.flags & PCIRAW_ADDRESS_SPACE.MEM_PREFETCH) !== 0 };
 }
 

@@ -33,10 +33,7 @@ function evaluate(expr, known) {
 function generate(header, prefixes, out, title) {
   const text = readFileSync(join(dir, header), 'utf8').replace(/\\\n/g, ' ');
   const known = {};
-  const lines = [
-    `// ${title}: constants generated from linux/${header} by scripts/gen-linux-consts.mjs. Do not edit.`,
-    '',
-  ];
+  const lines = [`// ${title}: constants generated from linux/${header} by scripts/gen-linux-consts.mjs. Do not edit.`, ''];
   for (const m of text.matchAll(/^#define\s+([A-Z_][A-Z0-9_]*)\s+(.+?)\s*(?:\/\*(.*?)\*\/)?\s*$/gm)) {
     const [, name, raw, comment] = m;
     if (!prefixes.some((p) => name.startsWith(p))) continue;

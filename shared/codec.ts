@@ -135,14 +135,7 @@ export class PciRawCodec {
    * Throws FrameTooLargeError when `dest` is too small (the caller maps it to VERR_BUFFER_OVERFLOW),
    * and msgpackr's RangeError/TypeError for values it cannot encode (bigints past 64 bits).
    */
-  encodeRequest(
-    dest: Uint8Array,
-    session: number,
-    op: number,
-    target: number,
-    params: unknown,
-    version = PCIRAW_PROTOCOL_VERSION,
-  ): number {
+  encodeRequest(dest: Uint8Array, session: number, op: number, target: number, params: unknown, version = PCIRAW_PROTOCOL_VERSION): number {
     const body = this.#packr.pack([op, target, params]);
     const size = REQ_HEADER_BYTES + body.length;
     if (size > dest.length) throw new FrameTooLargeError(`request of ${size} bytes exceeds the ${dest.length}-byte slot`);

@@ -13,6 +13,8 @@ export function allocGuestRam(bytes: number): SharedArrayBuffer {
   if (!Number.isInteger(bytes) || bytes <= 0 || bytes > 2 ** 32) throw new RangeError(`guest RAM size ${bytes} must be a positive integer up to 4 GiB`);
   const pages = Math.ceil(bytes / WASM_PAGE_BYTES);
   // lib es2024 has no WebAssembly types; Node has had shared memories since v16.
-  const wasm = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer } } }).WebAssembly;
+  const wasm = (
+    globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number; maximum: number; shared: boolean }) => { buffer: SharedArrayBuffer } } }
+  ).WebAssembly;
   return new wasm.Memory({ initial: pages, maximum: pages, shared: true }).buffer;
 }

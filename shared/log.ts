@@ -1,6 +1,6 @@
 // The project's logger: pino writing synchronously to stderr (safe in worker threads), level from RAWPCI_LOG.
 
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 let root: Logger | undefined;
 
@@ -10,10 +10,7 @@ let root: Logger | undefined;
  * ring-0 workers are never lost when a worker ends.
  */
 export function logger(): Logger {
-  root ??= pino(
-    { name: 'rawpci', level: process.env.RAWPCI_LOG ?? 'warn', base: { pid: process.pid } },
-    pino.destination({ dest: 2, sync: true }),
-  );
+  root ??= pino({ name: 'rawpci', level: process.env.RAWPCI_LOG ?? 'warn', base: { pid: process.pid } }, pino.destination({ dest: 2, sync: true }));
   return root;
 }
 

@@ -48,9 +48,7 @@ export type PciRawOp = (typeof PCIRAWR0_DO)[keyof typeof PCIRAWR0_DO];
 /** One of {@link PCIRAWR0_DO}'s names, e.g. `'PIO_READ'`. */
 export type PciRawOpName = keyof typeof PCIRAWR0_DO;
 
-const opNames = new Map<number, PciRawOpName>(
-  Object.entries(PCIRAWR0_DO).map(([name, op]) => [op, name as PciRawOpName]),
-);
+const opNames = new Map<number, PciRawOpName>(Object.entries(PCIRAWR0_DO).map(([name, op]) => [op, name as PciRawOpName]));
 
 /** The name of an operation number, or `undefined` for a number that is no operation. */
 export function opName(op: number): PciRawOpName | undefined {

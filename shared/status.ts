@@ -74,9 +74,7 @@ export const {
   VERR_INVALID_MAGIC,
 } = VBoxStatus;
 
-const namesByRc = new Map<number, VBoxStatusName>(
-  Object.entries(VBoxStatus).map(([name, rc]) => [rc, name as VBoxStatusName]),
-);
+const namesByRc = new Map<number, VBoxStatusName>(Object.entries(VBoxStatus).map(([name, rc]) => [rc, name as VBoxStatusName]));
 
 /** RT_SUCCESS: true when `rc` is a success or informational status (>= 0). */
 export function rtSuccess(rc: number): boolean {

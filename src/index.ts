@@ -15,31 +15,29 @@
 // await ring0.close();
 // ```
 
-export { Ring0Service, type Ring0ServiceOptions, type OpenChannelOptions } from '../r0/service.js';
+export { type OpenChannelOptions, Ring0Service, type Ring0ServiceOptions } from '../r0/service.js';
+export { ConfigSpace } from '../r0/sim/config-space.js';
+// Simulated host: the device-model interface (Palacios vmm_host_dev.h hooks) and the building blocks.
+export type { SimDeviceHost, SimDeviceModel, SimModelFactory, SimMsiMessage, SimRegion, SimRegionKind } from '../r0/sim/device.js';
+export { DEFAULT_INVENTORY, loadInventory, parseInventory, type SimInventory, type SimInventoryEntry, SimInventoryError } from '../r0/sim/inventory.js';
+export { createSimModel, EduDevice, HostBridgeDevice, listSimModels, registerSimModel, SimPciFunction, TestDevDevice } from '../r0/sim/models/index.js';
+export { ChannelClient, type ChannelClientOptions } from '../r3/channel.js';
 export {
-  RawPciClient,
   type ConnectOptions,
   type MappedRegion,
   type OpenDeviceOptions,
+  RawPciClient,
   type RawPciClientOptions,
   type RegionInfo,
 } from '../r3/client.js';
 export { RawPciError } from '../r3/errors.js';
-export { ChannelClient, type ChannelClientOptions } from '../r3/channel.js';
-export type { RawPciEndpoint, Ring0Connection } from '../shared/connection.js';
-export * from '../shared/protocol.js';
-export { VBoxStatus, type VBoxStatusName, statusName, rtSuccess, rtFailure } from '../shared/status.js';
-export { Bdf } from '../shared/bdf.js';
-export { PciRawCodec } from '../shared/codec.js';
-
-// Simulated host: the device-model interface (Palacios vmm_host_dev.h hooks) and the building blocks.
-export type { SimDeviceHost, SimDeviceModel, SimMsiMessage, SimModelFactory, SimRegion, SimRegionKind } from '../r0/sim/device.js';
-export { ConfigSpace } from '../r0/sim/config-space.js';
-export { SimPciFunction, registerSimModel, createSimModel, listSimModels, EduDevice, TestDevDevice, HostBridgeDevice } from '../r0/sim/models/index.js';
-export { DEFAULT_INVENTORY, loadInventory, parseInventory, SimInventoryError, type SimInventory, type SimInventoryEntry } from '../r0/sim/inventory.js';
-
 // Guest side: a guest PCI bus (config mechanism #1, port/MMIO dispatch, INTx, MSI) and PciFront (Palacios pci_front).
 export * from '../r3/guest/index.js';
+export { Bdf } from '../shared/bdf.js';
+export { PciRawCodec } from '../shared/codec.js';
+export type { RawPciEndpoint, Ring0Connection } from '../shared/connection.js';
+export * from '../shared/protocol.js';
+export { rtFailure, rtSuccess, statusName, VBoxStatus, type VBoxStatusName } from '../shared/status.js';
 
 // A ring-3 edu driver (QEMU's teaching device), usable against the simulated host and VFIO alike.
-export { EduDriver, EDU } from './drivers/edu.js';
+export { EDU, EduDriver } from './drivers/edu.js';

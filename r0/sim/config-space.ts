@@ -127,12 +127,7 @@ import {
 
 /** Command register bits a guest may change (QEMU pci_init_wmask; PCI Local Bus spec 6.2.2). */
 export const CONFIG_COMMAND_WRITABLE =
-  PCI_COMMAND_IO |
-  PCI_COMMAND_MEMORY |
-  PCI_COMMAND_MASTER |
-  PCI_COMMAND_PARITY |
-  PCI_COMMAND_SERR |
-  PCI_COMMAND_INTX_DISABLE;
+  PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE;
 
 /** Status register bits that are write-1-to-clear: the error bits (PCI Local Bus spec 6.2.3). */
 export const CONFIG_STATUS_W1C =
@@ -495,9 +490,7 @@ export class ConfigSpace {
       if (size < 16 || size > max) throw new RangeError(`${kind} BAR${index} size ${size} is out of range 16..${max} bytes`);
     }
     const flags =
-      kind === 'io'
-        ? PCI_BASE_ADDRESS_SPACE_IO
-        : (kind === 'mem64' ? PCI_BASE_ADDRESS_MEM_TYPE_64 : 0) | (prefetchable ? PCI_BASE_ADDRESS_MEM_PREFETCH : 0);
+      kind === 'io' ? PCI_BASE_ADDRESS_SPACE_IO : (kind === 'mem64' ? PCI_BASE_ADDRESS_MEM_TYPE_64 : 0) | (prefetchable ? PCI_BASE_ADDRESS_MEM_PREFETCH : 0);
     const info: BarInfo = { index, kind, size, prefetchable, flags };
     this.barList[index] = info;
     const reg = PCI_BASE_ADDRESS_0 + 4 * index;
@@ -580,7 +573,9 @@ export class ConfigSpace {
   addCapability(id: number, length: number, offset?: number): number {
     const at = offset ?? this.capCursor;
     if (at % 4 !== 0 || at < this.capCursor) {
-      throw new RangeError(`capability 0x${id.toString(16)} at 0x${at.toString(16)}: offset must be dword aligned and at least 0x${this.capCursor.toString(16)}`);
+      throw new RangeError(
+        `capability 0x${id.toString(16)} at 0x${at.toString(16)}: offset must be dword aligned and at least 0x${this.capCursor.toString(16)}`,
+      );
     }
     if (length < 2 || at + length > PCI_CFG_SPACE_SIZE) {
       throw new RangeError(`capability 0x${id.toString(16)} of ${length} bytes at 0x${at.toString(16)} does not fit below 0x100`);
@@ -638,10 +633,17 @@ export class ConfigSpace {
   addMsix(options: MsixCapOptions): number {
     const { tableSize, tableBir, tableOffset, pbaBir, pbaOffset } = options;
     if (!Number.isInteger(tableSize) || tableSize < 1 || tableSize > 2048) throw new RangeError(`MSI-X table size ${tableSize} is out of range 1..2048`);
-    for (const [name, bir] of [['tableBir', tableBir], ['pbaBir', pbaBir]] as const) {
-      if (!this.barList[bir] || this.barList[bir]!.kind === 'io') throw new RangeError(`MSI-X ${name} ${bir} does not name a declared memory BAR: declare it first`);
+    for (const [name, bir] of [
+      ['tableBir', tableBir],
+      ['pbaBir', pbaBir],
+    ] as const) {
+      if (!this.barList[bir] || this.barList[bir]!.kind === 'io')
+        throw new RangeError(`MSI-X ${name} ${bir} does not name a declared memory BAR: declare it first`);
     }
-    for (const [name, off] of [['tableOffset', tableOffset], ['pbaOffset', pbaOffset]] as const) {
+    for (const [name, off] of [
+      ['tableOffset', tableOffset],
+      ['pbaOffset', pbaOffset],
+    ] as const) {
       if (!Number.isInteger(off) || off < 0 || off % 8 !== 0) throw new RangeError(`MSI-X ${name} 0x${off.toString(16)} must be 8-byte aligned`);
     }
     if (tableOffset + tableSize * 16 > this.barList[tableBir]!.size) throw new RangeError('MSI-X table does not fit in its BAR');

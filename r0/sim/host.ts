@@ -48,7 +48,10 @@ export class SimHost implements PciHostBackend {
 
   assignable(info: HostDeviceInfo): HostFailure | undefined {
     if (info.classCode >>> 16 === PCI_BASE_CLASS_BRIDGE) {
-      return { rc: VERR_ACCESS_DENIED, msg: `${info.bdf} is a bridge (class 0x${info.classCode.toString(16).padStart(6, '0')}): bridges belong to the host and cannot be passed through` };
+      return {
+        rc: VERR_ACCESS_DENIED,
+        msg: `${info.bdf} is a bridge (class 0x${info.classCode.toString(16).padStart(6, '0')}): bridges belong to the host and cannot be passed through`,
+      };
     }
     return undefined;
   }

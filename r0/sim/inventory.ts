@@ -144,7 +144,11 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
  */
 export function parseInventory(json: unknown, source = 'inventory'): SimInventory {
   const parsed = inventorySchema.safeParse(json);
-  if (!parsed.success) throw new SimInventoryError(source, parsed.error.issues.map((i) => describeIssue(i, json)));
+  if (!parsed.success)
+    throw new SimInventoryError(
+      source,
+      parsed.error.issues.map((i) => describeIssue(i, json)),
+    );
   const issues: string[] = [];
   const seen = new Map<string, number>();
   const devices: SimInventoryEntry[] = parsed.data.devices.map((d, i) => {
@@ -153,7 +157,9 @@ export function parseInventory(json: unknown, source = 'inventory'): SimInventor
     if (first !== undefined) issues.push(`devices[${i}].bdf "${d.bdf}" duplicates devices[${first}].bdf: each PCI address may appear once`);
     else seen.set(bdf, i);
     if (!hasSimModel(d.model)) {
-      issues.push(`devices[${i}].model "${d.model}" is not a known model: use one of ${listSimModels().join(', ')} (or register it with registerSimModel first)`);
+      issues.push(
+        `devices[${i}].model "${d.model}" is not a known model: use one of ${listSimModels().join(', ')} (or register it with registerSimModel first)`,
+      );
     } else {
       try {
         createSimModel(d.model, d.options);
@@ -314,7 +320,9 @@ export function programBars(model: SimDeviceModel, resources: HostResources, opt
   for (const a of resources.regions) {
     const r = regions.find((x) => x.index === a.index);
     if (!r || r.kind !== a.kind || r.size !== a.size) {
-      throw new Error(`programBars: ${resources.bdf} region ${a.index} (${a.kind}, ${a.size} bytes) does not match model '${model.model}': assign resources for this model`);
+      throw new Error(
+        `programBars: ${resources.bdf} region ${a.index} (${a.kind}, ${a.size} bytes) does not match model '${model.model}': assign resources for this model`,
+      );
     }
     const low = Number(a.hostPhys & 0xffff_ffffn);
     if (a.kind === 'rom') {

@@ -8,7 +8,7 @@
 // DMA goes through the real IOMMU: each VM domain is mirrored with VFIO_IOMMU_MAP_DMA of the
 // VM's guest RAM. Discovery reads sysfs with the admin CLI's SysfsPciSource.
 
-import { existsSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Bdf } from '../../shared/bdf.js';
 import {
@@ -29,6 +29,7 @@ import {
   PCI_STATUS_CAP_LIST,
 } from '../../shared/linux/pci-regs.js';
 import {
+  EACCES,
   EBUSY,
   EFD_CLOEXEC,
   EFD_NONBLOCK,
@@ -37,7 +38,6 @@ import {
   ENOMEM,
   ENOSPC,
   EPERM,
-  EACCES,
   O_CLOEXEC,
   O_NONBLOCK,
   O_RDONLY,
@@ -76,16 +76,17 @@ import {
   VFIO_DEVICE_FLAGS_RESET,
   VFIO_DMA_MAP_FLAG_READ,
   VFIO_DMA_MAP_FLAG_WRITE,
-  VFIO_REGION_INFO_FLAG_MMAP,
   VFIO_GROUP_FLAGS_VIABLE,
   VFIO_IRQ_SET_ACTION_TRIGGER,
   VFIO_IRQ_SET_ACTION_UNMASK,
   VFIO_IRQ_SET_DATA_EVENTFD,
   VFIO_IRQ_SET_DATA_NONE,
+  VFIO_REGION_INFO_FLAG_MMAP,
 } from '../../shared/linux/vfio-consts.js';
 import { VBoxStatus, VERR_ACCESS_DENIED, VERR_DEV_IO_ERROR, VERR_NOT_SUPPORTED, VERR_PERMISSION_DENIED, VERR_RESOURCE_BUSY } from '../../shared/status.js';
 
 const { VERR_NO_MEMORY } = VBoxStatus;
+
 import { SysfsPciSource } from '../../src/sysfs/sysfs-source.js';
 import type { BackendConfig } from '../backends.js';
 import {
@@ -96,8 +97,8 @@ import {
   type HostDmaMapping,
   type HostFailure,
   type HostRegion,
-  type PciHostBackend,
   isHostDriver,
+  type PciHostBackend,
 } from '../host.js';
 import type { HostTable } from '../host-table.js';
 import * as libc from './libc.js';
@@ -154,14 +155,18 @@ export class VfioHost implements PciHostBackend {
     const host = new VfioHost(options);
     const path = join(host.devVfio, 'vfio');
     if (!existsSync(path)) {
-      throw new Error(`${path} is missing: VFIO is not loaded; load it with 'modprobe vfio-pci' (and boot with intel_iommu=on or amd_iommu=on so devices get IOMMU groups)`);
+      throw new Error(
+        `${path} is missing: VFIO is not loaded; load it with 'modprobe vfio-pci' (and boot with intel_iommu=on or amd_iommu=on so devices get IOMMU groups)`,
+      );
     }
     let fd: number;
     try {
       fd = libc.open(path, O_RDWR | O_CLOEXEC);
     } catch (e) {
       const errno = (e as libc.LibcError).errno;
-      throw new Error(`cannot open ${path} (${libc.errnoName(errno)}): ${errno === EACCES || errno === EPERM ? 'run as root, or give your user the VFIO nodes (see docs/vfio.md)' : 'check the vfio module loaded'}`);
+      throw new Error(
+        `cannot open ${path} (${libc.errnoName(errno)}): ${errno === EACCES || errno === EPERM ? 'run as root, or give your user the VFIO nodes (see docs/vfio.md)' : 'check the vfio module loaded'}`,
+      );
     }
     try {
       const v = libc.ioctlInt(fd, VFIO_GET_API_VERSION, 0, 'VFIO_GET_API_VERSION');
@@ -177,7 +182,10 @@ export class VfioHost implements PciHostBackend {
   }
 
   devices(): HostDeviceInfo[] {
-    return this.source.listBdfs().map((b) => this.#info(b)).filter((i): i is HostDeviceInfo => i !== undefined);
+    return this.source
+      .listBdfs()
+      .map((b) => this.#info(b))
+      .filter((i): i is HostDeviceInfo => i !== undefined);
   }
 
   find(bdf: Bdf): HostDeviceInfo | undefined {
@@ -186,7 +194,10 @@ export class VfioHost implements PciHostBackend {
 
   assignable(info: HostDeviceInfo): HostFailure | undefined {
     if (info.classCode >>> 16 === PCI_BASE_CLASS_BRIDGE) {
-      return { rc: VERR_ACCESS_DENIED, msg: `${info.bdf} is a bridge (class 0x${info.classCode.toString(16).padStart(6, '0')}): bridges belong to the host and cannot be passed through` };
+      return {
+        rc: VERR_ACCESS_DENIED,
+        msg: `${info.bdf} is a bridge (class 0x${info.classCode.toString(16).padStart(6, '0')}): bridges belong to the host and cannot be passed through`,
+      };
     }
     if (info.iommuGroup === null) {
       return {
@@ -222,7 +233,8 @@ export class VfioHost implements PciHostBackend {
     if (driverOf(dev)) writeSysfs(join(dev, 'driver', 'unbind'), info.bdf.toString());
     // An empty write (a newline) clears driver_override (drivers/pci/pci-sysfs.c).
     writeSysfs(join(dev, 'driver_override'), '\n');
-    if (driver && existsSync(join(this.source.busPciDir, 'drivers', driver))) writeSysfs(join(this.source.busPciDir, 'drivers', driver, 'bind'), info.bdf.toString());
+    if (driver && existsSync(join(this.source.busPciDir, 'drivers', driver)))
+      writeSysfs(join(this.source.busPciDir, 'drivers', driver, 'bind'), info.bdf.toString());
     else writeSysfs(join(this.source.busPciDir, 'drivers_probe'), info.bdf.toString());
   }
 
@@ -239,7 +251,10 @@ export class VfioHost implements PciHostBackend {
       driver = VFIO_PCI_DRIVER;
     }
     if (driver !== VFIO_PCI_DRIVER) {
-      return { rc: VERR_RESOURCE_BUSY, msg: `${bdf} is bound to ${driver}, not vfio-pci: hand it over with 'rawpci attach ${bdf}' (or open with DETACH_HOST_DRIVER)` };
+      return {
+        rc: VERR_RESOURCE_BUSY,
+        msg: `${bdf} is bound to ${driver}, not vfio-pci: hand it over with 'rawpci attach ${bdf}' (or open with DETACH_HOST_DRIVER)`,
+      };
     }
     const group = info.iommuGroup!;
     const g = this.#openGroup(group, bdf);
@@ -259,7 +274,8 @@ export class VfioHost implements PciHostBackend {
       this.#closeGroup(group);
       if (boundByUs) this.rebindDriver(info, null);
       const errno = (e as libc.LibcError).errno;
-      if (errno === EBUSY) return { rc: VERR_RESOURCE_BUSY, msg: `${bdf} is busy: another process (a VM, or another rawpci) has it open through VFIO; close it there first` };
+      if (errno === EBUSY)
+        return { rc: VERR_RESOURCE_BUSY, msg: `${bdf} is busy: another process (a VM, or another rawpci) has it open through VFIO; close it there first` };
       return { rc: VERR_DEV_IO_ERROR, msg: `opening ${bdf} through VFIO failed: ${(e as Error).message}` };
     }
   }
@@ -297,9 +313,15 @@ export class VfioHost implements PciHostBackend {
       fd = libc.open(path, O_RDWR | O_CLOEXEC);
     } catch (e) {
       const errno = (e as libc.LibcError).errno;
-      if (errno === ENOENT) return { rc: VERR_DEV_IO_ERROR, msg: `${path} is missing: ${bdf} (IOMMU group ${group}) is not bound to vfio-pci; 'rawpci attach ${bdf}' binds it` };
-      if (errno === EBUSY) return { rc: VERR_RESOURCE_BUSY, msg: `IOMMU group ${group} (${path}) is busy: another process (a VM, or another rawpci) holds it; close it there first` };
-      if (errno === EACCES || errno === EPERM) return { rc: VERR_PERMISSION_DENIED, msg: `no permission on ${path}: run as root or 'chown $USER ${path}' (see docs/vfio.md)` };
+      if (errno === ENOENT)
+        return { rc: VERR_DEV_IO_ERROR, msg: `${path} is missing: ${bdf} (IOMMU group ${group}) is not bound to vfio-pci; 'rawpci attach ${bdf}' binds it` };
+      if (errno === EBUSY)
+        return {
+          rc: VERR_RESOURCE_BUSY,
+          msg: `IOMMU group ${group} (${path}) is busy: another process (a VM, or another rawpci) holds it; close it there first`,
+        };
+      if (errno === EACCES || errno === EPERM)
+        return { rc: VERR_PERMISSION_DENIED, msg: `no permission on ${path}: run as root or 'chown $USER ${path}' (see docs/vfio.md)` };
       return { rc: VERR_DEV_IO_ERROR, msg: `opening ${path}: ${(e as Error).message}` };
     }
     const st = new Uint8Array(VFIO_GROUP_STATUS.SIZE);
@@ -329,7 +351,10 @@ export class VfioHost implements PciHostBackend {
         }
       } catch (e) {
         this.#closeGroup(group);
-        return { rc: VERR_NOT_SUPPORTED, msg: `the container refused a type1 IOMMU for group ${group}: ${(e as Error).message}; is the IOMMU on (intel_iommu=on / amd_iommu=on)?` };
+        return {
+          rc: VERR_NOT_SUPPORTED,
+          msg: `the container refused a type1 IOMMU for group ${group}: ${(e as Error).message}; is the IOMMU on (intel_iommu=on / amd_iommu=on)?`,
+        };
       }
       this.#iommuSet = true;
       const failed = this.#apply();
@@ -369,7 +394,9 @@ export class VfioHost implements PciHostBackend {
     } catch {
       // Fall back to the generic message.
     }
-    const who = blockers.length ? `: ${blockers.join(', ')} ${blockers.length > 1 ? 'are' : 'is'} still bound to a host driver; detach ${blockers.length > 1 ? 'them' : 'it'} too (rawpci attach)` : ': every member must be bound to vfio-pci or unbound';
+    const who = blockers.length
+      ? `: ${blockers.join(', ')} ${blockers.length > 1 ? 'are' : 'is'} still bound to a host driver; detach ${blockers.length > 1 ? 'them' : 'it'} too (rawpci attach)`
+      : ': every member must be bound to vfio-pci or unbound';
     return `IOMMU group ${group} of ${bdf} is not viable${who}`;
   }
 
@@ -406,7 +433,10 @@ export class VfioHost implements PciHostBackend {
       if (this.#live.some((l) => same(w, l))) continue;
       const clash = this.#live.find((l) => w.iova < l.iova + l.size && l.iova < w.iova + w.size);
       if (clash) {
-        return { rc: VERR_RESOURCE_BUSY, msg: `IOVA 0x${w.iova.toString(16)}+0x${w.size.toString(16)} is already mapped for VM domain ${clash.domain} in this ring-0 worker's VFIO container: use disjoint IOVAs` };
+        return {
+          rc: VERR_RESOURCE_BUSY,
+          msg: `IOVA 0x${w.iova.toString(16)}+0x${w.size.toString(16)} is already mapped for VM domain ${clash.domain} in this ring-0 worker's VFIO container: use disjoint IOVAs`,
+        };
       }
       if (w.vaddr % PAGE !== 0n) {
         return {
@@ -437,10 +467,15 @@ export class VfioHost implements PciHostBackend {
       const errno = (e as libc.LibcError).errno;
       const what = `VFIO_IOMMU_MAP_DMA of ${size} bytes at IOVA 0x${iova.toString(16)}`;
       if (errno === ENOMEM) {
-        return { rc: VERR_NO_MEMORY, msg: `${what} failed (ENOMEM): the locked-memory limit (RLIMIT_MEMLOCK) is too small for the guest RAM; raise it ('ulimit -l unlimited', or memlock in /etc/security/limits.conf; see docs/vfio.md)` };
+        return {
+          rc: VERR_NO_MEMORY,
+          msg: `${what} failed (ENOMEM): the locked-memory limit (RLIMIT_MEMLOCK) is too small for the guest RAM; raise it ('ulimit -l unlimited', or memlock in /etc/security/limits.conf; see docs/vfio.md)`,
+        };
       }
-      if (errno === ENOSPC) return { rc: VERR_NO_MEMORY, msg: `${what} failed (ENOSPC): too many DMA mappings (vfio_iommu_type1 dma_entry_limit); map fewer, larger ranges` };
-      if (errno === EINVAL) return { rc: VERR_NOT_SUPPORTED, msg: `${what} failed (EINVAL): the IOVA is outside the IOMMU's aperture or overlaps a reserved range` };
+      if (errno === ENOSPC)
+        return { rc: VERR_NO_MEMORY, msg: `${what} failed (ENOSPC): too many DMA mappings (vfio_iommu_type1 dma_entry_limit); map fewer, larger ranges` };
+      if (errno === EINVAL)
+        return { rc: VERR_NOT_SUPPORTED, msg: `${what} failed (EINVAL): the IOVA is outside the IOMMU's aperture or overlaps a reserved range` };
       return { rc: VERR_DEV_IO_ERROR, msg: `${what} failed: ${(e as Error).message}` };
     }
   }
@@ -864,10 +899,20 @@ export interface KernelIommuFault {
  * [IO_PAGE_FAULT domain=0x0000 address=0x8000000 flags=0x0030]` with `device=00:04.0`.
  */
 export function parseIommuFault(line: string): KernelIommuFault | undefined {
-  const intel = /\[DMA (Read|Write)[^\]]*\] Request device \[([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])\] fault addr 0x([0-9a-f]+)(?: \[fault reason 0x[0-9a-f]+\] ?(.*))?/i.exec(line);
-  if (intel) return { device: intel[2]!.toLowerCase(), iova: BigInt(`0x${intel[3]}`), write: intel[1] === 'Write', reason: (intel[4] ?? 'DMAR fault').trim() || 'DMAR fault' };
+  const intel =
+    /\[DMA (Read|Write)[^\]]*\] Request device \[([0-9a-f]{2}:[0-9a-f]{2}\.[0-7])\] fault addr 0x([0-9a-f]+)(?: \[fault reason 0x[0-9a-f]+\] ?(.*))?/i.exec(
+      line,
+    );
+  if (intel)
+    return {
+      device: intel[2]!.toLowerCase(),
+      iova: BigInt(`0x${intel[3]}`),
+      write: intel[1] === 'Write',
+      reason: (intel[4] ?? 'DMAR fault').trim() || 'DMAR fault',
+    };
   const amd = /IO_PAGE_FAULT device=(?:[0-9a-f]{4}:)?([0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) domain=0x[0-9a-f]+ address=0x([0-9a-f]+) flags=0x([0-9a-f]+)/i.exec(line);
-  if (amd) return { device: amd[1]!.toLowerCase(), iova: BigInt(`0x${amd[2]}`), write: (Number.parseInt(amd[3]!, 16) & 0x20) !== 0, reason: 'AMD-Vi IO_PAGE_FAULT' };
+  if (amd)
+    return { device: amd[1]!.toLowerCase(), iova: BigInt(`0x${amd[2]}`), write: (Number.parseInt(amd[3]!, 16) & 0x20) !== 0, reason: 'AMD-Vi IO_PAGE_FAULT' };
   return undefined;
 }
 
@@ -900,7 +945,8 @@ function writeSysfs(path: string, value: string): void {
     writeFileSync(path, value);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
-    const hint = code === 'EACCES' || code === 'EPERM' ? 'run as root' : code === 'ENODEV' ? 'load the driver (modprobe vfio-pci)' : "see dmesg for the kernel's reason";
+    const hint =
+      code === 'EACCES' || code === 'EPERM' ? 'run as root' : code === 'ENODEV' ? 'load the driver (modprobe vfio-pci)' : "see dmesg for the kernel's reason";
     throw new Error(`writing '${value.trim()}' to ${path} failed (${code}): ${hint}`);
   }
 }

@@ -21,5 +21,7 @@ process.env.RAWPCI_LOG ??= 'error';
 const sim = await observeSimEdu();
 const diffs = compareEduObservations(sim, qemu);
 for (const d of diffs) console.error(`differential: ${d.path}: simulated ${d.sim}, QEMU ${d.qemu}`);
-console.error(`differential: ${diffs.length ? `${diffs.length} difference(s)` : 'simulated edu and QEMU edu agree'} (known differences skipped: ${EDU_KNOWN_DIFFERENCES.length ? EDU_KNOWN_DIFFERENCES.join(', ') : 'none'})`);
+console.error(
+  `differential: ${diffs.length ? `${diffs.length} difference(s)` : 'simulated edu and QEMU edu agree'} (known differences skipped: ${EDU_KNOWN_DIFFERENCES.length ? EDU_KNOWN_DIFFERENCES.join(', ') : 'none'})`,
+);
 process.exit(diffs.length ? 1 : 0);

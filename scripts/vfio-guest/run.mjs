@@ -13,8 +13,8 @@
 //
 // Usage: node scripts/vfio-guest/run.mjs [--timeout SECONDS] [--keep] [-- GUEST_ARGS...]
 
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -54,12 +54,19 @@ function ensureTools() {
   const missing = ['qemu-system-x86_64', 'cpio', 'dpkg-deb', 'apt-get'].filter((c) => !have(c));
   if (missing.length === 0) return;
   if (missing.includes('apt-get') || missing.includes('dpkg-deb')) die(`${missing.join(', ')} missing: this tier needs a Debian-like host (apt-get, dpkg-deb)`);
-  if (process.getuid?.() !== 0) die(`${missing.join(', ')} missing and not root: run 'sudo apt-get install -y --no-install-recommends qemu-system-x86 cpio' first`);
+  if (process.getuid?.() !== 0)
+    die(`${missing.join(', ')} missing and not root: run 'sudo apt-get install -y --no-install-recommends qemu-system-x86 cpio' first`);
   log(`installing qemu-system-x86 cpio (missing: ${missing.join(', ')})`);
-  const r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'qemu-system-x86', 'cpio'], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'qemu-system-x86', 'cpio'], {
+    encoding: 'utf8',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
   if (r.status !== 0) {
     spawnSync('apt-get', ['update'], { stdio: 'ignore' });
-    const r2 = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'qemu-system-x86', 'cpio'], { encoding: 'utf8', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    const r2 = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'qemu-system-x86', 'cpio'], {
+      encoding: 'utf8',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
     if (r2.status !== 0) die(`apt-get install qemu-system-x86 cpio failed: ${r2.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   }
   const still = ['qemu-system-x86_64', 'cpio'].filter((c) => !have(c));
@@ -84,16 +91,31 @@ function download(pkg, debs) {
     r = spawnSync('apt-get', ['download', pkg], { cwd: debs, encoding: 'utf8' });
   }
   const got = readdirSync(debs).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
-  if (r.status !== 0 || !got) die(`'apt-get download ${pkg}' failed (is Debian's archive reachable?): ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
+  if (r.status !== 0 || !got)
+    die(`'apt-get download ${pkg}' failed (is Debian's archive reachable?): ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
   return join(debs, got);
 }
 
 /** Guest modules in load order (plain insmod: no modules.dep in the package). */
 const MODULES = [
-  'drivers/virtio/virtio_ring', 'drivers/virtio/virtio', 'drivers/virtio/virtio_pci_modern_dev', 'drivers/virtio/virtio_pci_legacy_dev', 'drivers/virtio/virtio_pci',
-  'net/9p/9pnet', 'net/9p/9pnet_virtio', 'fs/netfs/netfs', 'fs/fscache/fscache', 'fs/9p/9p',
-  'virt/lib/irqbypass', 'drivers/vfio/vfio', 'drivers/vfio/vfio_iommu_type1', 'drivers/vfio/vfio_virqfd', 'drivers/vfio/pci/vfio-pci-core', 'drivers/vfio/pci/vfio-pci',
-  'drivers/uio/uio', 'drivers/uio/uio_pci_generic',
+  'drivers/virtio/virtio_ring',
+  'drivers/virtio/virtio',
+  'drivers/virtio/virtio_pci_modern_dev',
+  'drivers/virtio/virtio_pci_legacy_dev',
+  'drivers/virtio/virtio_pci',
+  'net/9p/9pnet',
+  'net/9p/9pnet_virtio',
+  'fs/netfs/netfs',
+  'fs/fscache/fscache',
+  'fs/9p/9p',
+  'virt/lib/irqbypass',
+  'drivers/vfio/vfio',
+  'drivers/vfio/vfio_iommu_type1',
+  'drivers/vfio/vfio_virqfd',
+  'drivers/vfio/pci/vfio-pci-core',
+  'drivers/vfio/pci/vfio-pci',
+  'drivers/uio/uio',
+  'drivers/uio/uio_pci_generic',
 ];
 
 function fetchGuest() {
@@ -172,16 +194,44 @@ function buildInitrd(g, work) {
 // ---- 4. boot ----
 async function boot(g, initrd, results) {
   const qemuArgs = [
-    '-accel', 'tcg,thread=multi', '-cpu', 'max', '-machine', 'q35,kernel-irqchip=split', '-smp', '1', '-m', '1024',
-    '-nodefaults', '-no-user-config', '-display', 'none', '-nographic', '-serial', 'stdio', '-monitor', 'none', '-no-reboot',
-    '-device', 'intel-iommu,intremap=on',
-    '-device', 'edu,addr=04.0',
-    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x04',
-    '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
-    '-virtfs', `local,path=${results},mount_tag=results,security_model=none,multidevs=remap`,
-    '-virtfs', `local,path=${checkout},mount_tag=checkout,security_model=none,readonly=on,multidevs=remap`,
-    '-kernel', g.vmlinuz, '-initrd', initrd,
-    '-append', `console=ttyS0 intel_iommu=on panic=-1 quiet rawpci.dir=${checkout}`,
+    '-accel',
+    'tcg,thread=multi',
+    '-cpu',
+    'max',
+    '-machine',
+    'q35,kernel-irqchip=split',
+    '-smp',
+    '1',
+    '-m',
+    '1024',
+    '-nodefaults',
+    '-no-user-config',
+    '-display',
+    'none',
+    '-nographic',
+    '-serial',
+    'stdio',
+    '-monitor',
+    'none',
+    '-no-reboot',
+    '-device',
+    'intel-iommu,intremap=on',
+    '-device',
+    'edu,addr=04.0',
+    '-device',
+    'isa-debug-exit,iobase=0xf4,iosize=0x04',
+    '-virtfs',
+    'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
+    '-virtfs',
+    `local,path=${results},mount_tag=results,security_model=none,multidevs=remap`,
+    '-virtfs',
+    `local,path=${checkout},mount_tag=checkout,security_model=none,readonly=on,multidevs=remap`,
+    '-kernel',
+    g.vmlinuz,
+    '-initrd',
+    initrd,
+    '-append',
+    `console=ttyS0 intel_iommu=on panic=-1 quiet rawpci.dir=${checkout}`,
   ];
   log(`booting QEMU (timeout ${timeoutS} s)`);
   const child = spawn('timeout', ['--kill-after=5', String(timeoutS), 'qemu-system-x86_64', ...qemuArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -220,7 +270,9 @@ let failed = avaFail + checksFail;
 if (code === 124 || code === 137) die(`the guest did not finish within ${timeoutS} s (killed by timeout)`);
 if (code !== 1) {
   const guestCode = code !== null && code & 1 ? code >> 1 : undefined;
-  console.error(`vfio tier FAILED: ${guestCode !== undefined ? `the guest reported exit code ${guestCode} (see its output above)` : `QEMU exited with ${code} without a verdict (guest crashed or QEMU failed)`}, tier took ${secs()} s`);
+  console.error(
+    `vfio tier FAILED: ${guestCode !== undefined ? `the guest reported exit code ${guestCode} (see its output above)` : `QEMU exited with ${code} without a verdict (guest crashed or QEMU failed)`}, tier took ${secs()} s`,
+  );
   console.log(`${passed} passed, ${Math.max(1, failed)} failed`);
   process.exit(1);
 }

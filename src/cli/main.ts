@@ -5,10 +5,10 @@ import Table from 'cli-table3';
 import { Command, CommanderError, Option } from 'commander';
 import { createColors } from 'picocolors';
 import { Bdf } from '../../shared/bdf.js';
-import { AttachError, attachSysfs, detachSysfs, forgetAttachment, parseAttachTarget, SIM_RING0_DRIVER, isBridge } from '../sysfs/attach.js';
+import { AttachError, attachSysfs, detachSysfs, forgetAttachment, isBridge, parseAttachTarget, SIM_RING0_DRIVER } from '../sysfs/attach.js';
+import { ConfigView } from '../sysfs/config-view.js';
 import { emptyFilter, matchFilter, parseIdFilter, parseSlotFilter } from '../sysfs/filter.js';
 import { formatListing, hexDumpLines, type LspciOptions, revisionOf, subsystemOf, verboseDecode } from '../sysfs/lspci-format.js';
-import { ConfigView } from '../sysfs/config-view.js';
 import { type IdMode, PCI_IDS_MISSING_HINT, PciIds } from '../sysfs/pci-ids.js';
 import type { PciDeviceRecord, PciSource } from '../sysfs/source.js';
 import { type AttachmentRecord, defaultStatePath, loadState, sameAttachment, saveState } from '../sysfs/state.js';
@@ -115,13 +115,18 @@ export function deviceJson(rec: PciDeviceRecord, ids: PciIds, attachment?: Attac
     vendorName: ids.vendorName(rec.vendor) ?? null,
     deviceName: ids.deviceName(rec.vendor, rec.device) ?? null,
     revision: revisionOf(rec, cfg).toString(16).padStart(2, '0'),
-    subsystem: ss && ss.vendor && ss.vendor !== 0xffff ? { vendor: h4(ss.vendor), device: h4(ss.device), name: ids.formatSubsystem(rec.vendor, rec.device, ss.vendor, ss.device, 'names') } : null,
+    subsystem:
+      ss?.vendor && ss.vendor !== 0xffff
+        ? { vendor: h4(ss.vendor), device: h4(ss.device), name: ids.formatSubsystem(rec.vendor, rec.device, ss.vendor, ss.device, 'names') }
+        : null,
     driver: rec.driver ?? null,
     driverOverride: rec.driverOverride ?? null,
     iommuGroup: rec.iommuGroup ?? null,
     irq: rec.irq,
     bridge: isBridge(rec),
-    attachment: attachment ? { guest: attachment.guest ?? null, originalDriver: attachment.originalDriver, driver: attachment.driver, attachedAt: attachment.attachedAt } : null,
+    attachment: attachment
+      ? { guest: attachment.guest ?? null, originalDriver: attachment.originalDriver, driver: attachment.driver, attachedAt: attachment.attachedAt }
+      : null,
   };
 }
 
@@ -183,7 +188,14 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
     const mode: IdMode = o.numeric ? 'numeric' : 'mixed';
     const opts: LspciOptions = { mode, domains: true, verbose: 0, kernel: true, hex: 0 };
     if (!o.iommu && !o.attachments) {
-      io.stdout(formatListing(records, ids, opts, all.some((r) => r.bdf.domain !== 0)));
+      io.stdout(
+        formatListing(
+          records,
+          ids,
+          opts,
+          all.some((r) => r.bdf.domain !== 0),
+        ),
+      );
       return;
     }
     let out = '';
@@ -192,7 +204,9 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
       if (o.iommu) out += `\tIOMMU group: ${r.iommuGroup ?? '(none)'}\n`;
       if (o.attachments) {
         const a = recordsFor(source, state, r);
-        out += a ? `\t${c.green('rawpci: attached')}${a.guest ? ` as guest ${a.guest}` : ''} (was ${a.originalDriver ?? 'unbound'})\n` : '\trawpci: not attached\n';
+        out += a
+          ? `\t${c.green('rawpci: attached')}${a.guest ? ` as guest ${a.guest}` : ''} (was ${a.originalDriver ?? 'unbound'})\n`
+          : '\trawpci: not attached\n';
       }
     }
     io.stdout(out);
@@ -262,7 +276,14 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
       return;
     }
     const writer = o.dryRun ? new DryRunSysfsWriter() : (io.makeWriter?.() ?? new RealSysfsWriter());
-    const res = await attachSysfs({ source: source as SysfsPciSource, writer, statePath, driver: o.driver, bdf: parsed.host, ...(parsed.guest ? { guest: parsed.guest } : {}) });
+    const res = await attachSysfs({
+      source: source as SysfsPciSource,
+      writer,
+      statePath,
+      driver: o.driver,
+      bdf: parsed.host,
+      ...(parsed.guest ? { guest: parsed.guest } : {}),
+    });
     if (o.json) {
       json(io, { dryRun: !!o.dryRun, alreadyAttached: res.alreadyAttached, record: res.record, writes: res.writes });
       return;
@@ -271,7 +292,8 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
     if (o.dryRun) out += `# dry run: rawpci would make these writes (and record ${parsed.host} in ${statePath}):\n`;
     for (const w of res.writes) out += `${describeWrite(w)}\n`;
     if (res.alreadyAttached) out += `${parsed.host} is already attached (bound to ${res.record.driver})\n`;
-    else if (!o.dryRun) out += `${c.green('attached')} ${parsed.host} to ${res.record.driver} (was ${res.record.originalDriver ?? 'unbound'})${res.record.guest ? ` as guest ${res.record.guest}` : ''}\n`;
+    else if (!o.dryRun)
+      out += `${c.green('attached')} ${parsed.host} to ${res.record.driver} (was ${res.record.originalDriver ?? 'unbound'})${res.record.guest ? ` as guest ${res.record.guest}` : ''}\n`;
     io.stdout(out);
   });
 
@@ -291,7 +313,8 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
     const key = { bdf: bdf.toString(), host: source.kind, ...(source instanceof SysfsPciSource ? { sysfsRoot: source.root } : {}) };
     if (o.forget || source.kind === 'sim') {
       const existing = loadState(statePath).attachments.find((a) => sameAttachment(a, key));
-      if (!existing) throw new AttachError('NOT_ATTACHED', `no attachment of ${bdf} is recorded in ${statePath}: nothing to detach (\`rawpci status\` lists attachments)`);
+      if (!existing)
+        throw new AttachError('NOT_ATTACHED', `no attachment of ${bdf} is recorded in ${statePath}: nothing to detach (\`rawpci status\` lists attachments)`);
       if (!o.dryRun) forgetAttachment(statePath, key);
       if (o.json) json(io, { dryRun: !!o.dryRun, record: existing, writes: [] });
       else io.stdout(`${o.dryRun ? 'would forget' : o.forget ? 'forgot' : 'detached'} ${bdf}${source.kind === 'sim' ? ' (simulated host)' : ''}\n`);
@@ -305,7 +328,8 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
     }
     let out = o.dryRun ? `# dry run: rawpci would make these writes (and remove ${bdf} from ${statePath}):\n` : '';
     for (const w of res.writes) out += `${describeWrite(w)}\n`;
-    if (!o.dryRun) out += `${c.green('detached')} ${bdf}: now ${res.boundTo ? `bound to ${res.boundTo}` : 'unbound'}${res.record.originalDriver && res.boundTo !== res.record.originalDriver ? c.yellow(` (expected ${res.record.originalDriver})`) : ''}\n`;
+    if (!o.dryRun)
+      out += `${c.green('detached')} ${bdf}: now ${res.boundTo ? `bound to ${res.boundTo}` : 'unbound'}${res.record.originalDriver && res.boundTo !== res.record.originalDriver ? c.yellow(` (expected ${res.record.originalDriver})`) : ''}\n`;
     io.stdout(out);
   });
 
@@ -337,7 +361,10 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
         io.stdout(`no attachments recorded (${statePath})\n`);
         return;
       }
-      const table = new Table({ head: ['device', 'host', 'guest', 'group', 'original driver', 'bound to', 'as recorded'], style: { head: io.isTTY ? ['cyan'] : [], border: io.isTTY ? ['grey'] : [] } });
+      const table = new Table({
+        head: ['device', 'host', 'guest', 'group', 'original driver', 'bound to', 'as recorded'],
+        style: { head: io.isTTY ? ['cyan'] : [], border: io.isTTY ? ['grey'] : [] },
+      });
       for (const r of rows)
         table.push([
           r.bdf,

@@ -154,7 +154,8 @@ async function driveEdu(vm: RawPciClient, bdf: string, step: Step, expect: Expec
     const lines = [];
     for (let r = 0; r <= 6; r++) {
       const i = vm.getRegionInfo(h, r);
-      if (i.present) lines.push(`${r === 6 ? 'ROM' : `BAR${r}`} ${i.kind}${i.prefetchable ? ' prefetchable' : ''} 0x${i.regionStart.toString(16)} size ${i.regionSize}`);
+      if (i.present)
+        lines.push(`${r === 6 ? 'ROM' : `BAR${r}`} ${i.kind}${i.prefetchable ? ' prefetchable' : ''} 0x${i.regionStart.toString(16)} size ${i.regionSize}`);
     }
     expect(lines.length === 1 && lines[0]!.startsWith('BAR0 mem32'), `edu has one 32-bit memory BAR, got ${lines.join('; ')}`);
     return lines.join('; ');
@@ -173,7 +174,7 @@ async function driveEdu(vm: RawPciClient, bdf: string, step: Step, expect: Expec
   });
   await step('liveness stores the bitwise NOT', () => {
     const v = edu.liveness(0x1234_5678);
-    expect(v === (~0x1234_5678 >>> 0), `read 0x${v.toString(16)}`);
+    expect(v === ~0x1234_5678 >>> 0, `read 0x${v.toString(16)}`);
     return `wrote 0x12345678, read 0x${v.toString(16)}`;
   });
   await step('10! with a completion interrupt over INTx', () => {
@@ -240,7 +241,7 @@ async function driveEdu(vm: RawPciClient, bdf: string, step: Step, expect: Expec
     const ev = edu.waitIrq('intx', EDU.IRQ_FACT);
     const fact = edu.read(EDU.FACTORIAL);
     const live = edu.read(EDU.LIVENESS);
-    expect(fact === 120 && live === (~0xa5a5_0000 >>> 0), `after resume: factorial ${fact}, liveness 0x${live.toString(16)}`);
+    expect(fact === 120 && live === ~0xa5a5_0000 >>> 0, `after resume: factorial ${fact}, liveness 0x${live.toString(16)}`);
     return `MMIO refused (VERR_INVALID_STATE), no IRQ in 50 ms; after resume 5! = ${fact} via ${ev.kind}, liveness kept`;
   });
   await step('power cycle resets the device', () => {
@@ -280,7 +281,9 @@ async function driveTestdev(vm: RawPciClient, bdf: string, step: Step, expect: E
       vm.registerIrqHandler(h, 10);
       const cmd = vm.cfgRead(h, PCI_COMMAND, 2);
       vm.cfgWrite(h, PCI_COMMAND, 2, cmd | PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-      const kinds = [0, 2, 4, 6].map((r) => vm.getRegionInfo(h, r)).map((i) => `${i.region === 6 ? 'ROM' : `BAR${i.region}`} ${i.kind}${i.prefetchable ? '+pf' : ''}`);
+      const kinds = [0, 2, 4, 6]
+        .map((r) => vm.getRegionInfo(h, r))
+        .map((i) => `${i.region === 6 ? 'ROM' : `BAR${i.region}`} ${i.kind}${i.prefetchable ? '+pf' : ''}`);
       return `handle 0x${h.toString(16)}; ${kinds.join(', ')}`;
     }))
   )
@@ -346,7 +349,10 @@ async function driveTestdev(vm: RawPciClient, bdf: string, step: Step, expect: E
     vm.cfgWrite(h, cap + PCI_MSIX_FLAGS, 2, flags | PCI_MSIX_FLAGS_ENABLE);
     vm.pioWrite(h, port + 8, 4, 3);
     const ev = vm.getIrq(5000, h);
-    expect(ev?.kind === PCIRAW_IRQ_KIND.MSIX && ev.vector === 3 && ev.data === 0x4053 && ev.address === 0xfee0_1000n, `got ${JSON.stringify(ev, (_, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))}`);
+    expect(
+      ev?.kind === PCIRAW_IRQ_KIND.MSIX && ev.vector === 3 && ev.data === 0x4053 && ev.address === 0xfee0_1000n,
+      `got ${JSON.stringify(ev, (_, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v))}`,
+    );
     vm.pioWrite(h, port + 0xc, 4, 1 << 3);
     return `MSI-X vector ${ev!.vector}: address 0x${ev!.address.toString(16)} data 0x${ev!.data.toString(16)}`;
   });

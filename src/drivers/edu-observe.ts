@@ -129,7 +129,8 @@ export function compareEduObservations(sim: EduObservations, qemu: EduObservatio
   const out: EduDifference[] = [];
   const walk = (a: unknown, b: unknown, path: string) => {
     if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
-      for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
+      for (const k of new Set([...Object.keys(a), ...Object.keys(b)]))
+        walk((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
       return;
     }
     if (JSON.stringify(a) !== JSON.stringify(b) && !known.includes(path)) out.push({ path, sim: JSON.stringify(a), qemu: JSON.stringify(b) });

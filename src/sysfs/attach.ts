@@ -21,7 +21,15 @@ export const SIM_RING0_DRIVER = 'rawpci';
 export const VIABLE_GROUP_DRIVERS = ['pci-stub'] as const;
 
 /** Why an attach or detach was refused; `message` names the cause and the fix. */
-export type AttachErrorCode = 'NOT_FOUND' | 'BRIDGE' | 'NO_IOMMU_GROUP' | 'GROUP_NOT_VIABLE' | 'DRIVER_MISSING' | 'BIND_FAILED' | 'NOT_ATTACHED' | 'BAD_ADDRESS';
+export type AttachErrorCode =
+  | 'NOT_FOUND'
+  | 'BRIDGE'
+  | 'NO_IOMMU_GROUP'
+  | 'GROUP_NOT_VIABLE'
+  | 'DRIVER_MISSING'
+  | 'BIND_FAILED'
+  | 'NOT_ATTACHED'
+  | 'BAD_ADDRESS';
 
 /** An attach/detach failure with a stable `code`. */
 export class AttachError extends Error {
@@ -39,11 +47,16 @@ export class AttachError extends Error {
  */
 export function parseAttachTarget(text: string, guestOption?: string): { host: Bdf; guest?: Bdf } {
   const [hostText, guestText, extra] = text.split('@');
-  if (extra !== undefined || !hostText) throw new AttachError('BAD_ADDRESS', `'${text}' is not a device: write BDF (0000:03:00.0) or host@guest as VBoxManage does (03:00.0@01:05.0)`);
+  if (extra !== undefined || !hostText)
+    throw new AttachError('BAD_ADDRESS', `'${text}' is not a device: write BDF (0000:03:00.0) or host@guest as VBoxManage does (03:00.0@01:05.0)`);
   const host = parseAddress(hostText, 'host');
   const g1 = guestText !== undefined ? parseAddress(guestText, 'guest') : undefined;
   const g2 = guestOption !== undefined ? parseAddress(guestOption, 'guest') : undefined;
-  if (g1 && g2 && !g1.equals(g2)) throw new AttachError('BAD_ADDRESS', `guest address given twice (${g1.toShortString()} and ${g2.toShortString()}): give it once, with --guest or after '@'`);
+  if (g1 && g2 && !g1.equals(g2))
+    throw new AttachError(
+      'BAD_ADDRESS',
+      `guest address given twice (${g1.toShortString()} and ${g2.toShortString()}): give it once, with --guest or after '@'`,
+    );
   const guest = g1 ?? g2;
   return guest ? { host, guest } : { host };
 }
@@ -119,9 +132,16 @@ export async function attachSysfs(opts: SysfsBindingOptions & { bdf: Bdf; guest?
   const target = opts.driver ?? VFIO_PCI_DRIVER;
   const rec = await source.get(bdf);
   if (!rec) throw new AttachError('NOT_FOUND', `no PCI device at ${bdf} in ${source.description}: check the address with \`rawpci list\``);
-  if (isBridge(rec)) throw new AttachError('BRIDGE', `${bdf} is a bridge (class ${(rec.classCode >> 8).toString(16).padStart(4, '0')}): bridges route other devices and cannot be passed through; attach the endpoint behind it instead`);
+  if (isBridge(rec))
+    throw new AttachError(
+      'BRIDGE',
+      `${bdf} is a bridge (class ${(rec.classCode >> 8).toString(16).padStart(4, '0')}): bridges route other devices and cannot be passed through; attach the endpoint behind it instead`,
+    );
   if (rec.iommuGroup === undefined)
-    throw new AttachError('NO_IOMMU_GROUP', `${bdf} has no IOMMU group (no ${join(source.deviceDir(bdf), 'iommu_group')} link): enable the IOMMU (intel_iommu=on or amd_iommu=on on the kernel command line, VT-d/AMD-Vi in firmware) and reboot`);
+    throw new AttachError(
+      'NO_IOMMU_GROUP',
+      `${bdf} has no IOMMU group (no ${join(source.deviceDir(bdf), 'iommu_group')} link): enable the IOMMU (intel_iommu=on or amd_iommu=on on the kernel command line, VT-d/AMD-Vi in firmware) and reboot`,
+    );
   const blockers = await groupBlockers(source, rec, target);
   if (blockers.length) {
     const list = blockers.map((b) => `${b.bdf} (bound to ${b.driver})`).join(', ');
@@ -158,7 +178,10 @@ export async function attachSysfs(opts: SysfsBindingOptions & { bdf: Bdf; guest?
   if (!writer.dryRun) {
     const after = await source.get(bdf);
     if (after?.driver !== target)
-      throw new AttachError('BIND_FAILED', `after probing, ${bdf} is ${after?.driver ? `bound to ${after.driver}` : 'not bound to any driver'} instead of ${target}: check \`dmesg\` for the kernel's reason (a missing IOMMU or a device ${target} refuses)`);
+      throw new AttachError(
+        'BIND_FAILED',
+        `after probing, ${bdf} is ${after?.driver ? `bound to ${after.driver}` : 'not bound to any driver'} instead of ${target}: check \`dmesg\` for the kernel's reason (a missing IOMMU or a device ${target} refuses)`,
+      );
     state.attachments = state.attachments.filter((a) => !sameAttachment(a, key)).concat(record);
     saveState(opts.statePath, state);
   }
@@ -184,9 +207,17 @@ export async function detachSysfs(opts: SysfsBindingOptions & { bdf: Bdf }): Pro
   const state = loadState(opts.statePath);
   const key = { bdf: bdf.toString(), host: 'sysfs' as const, sysfsRoot: source.root };
   const record = state.attachments.find((a) => sameAttachment(a, key));
-  if (!record) throw new AttachError('NOT_ATTACHED', `no attachment of ${bdf} is recorded in ${opts.statePath}: nothing to detach (\`rawpci status\` lists attachments; to unbind by hand use driverctl)`);
+  if (!record)
+    throw new AttachError(
+      'NOT_ATTACHED',
+      `no attachment of ${bdf} is recorded in ${opts.statePath}: nothing to detach (\`rawpci status\` lists attachments; to unbind by hand use driverctl)`,
+    );
   const rec = await source.get(bdf);
-  if (!rec) throw new AttachError('NOT_FOUND', `no PCI device at ${bdf} in ${source.description} (it was attached; was it removed?): remove the record with \`rawpci detach ${bdf} --forget\``);
+  if (!rec)
+    throw new AttachError(
+      'NOT_FOUND',
+      `no PCI device at ${bdf} in ${source.description} (it was attached; was it removed?): remove the record with \`rawpci detach ${bdf} --forget\``,
+    );
   const writes: SysfsWrite[] = [];
   const w = (path: string, value: string) => {
     writer.write(path, value);
@@ -196,7 +227,8 @@ export async function detachSysfs(opts: SysfsBindingOptions & { bdf: Bdf }): Pro
   if (rec.driver) w(join(dev, 'driver', 'unbind'), bdf.toString());
   // An empty write (a newline) clears driver_override (Linux drivers/pci/pci-sysfs.c driver_override_store).
   w(join(dev, 'driver_override'), '\n');
-  if (record.originalDriver && existsSync(join(source.busPciDir, 'drivers', record.originalDriver))) w(join(source.busPciDir, 'drivers', record.originalDriver, 'bind'), bdf.toString());
+  if (record.originalDriver && existsSync(join(source.busPciDir, 'drivers', record.originalDriver)))
+    w(join(source.busPciDir, 'drivers', record.originalDriver, 'bind'), bdf.toString());
   else w(join(source.busPciDir, 'drivers_probe'), bdf.toString());
   let boundTo: string | undefined;
   if (!writer.dryRun) {

@@ -354,7 +354,12 @@ function capPm(ctx: CapContext, where: number, cap: number, info: CapabilityInfo
   const { cfg } = ctx;
   const auxCurrent = [0, 55, 100, 160, 220, 270, 320, 375];
   info.summary = `Power Management version ${cap & PCI_PM_CAP_VER_MASK}`;
-  info.fields = { version: cap & PCI_PM_CAP_VER_MASK, d1: !!(cap & PCI_PM_CAP_D1), d2: !!(cap & PCI_PM_CAP_D2), auxCurrentMa: auxCurrent[(cap & PCI_PM_CAP_AUX_POWER) >> 6] };
+  info.fields = {
+    version: cap & PCI_PM_CAP_VER_MASK,
+    d1: !!(cap & PCI_PM_CAP_D1),
+    d2: !!(cap & PCI_PM_CAP_D2),
+    auxCurrentMa: auxCurrent[(cap & PCI_PM_CAP_AUX_POWER) >> 6],
+  };
   if (ctx.verbose < 2) return;
   info.details.push(
     `Flags: PMEClk${FLAG(cap, PCI_PM_CAP_PME_CLOCK)} DSI${FLAG(cap, PCI_PM_CAP_DSI)} D1${FLAG(cap, PCI_PM_CAP_D1)} D2${FLAG(cap, PCI_PM_CAP_D2)} AuxCurrent=${auxCurrent[(cap & PCI_PM_CAP_AUX_POWER) >> 6]}mA PME(D0${FLAG(cap, PCI_PM_CAP_PME_D0)},D1${FLAG(cap, PCI_PM_CAP_PME_D1)},D2${FLAG(cap, PCI_PM_CAP_PME_D2)},D3hot${FLAG(cap, PCI_PM_CAP_PME_D3hot)},D3cold${FLAG(cap, PCI_PM_CAP_PME_D3cold)})`,
@@ -375,7 +380,13 @@ function capMsi(ctx: CapContext, where: number, cap: number, info: CapabilityInf
   const is64 = (cap & PCI_MSI_FLAGS_64BIT) !== 0;
   const maskable = (cap & PCI_MSI_FLAGS_MASKBIT) !== 0;
   info.summary = `MSI: Enable${FLAG(cap, PCI_MSI_FLAGS_ENABLE)} Count=${1 << ((cap & PCI_MSI_FLAGS_QSIZE) >> 4)}/${1 << ((cap & PCI_MSI_FLAGS_QMASK) >> 1)} Maskable${FLAG(cap, PCI_MSI_FLAGS_MASKBIT)} 64bit${FLAG(cap, PCI_MSI_FLAGS_64BIT)}`;
-  info.fields = { enabled: !!(cap & PCI_MSI_FLAGS_ENABLE), vectorsEnabled: 1 << ((cap & PCI_MSI_FLAGS_QSIZE) >> 4), vectorsCapable: 1 << ((cap & PCI_MSI_FLAGS_QMASK) >> 1), maskable, is64 };
+  info.fields = {
+    enabled: !!(cap & PCI_MSI_FLAGS_ENABLE),
+    vectorsEnabled: 1 << ((cap & PCI_MSI_FLAGS_QSIZE) >> 4),
+    vectorsCapable: 1 << ((cap & PCI_MSI_FLAGS_QMASK) >> 1),
+    maskable,
+    is64,
+  };
   if (ctx.verbose < 2) return;
   if (!cfg.has(where + PCI_MSI_ADDRESS_LO, (is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32) + 2 - PCI_MSI_ADDRESS_LO)) return;
   const hi = is64 ? hex(cfg.long(where + PCI_MSI_ADDRESS_HI), 8) : '';
@@ -397,7 +408,12 @@ function capMsix(ctx: CapContext, where: number, cap: number, info: CapabilityIn
   if (!cfg.has(where + PCI_MSIX_TABLE, 8)) return;
   const table = cfg.long(where + PCI_MSIX_TABLE);
   const pba = cfg.long(where + PCI_MSIX_PBA);
-  Object.assign(info.fields, { tableBar: table & PCI_MSIX_TABLE_BIR, tableOffset: (table & ~PCI_MSIX_TABLE_BIR) >>> 0, pbaBar: pba & PCI_MSIX_PBA_BIR, pbaOffset: (pba & ~PCI_MSIX_PBA_BIR) >>> 0 });
+  Object.assign(info.fields, {
+    tableBar: table & PCI_MSIX_TABLE_BIR,
+    tableOffset: (table & ~PCI_MSIX_TABLE_BIR) >>> 0,
+    pbaBar: pba & PCI_MSIX_PBA_BIR,
+    pbaOffset: (pba & ~PCI_MSIX_PBA_BIR) >>> 0,
+  });
   if (ctx.verbose < 2) return;
   info.details.push(`Vector table: BAR=${table & PCI_MSIX_TABLE_BIR} offset=${hex((table & ~PCI_MSIX_TABLE_BIR) >>> 0, 8)}`);
   info.details.push(`PBA: BAR=${pba & PCI_MSIX_PBA_BIR} offset=${hex((pba & ~PCI_MSIX_PBA_BIR) >>> 0, 8)}`);
@@ -495,7 +511,11 @@ function showPowerLimit(value: number, scale: number): string {
 function formatG(x: number): string {
   if (x === 0) return '0';
   const exp = Math.floor(Math.log10(Math.abs(x)));
-  if (exp < -4 || exp >= 6) return x.toExponential(5).replace(/\.?0+e/, 'e').replace(/e([+-])(\d)$/, 'e$10$2');
+  if (exp < -4 || exp >= 6)
+    return x
+      .toExponential(5)
+      .replace(/\.?0+e/, 'e')
+      .replace(/e([+-])(\d)$/, 'e$10$2');
   return Number(x.toPrecision(6)).toString();
 }
 
@@ -515,7 +535,9 @@ function expressDev(cfg: ConfigView, where: number, type: number, info: Capabili
     s += ` SlotPowerLimit ${showPowerLimit((t & PCI_EXP_DEVCAP_PWR_VAL) >> 18, (t & PCI_EXP_DEVCAP_PWR_SCL) >> 26)}`;
   info.details.push(s);
   const w = cfg.word(where + PCI_EXP_DEVCTL);
-  info.details.push(`DevCtl:\tCorrErr${FLAG(w, PCI_EXP_DEVCTL_CERE)} NonFatalErr${FLAG(w, PCI_EXP_DEVCTL_NFERE)} FatalErr${FLAG(w, PCI_EXP_DEVCTL_FERE)} UnsupReq${FLAG(w, PCI_EXP_DEVCTL_URRE)}`);
+  info.details.push(
+    `DevCtl:\tCorrErr${FLAG(w, PCI_EXP_DEVCTL_CERE)} NonFatalErr${FLAG(w, PCI_EXP_DEVCTL_NFERE)} FatalErr${FLAG(w, PCI_EXP_DEVCTL_FERE)} UnsupReq${FLAG(w, PCI_EXP_DEVCTL_URRE)}`,
+  );
   s = `\tRlxdOrd${FLAG(w, PCI_EXP_DEVCTL_RELAX_EN)} ExtTag${FLAG(w, PCI_EXP_DEVCTL_EXT_TAG)} PhantFunc${FLAG(w, PCI_EXP_DEVCTL_PHANTOM)} AuxPwr${FLAG(w, PCI_EXP_DEVCTL_AUX_PME)} NoSnoop${FLAG(w, PCI_EXP_DEVCTL_NOSNOOP_EN)}`;
   // Bit 15 is Bridge Configuration Retry Enable on a PCIe-to-PCI bridge and Initiate FLR on an endpoint.
   if (type === PCI_EXP_TYPE_PCI_BRIDGE) s += ` BrConfRtry${FLAG(w, PCI_EXP_DEVCTL_BCR_FLR)}`;
@@ -553,18 +575,27 @@ function expressLink(cfg: ConfigView, where: number, type: number, info: Capabil
     if (aspm & 2) s += `${aspm & 1 ? ', ' : ''}L1 ${latencyL1((t & PCI_EXP_LNKCAP_L1EL) >> 15)}`;
   }
   info.details.push(s);
-  info.details.push(`\tClockPM${FLAG(t, PCI_EXP_LNKCAP_CLKPM)} Surprise${FLAG(t, PCI_EXP_LNKCAP_SDERC)} LLActRep${FLAG(t, PCI_EXP_LNKCAP_DLLLARC)} BwNot${FLAG(t, PCI_EXP_LNKCAP_LBNC)} ASPMOptComp${FLAG(t, PCI_EXP_LNKCAP_AOC)}`);
+  info.details.push(
+    `\tClockPM${FLAG(t, PCI_EXP_LNKCAP_CLKPM)} Surprise${FLAG(t, PCI_EXP_LNKCAP_SDERC)} LLActRep${FLAG(t, PCI_EXP_LNKCAP_DLLLARC)} BwNot${FLAG(t, PCI_EXP_LNKCAP_LBNC)} ASPMOptComp${FLAG(t, PCI_EXP_LNKCAP_AOC)}`,
+  );
   const w = cfg.word(where + PCI_EXP_LNKCTL);
   s = `LnkCtl:\tASPM ${aspmEnabled(w & PCI_EXP_LNKCTL_ASPMC)};`;
-  if (type === PCI_EXP_TYPE_ROOT_PORT || type === PCI_EXP_TYPE_ENDPOINT || type === PCI_EXP_TYPE_LEG_END || type === PCI_EXP_TYPE_PCI_BRIDGE) s += ` RCB ${w & PCI_EXP_LNKCTL_RCB ? 128 : 64} bytes,`;
+  if (type === PCI_EXP_TYPE_ROOT_PORT || type === PCI_EXP_TYPE_ENDPOINT || type === PCI_EXP_TYPE_LEG_END || type === PCI_EXP_TYPE_PCI_BRIDGE)
+    s += ` RCB ${w & PCI_EXP_LNKCTL_RCB ? 128 : 64} bytes,`;
   s += ` Disabled${FLAG(w, PCI_EXP_LNKCTL_LD)} CommClk${FLAG(w, PCI_EXP_LNKCTL_CCC)}`;
   info.details.push(s);
-  info.details.push(`\tExtSynch${FLAG(w, PCI_EXP_LNKCTL_ES)} ClockPM${FLAG(w, PCI_EXP_LNKCTL_CLKREQ_EN)} AutWidDis${FLAG(w, PCI_EXP_LNKCTL_HAWD)} BWInt${FLAG(w, PCI_EXP_LNKCTL_LBMIE)} AutBWInt${FLAG(w, PCI_EXP_LNKCTL_LABIE)}`);
+  info.details.push(
+    `\tExtSynch${FLAG(w, PCI_EXP_LNKCTL_ES)} ClockPM${FLAG(w, PCI_EXP_LNKCTL_CLKREQ_EN)} AutWidDis${FLAG(w, PCI_EXP_LNKCTL_HAWD)} BWInt${FLAG(w, PCI_EXP_LNKCTL_LBMIE)} AutBWInt${FLAG(w, PCI_EXP_LNKCTL_LABIE)}`,
+  );
   const st = cfg.word(where + PCI_EXP_LNKSTA);
   const staSpeed = st & PCI_EXP_LNKSTA_CLS;
   const staWidth = (st & PCI_EXP_LNKSTA_NLW) >> 4;
-  info.details.push(`LnkSta:\tSpeed ${linkSpeed(staSpeed)}${linkCompare(type, staSpeed, capSpeed)}, Width x${staWidth}${linkCompare(type, staWidth, capWidth)}`);
-  info.details.push(`\tTrErr${FLAG(st, 0x400)} Train${FLAG(st, PCI_EXP_LNKSTA_LT)} SlotClk${FLAG(st, PCI_EXP_LNKSTA_SLC)} DLActive${FLAG(st, PCI_EXP_LNKSTA_DLLLA)} BWMgmt${FLAG(st, PCI_EXP_LNKSTA_LBMS)} ABWMgmt${FLAG(st, PCI_EXP_LNKSTA_LABS)}`);
+  info.details.push(
+    `LnkSta:\tSpeed ${linkSpeed(staSpeed)}${linkCompare(type, staSpeed, capSpeed)}, Width x${staWidth}${linkCompare(type, staWidth, capWidth)}`,
+  );
+  info.details.push(
+    `\tTrErr${FLAG(st, 0x400)} Train${FLAG(st, PCI_EXP_LNKSTA_LT)} SlotClk${FLAG(st, PCI_EXP_LNKSTA_SLC)} DLActive${FLAG(st, PCI_EXP_LNKSTA_DLLLA)} BWMgmt${FLAG(st, PCI_EXP_LNKSTA_LBMS)} ABWMgmt${FLAG(st, PCI_EXP_LNKSTA_LABS)}`,
+  );
 }
 
 /** Names lspci prints for extended capabilities it has no detail decoder for here (ls-ecaps.c). */
@@ -604,7 +635,18 @@ const EXT_CAP_NAMES: Record<number, string> = {
 };
 
 /** Extended capability IDs whose lspci output is exactly the name (no detail lines). */
-const EXT_CAP_NAME_ONLY = new Set([0, PCI_EXT_CAP_ID_PWR, PCI_EXT_CAP_ID_RCILC, PCI_EXT_CAP_ID_MFVC, PCI_EXT_CAP_ID_RCRB, PCI_EXT_CAP_ID_MRIOV, PCI_EXT_CAP_ID_DPA, PCI_EXT_CAP_ID_PMUX, PCI_EXT_CAP_ID_DLF, PCI_EXT_CAP_ID_PL_16GT]);
+const EXT_CAP_NAME_ONLY = new Set([
+  0,
+  PCI_EXT_CAP_ID_PWR,
+  PCI_EXT_CAP_ID_RCILC,
+  PCI_EXT_CAP_ID_MFVC,
+  PCI_EXT_CAP_ID_RCRB,
+  PCI_EXT_CAP_ID_MRIOV,
+  PCI_EXT_CAP_ID_DPA,
+  PCI_EXT_CAP_ID_PMUX,
+  PCI_EXT_CAP_ID_DLF,
+  PCI_EXT_CAP_ID_PL_16GT,
+]);
 
 /** Walks the extended capability list at 0x100 (PCIe base spec 4.0, 7.6; lspci show_ext_caps). */
 function decodeExtCaps(ctx: CapContext, _expType: number): { lines: string[]; caps: CapabilityInfo[] } {

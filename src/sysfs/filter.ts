@@ -113,7 +113,8 @@ export function parseIdFilter(f: PciFilter, str: string): PciFilter {
 /** pci_filter_match. */
 export function matchFilter(f: PciFilter, r: PciDeviceRecord): boolean {
   const b = r.bdf;
-  if ((f.domain >= 0 && f.domain !== b.domain) || (f.bus >= 0 && f.bus !== b.bus) || (f.slot >= 0 && f.slot !== b.device) || (f.func >= 0 && f.func !== b.fn)) return false;
+  if ((f.domain >= 0 && f.domain !== b.domain) || (f.bus >= 0 && f.bus !== b.bus) || (f.slot >= 0 && f.slot !== b.device) || (f.func >= 0 && f.func !== b.fn))
+    return false;
   if ((f.device >= 0 && f.device !== r.device) || (f.vendor >= 0 && f.vendor !== r.vendor)) return false;
   if (f.deviceClass >= 0 && ((f.deviceClass ^ (r.classCode >> 8)) & f.deviceClassMask) !== 0) return false;
   if (f.progIf >= 0 && f.progIf !== (r.classCode & 0xff)) return false;

@@ -70,9 +70,9 @@ import {
   PCI_PRIMARY_BUS,
   PCI_REVISION_ID,
   PCI_ROM_ADDRESS,
-  PCI_ROM_ADDRESS1,
   PCI_ROM_ADDRESS_ENABLE,
   PCI_ROM_ADDRESS_MASK,
+  PCI_ROM_ADDRESS1,
   PCI_SEC_LATENCY_TIMER,
   PCI_SEC_STATUS,
   PCI_SECONDARY_BUS,
@@ -189,13 +189,20 @@ export function baseInfo(rec: PciDeviceRecord, cfg: ConfigView): BaseInfo {
     }
     return info;
   }
-  const info: BaseInfo = { baseAddr: [0n, 0n, 0n, 0n, 0n, 0n], size: (rec.sizes ?? []).slice(0, 6).concat([0n, 0n, 0n, 0n, 0n, 0n]).slice(0, 6), romBase: 0n, romSize: rec.sizes?.[6] ?? 0n, romFlags: 0n };
+  const info: BaseInfo = {
+    baseAddr: [0n, 0n, 0n, 0n, 0n, 0n],
+    size: (rec.sizes ?? []).slice(0, 6).concat([0n, 0n, 0n, 0n, 0n, 0n]).slice(0, 6),
+    romBase: 0n,
+    romSize: rec.sizes?.[6] ?? 0n,
+    romFlags: 0n,
+  };
   const ht = headerType(cfg);
   const cnt = ht === PCI_HEADER_TYPE_NORMAL ? 6 : ht === PCI_HEADER_TYPE_BRIDGE ? 2 : ht === PCI_HEADER_TYPE_CARDBUS ? 1 : 0;
   for (let i = 0; i < cnt; i++) {
     const x = cfg.long(PCI_BASE_ADDRESS_0 + i * 4);
     if (!x || x === 0xffffffff) continue;
-    if ((x & PCI_BASE_ADDRESS_SPACE) === PCI_BASE_ADDRESS_SPACE_IO || (x & PCI_BASE_ADDRESS_MEM_TYPE_MASK) !== PCI_BASE_ADDRESS_MEM_TYPE_64) info.baseAddr[i] = BigInt(x);
+    if ((x & PCI_BASE_ADDRESS_SPACE) === PCI_BASE_ADDRESS_SPACE_IO || (x & PCI_BASE_ADDRESS_MEM_TYPE_MASK) !== PCI_BASE_ADDRESS_MEM_TYPE_64)
+      info.baseAddr[i] = BigInt(x);
     else if (i < cnt - 1) {
       const y = cfg.long(PCI_BASE_ADDRESS_0 + (i + 1) * 4);
       info.baseAddr[i] = BigInt(x) | (BigInt(y) << 32n);
@@ -230,7 +237,8 @@ export function subsystemOf(rec: PciDeviceRecord, cfg: ConfigView): { vendor: nu
   if (cfg.size === 0) return undefined;
   const ht = headerType(cfg);
   if (ht === PCI_HEADER_TYPE_NORMAL) return { vendor: cfg.word(PCI_SUBSYSTEM_VENDOR_ID), device: cfg.word(PCI_SUBSYSTEM_ID) };
-  if (ht === PCI_HEADER_TYPE_CARDBUS && cfg.has(PCI_CB_SUBSYSTEM_ID, 2)) return { vendor: cfg.word(PCI_CB_SUBSYSTEM_VENDOR_ID), device: cfg.word(PCI_CB_SUBSYSTEM_ID) };
+  if (ht === PCI_HEADER_TYPE_CARDBUS && cfg.has(PCI_CB_SUBSYSTEM_ID, 2))
+    return { vendor: cfg.word(PCI_CB_SUBSYSTEM_VENDOR_ID), device: cfg.word(PCI_CB_SUBSYSTEM_ID) };
   return undefined;
 }
 
@@ -257,7 +265,7 @@ export function terseLines(rec: PciDeviceRecord, ids: PciIds, opts: LspciOptions
     let pending = '';
     if (rec.label !== undefined) pending = `\tDeviceName: ${rec.label}`;
     const ss = subsystemOf(rec, cfg);
-    if (ss && ss.vendor && ss.vendor !== 0xffff) {
+    if (ss?.vendor && ss.vendor !== 0xffff) {
       out.push(...`${pending}\tSubsystem: ${ids.formatSubsystem(rec.vendor, rec.device, ss.vendor, ss.device, opts.mode)}`.split('\n'));
       pending = '';
     }
@@ -303,7 +311,7 @@ export interface BarInfo {
 }
 
 /** lspci show_bases: BAR lines plus their decoded form. */
-export function basesLines(rec: PciDeviceRecord, cfg: ConfigView, bi: BaseInfo, cnt: number, verbose: number): { lines: string[]; bars: BarInfo[] } {
+export function basesLines(_rec: PciDeviceRecord, cfg: ConfigView, bi: BaseInfo, cnt: number, verbose: number): { lines: string[]; bars: BarInfo[] } {
   const cmd = cfg.word(PCI_COMMAND);
   const lines: string[] = [];
   const bars: BarInfo[] = [];
@@ -341,7 +349,15 @@ export function basesLines(rec: PciDeviceRecord, cfg: ConfigView, bi: BaseInfo, 
       const disabled = !(cmd & PCI_COMMAND_IO);
       if (virt) s += ' [virtual]';
       else if (disabled) s += ' [disabled]';
-      bar = { index, kind: 'io', prefetchable: false, address: a || cmd & PCI_COMMAND_IO ? `0x${a.toString(16)}` : null, size: len.toString(), disabled, virtual: virt };
+      bar = {
+        index,
+        kind: 'io',
+        prefetchable: false,
+        address: a || cmd & PCI_COMMAND_IO ? `0x${a.toString(16)}` : null,
+        size: len.toString(),
+        disabled,
+        virtual: virt,
+      };
     } else {
       const t = flg & PCI_BASE_ADDRESS_MEM_TYPE_MASK;
       const a = pos & ~0xfn;
@@ -350,13 +366,27 @@ export function basesLines(rec: PciDeviceRecord, cfg: ConfigView, bi: BaseInfo, 
       else if (a) s += hexBig(a, 8);
       else if (hwLower || hwUpper) s += '<ignored>';
       else s += '<unassigned>';
-      const typeName = t === PCI_BASE_ADDRESS_MEM_TYPE_32 ? '32-bit' : t === PCI_BASE_ADDRESS_MEM_TYPE_64 ? '64-bit' : t === PCI_BASE_ADDRESS_MEM_TYPE_1M ? 'low-1M' : 'type 3';
+      const typeName =
+        t === PCI_BASE_ADDRESS_MEM_TYPE_32
+          ? '32-bit'
+          : t === PCI_BASE_ADDRESS_MEM_TYPE_64
+            ? '64-bit'
+            : t === PCI_BASE_ADDRESS_MEM_TYPE_1M
+              ? 'low-1M'
+              : 'type 3';
       const pf = (flg & PCI_BASE_ADDRESS_MEM_PREFETCH) !== 0;
       s += ` (${typeName}, ${pf ? '' : 'non-'}prefetchable)`;
       const disabled = !(cmd & PCI_COMMAND_MEMORY);
       if (virt) s += ' [virtual]';
       else if (disabled) s += ' [disabled]';
-      const kind = t === PCI_BASE_ADDRESS_MEM_TYPE_32 ? 'mem32' : t === PCI_BASE_ADDRESS_MEM_TYPE_64 ? 'mem64' : t === PCI_BASE_ADDRESS_MEM_TYPE_1M ? 'mem1m' : 'mem-type3';
+      const kind =
+        t === PCI_BASE_ADDRESS_MEM_TYPE_32
+          ? 'mem32'
+          : t === PCI_BASE_ADDRESS_MEM_TYPE_64
+            ? 'mem64'
+            : t === PCI_BASE_ADDRESS_MEM_TYPE_1M
+              ? 'mem1m'
+              : 'mem-type3';
       bar = { index, kind, prefetchable: pf, address: a ? `0x${a.toString(16)}` : null, size: len.toString(), disabled, virtual: virt };
     }
     if (ioflg & IORESOURCE_PCI_EA_BEI) s += ' [enhanced]';
@@ -401,7 +431,12 @@ export function romLines(cfg: ConfigView, bi: BaseInfo, reg: number): { lines: s
   s += showSize(len);
   return {
     lines: [s],
-    rom: { address: rom & romMask ? `0x${(rom & romMask).toString(16)}` : null, size: len.toString(), enabled: (flg & PCI_ROM_ADDRESS_ENABLE) !== 0, virtual: virt },
+    rom: {
+      address: rom & romMask ? `0x${(rom & romMask).toString(16)}` : null,
+      size: len.toString(),
+      enabled: (flg & PCI_ROM_ADDRESS_ENABLE) !== 0,
+      virtual: virt,
+    },
   };
 }
 
@@ -435,7 +470,9 @@ function bridgeLines(rec: PciDeviceRecord, cfg: ConfigView, bi: BaseInfo, verbos
   const prefDisabled = !!bb && !bb[2]!.size;
   const bases = basesLines(rec, cfg, bi, 2, verbose);
   lines.push(...bases.lines);
-  lines.push(`\tBus: primary=${hex(cfg.byte(PCI_PRIMARY_BUS), 2)}, secondary=${hex(cfg.byte(PCI_SECONDARY_BUS), 2)}, subordinate=${hex(cfg.byte(PCI_SUBORDINATE_BUS), 2)}, sec-latency=${cfg.byte(PCI_SEC_LATENCY_TIMER)}`);
+  lines.push(
+    `\tBus: primary=${hex(cfg.byte(PCI_PRIMARY_BUS), 2)}, secondary=${hex(cfg.byte(PCI_SECONDARY_BUS), 2)}, subordinate=${hex(cfg.byte(PCI_SUBORDINATE_BUS), 2)}, sec-latency=${cfg.byte(PCI_SEC_LATENCY_TIMER)}`,
+  );
   if (bb && !ioDisabled) {
     const b = bb[0]!.base & RANGE_MASK64;
     const t = Number(bb[0]!.base & BigInt(PCI_IO_RANGE_TYPE_MASK));
@@ -477,7 +514,8 @@ function bridgeLines(rec: PciDeviceRecord, cfg: ConfigView, bi: BaseInfo, verbos
       b |= BigInt(cfg.long(PCI_PREF_BASE_UPPER32)) << 32n;
       l |= BigInt(cfg.long(PCI_PREF_LIMIT_UPPER32)) << 32n;
     }
-    if (!(b === 0n && l === 0n && prefDisabled)) lines.push(showRange('\tPrefetchable memory behind bridge', b, l + 0xfffffn, prefType === PCI_PREF_RANGE_TYPE_64 ? 64 : 32, prefDisabled, verbose));
+    if (!(b === 0n && l === 0n && prefDisabled))
+      lines.push(showRange('\tPrefetchable memory behind bridge', b, l + 0xfffffn, prefType === PCI_PREF_RANGE_TYPE_64 ? 64 : 32, prefDisabled, verbose));
   }
   if (verbose > 1)
     lines.push(

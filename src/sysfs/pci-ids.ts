@@ -118,7 +118,6 @@ export class PciIds {
           setOnce(ids.vendors, id1, nameOf(p.slice(5)));
         }
       } else if (cat === 'unknown') {
-        continue;
       } else if (nest === 1) {
         if (cat === 'vendor' || cat === 'device' || cat === 'subsystem') {
           const d = hexAt(p, 4);
@@ -166,7 +165,11 @@ export class PciIds {
    * empty and callers print {@link PCI_IDS_MISSING_HINT} once). An explicit path that does not
    * exist throws an Error naming it.
    */
-  static find(explicit?: string, env: NodeJS.ProcessEnv = process.env, searchPaths: readonly string[] = PCI_IDS_DEFAULT_PATHS): { ids: PciIds; found: boolean } {
+  static find(
+    explicit?: string,
+    env: NodeJS.ProcessEnv = process.env,
+    searchPaths: readonly string[] = PCI_IDS_DEFAULT_PATHS,
+  ): { ids: PciIds; found: boolean } {
     const chosen = explicit ?? env[PCI_IDS_ENV];
     if (chosen) {
       if (!existsSync(chosen)) throw new Error(`pci.ids file ${chosen} does not exist: pass an existing file to --pci-ids (or ${PCI_IDS_ENV})`);
@@ -227,13 +230,7 @@ export class PciIds {
 
   /** The Subsystem line's text: subsystem vendor's name and the subsystem's name (PCI_LOOKUP_SUBSYSTEM | VENDOR | DEVICE). */
   formatSubsystem(vendor: number, device: number, subVendor: number, subDevice: number, mode: IdMode, bufSize = LSPCI_SUBSYS_BUF): string {
-    return formatPair(
-      this.vendorName(subVendor),
-      this.subsystemName(vendor, device, subVendor, subDevice),
-      `${h4(subVendor)}:${h4(subDevice)}`,
-      mode,
-      bufSize,
-    );
+    return formatPair(this.vendorName(subVendor), this.subsystemName(vendor, device, subVendor, subDevice), `${h4(subVendor)}:${h4(subDevice)}`, mode, bufSize);
   }
 }
 

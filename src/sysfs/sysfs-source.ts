@@ -1,6 +1,6 @@
 // The sysfs PciSource: reads /sys/bus/pci/devices (or the same layout under another root), read-only.
 
-import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Bdf } from '../../shared/bdf.js';
 import { type PciDeviceRecord, type PciResource, type PciSource, sortRecords } from './source.js';
@@ -48,7 +48,9 @@ export class SysfsPciSource implements PciSource {
     try {
       names = readdirSync(dir);
     } catch (e) {
-      throw new Error(`cannot read ${dir} (${(e as NodeJS.ErrnoException).code ?? e}): is sysfs mounted, or does --sysfs-root point at a directory that stands for /sys?`);
+      throw new Error(
+        `cannot read ${dir} (${(e as NodeJS.ErrnoException).code ?? e}): is sysfs mounted, or does --sysfs-root point at a directory that stands for /sys?`,
+      );
     }
     const out: Bdf[] = [];
     for (const n of names) {
@@ -127,7 +129,10 @@ export class SysfsPciSource implements PciSource {
   /** Every function whose iommu_group link resolves to `group` (the kernel's iommu_groups/N/devices). */
   async iommuGroupMembers(group: string): Promise<Bdf[]> {
     const devs = join(this.root, 'kernel', 'iommu_groups', group, 'devices');
-    if (existsSync(devs)) return readdirSync(devs).flatMap((n) => Bdf.tryParse(n) ?? []).sort((a, b) => a.pciAddress - b.pciAddress);
+    if (existsSync(devs))
+      return readdirSync(devs)
+        .flatMap((n) => Bdf.tryParse(n) ?? [])
+        .sort((a, b) => a.pciAddress - b.pciAddress);
     return (await this.list()).filter((r) => r.iommuGroup === group).map((r) => r.bdf);
   }
 }
@@ -149,7 +154,8 @@ function optionalValue(dir: string, name: string): number | undefined {
 
 function mandatoryValue(dir: string, name: string): number {
   const v = optionalValue(dir, name);
-  if (v === undefined) throw new Error(`cannot read ${join(dir, name)}: a PCI device directory needs it (lspci fails the same way); fix the tree or its permissions`);
+  if (v === undefined)
+    throw new Error(`cannot read ${join(dir, name)}: a PCI device directory needs it (lspci fails the same way); fix the tree or its permissions`);
   return v;
 }
 
@@ -158,7 +164,11 @@ export function parseCInt(text: string): number {
   const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)/.exec(text);
   if (!m) return 0;
   const body = m[2]!;
-  const v = /^0[xX]/.test(body) ? Number.parseInt(body.slice(2), 16) : body.length > 1 && body.startsWith('0') ? Number.parseInt(body, 8) : Number.parseInt(body, 10);
+  const v = /^0[xX]/.test(body)
+    ? Number.parseInt(body.slice(2), 16)
+    : body.length > 1 && body.startsWith('0')
+      ? Number.parseInt(body, 8)
+      : Number.parseInt(body, 10);
   return m[1] === '-' ? -v : v;
 }
 
@@ -183,7 +193,8 @@ export function parseResources(text: string, what = 'resource'): PciResource[] {
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     const f = line.trim().split(/\s+/);
-    if (f.length < 3 || !f.slice(0, 3).every((x) => /^(0x)?[0-9a-f]+$/i.test(x))) throw new Error(`syntax error in ${what}: '${line}': each line must be 'start end flags' in hex`);
+    if (f.length < 3 || !f.slice(0, 3).every((x) => /^(0x)?[0-9a-f]+$/i.test(x)))
+      throw new Error(`syntax error in ${what}: '${line}': each line must be 'start end flags' in hex`);
     out.push({ start: BigInt(withHex(f[0]!)), end: BigInt(withHex(f[1]!)), flags: BigInt(withHex(f[2]!)) });
   }
   return out;

@@ -29,7 +29,12 @@ export class RealSysfsWriter implements SysfsWriter {
       writeFileSync(path, value);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? String(e);
-      const hint = code === 'EACCES' || code === 'EPERM' ? 'run as root' : code === 'ENODEV' || code === 'ENOENT' ? 'check the device and driver exist (rawpci list)' : 'see dmesg for the kernel\'s reason';
+      const hint =
+        code === 'EACCES' || code === 'EPERM'
+          ? 'run as root'
+          : code === 'ENODEV' || code === 'ENOENT'
+            ? 'check the device and driver exist (rawpci list)'
+            : "see dmesg for the kernel's reason";
       throw new Error(`writing '${value.trim()}' to ${path} failed (${code}): ${hint}`);
     }
     this.log.push({ path, value });

@@ -40,7 +40,15 @@ test('attach binds the device to vfio-pci through driver_override and records th
     ['/bus/pci/devices/0000:00:03.0/driver/unbind', '/bus/pci/devices/0000:00:03.0/driver_override', '/bus/pci/drivers_probe'],
   );
   const s = JSON.parse(readFileSync(state, 'utf8'));
-  t.like(s.attachments[0], { bdf: '0000:00:03.0', host: 'sysfs', sysfsRoot: fake.root, guest: '01:05.0', originalDriver: 'e1000e', driver: 'vfio-pci', iommuGroup: '3' });
+  t.like(s.attachments[0], {
+    bdf: '0000:00:03.0',
+    host: 'sysfs',
+    sysfsRoot: fake.root,
+    guest: '01:05.0',
+    originalDriver: 'e1000e',
+    driver: 'vfio-pci',
+    iommuGroup: '3',
+  });
   fake.remove();
 });
 
@@ -164,12 +172,19 @@ test('status shows each attachment and whether the device is still bound as reco
 
 test('the state file is replaced atomically: valid JSON after every change and no temporary file left behind', async (t) => {
   const { fake, state, dir, run } = setup();
-  for (const args of [['attach', '00:03.0'], ['attach', '00:1f.3'], ['detach', '00:03.0']]) {
+  for (const args of [
+    ['attach', '00:03.0'],
+    ['attach', '00:1f.3'],
+    ['detach', '00:03.0'],
+  ]) {
     t.is((await run(...args)).code, 0);
     t.notThrows(() => JSON.parse(readFileSync(state, 'utf8')));
     t.deepEqual(readdirSync(dir), ['attachments.json']);
   }
-  t.deepEqual(JSON.parse(readFileSync(state, 'utf8')).attachments.map((a: { bdf: string }) => a.bdf), ['0000:00:1f.3']);
+  t.deepEqual(
+    JSON.parse(readFileSync(state, 'utf8')).attachments.map((a: { bdf: string }) => a.bdf),
+    ['0000:00:1f.3'],
+  );
   fake.remove();
 });
 

@@ -73,11 +73,20 @@ test('list --json gives scripts ids, names, driver, IOMMU group and attachment s
   const devs = JSON.parse(r.stdout) as Record<string, unknown>[];
   t.is(devs.length, fake.devices.length);
   const nic = devs.find((d) => d.bdf === '0000:00:03.0')!;
-  t.like(nic, { class: '0200', vendor: '8086', device: '10d3', deviceName: '82574L Gigabit Network Connection', driver: 'e1000e', iommuGroup: '3', bridge: false, attachment: null });
+  t.like(nic, {
+    class: '0200',
+    vendor: '8086',
+    device: '10d3',
+    deviceName: '82574L Gigabit Network Connection',
+    driver: 'e1000e',
+    iommuGroup: '3',
+    bridge: false,
+    attachment: null,
+  });
   t.like(devs.find((d) => d.bdf === '0000:00:01.0')!, { bridge: true });
 });
 
-test('list --iommu adds each device\'s IOMMU group after its lspci lines', async (t) => {
+test("list --iommu adds each device's IOMMU group after its lspci lines", async (t) => {
   const r = await runCli(['list', '--iommu', '-s', '01:', '--sysfs-root', fake.root, '--pci-ids', ids]);
   t.is(r.code, 0, r.stderr);
   t.is(r.stdout.match(/\tIOMMU group: 4\n/g)?.length, 2);

@@ -33,7 +33,7 @@ test('unknown vendors, devices and classes fall back to numbers the way lspci pr
   t.is(ids.formatClass(0x0200, 'numeric'), '0200');
 });
 
-test('a name longer than lspci\'s 128-byte buffer is cut to 127 bytes ending in ...', (t) => {
+test("a name longer than lspci's 128-byte buffer is cut to 127 bytes ending in ...", (t) => {
   const long = PciIds.parse(`8086  ${'x'.repeat(200)}\n\t0001  d\n`);
   const s = long.formatVendorDevice(0x8086, 0x0001, 'mixed');
   t.is(s.length, 127);

@@ -39,7 +39,13 @@ test('show --json decodes BARs (I/O, 32-bit, 64-bit prefetchable), the ROM and M
   t.is(r.code, 0, r.stderr);
   const j = JSON.parse(r.stdout);
   t.deepEqual(
-    j.bars.map((b: { index: number; kind: string; prefetchable: boolean; address: string; size: string }) => [b.index, b.kind, b.prefetchable, b.address, b.size]),
+    j.bars.map((b: { index: number; kind: string; prefetchable: boolean; address: string; size: string }) => [
+      b.index,
+      b.kind,
+      b.prefetchable,
+      b.address,
+      b.size,
+    ]),
     [
       [0, 'mem32', false, '0xfd000000', String(0x1000000)],
       [1, 'mem64', true, '0x800000000', String(0x10000000)],
@@ -48,7 +54,9 @@ test('show --json decodes BARs (I/O, 32-bit, 64-bit prefetchable), the ROM and M
     ],
   );
   t.like(j.rom, { address: '0xfe000000', enabled: true, size: String(0x80000) });
-  const nic = JSON.parse((await runCli(['show', '--json', '00:03.0', '--sysfs-root', fake.root, '--pci-ids', ids, '--state', '/nonexistent-dir/s.json'])).stdout);
+  const nic = JSON.parse(
+    (await runCli(['show', '--json', '00:03.0', '--sysfs-root', fake.root, '--pci-ids', ids, '--state', '/nonexistent-dir/s.json'])).stdout,
+  );
   const msix = nic.capabilities.find((c: { id: number }) => c.id === 0x11);
   t.like(msix.fields, { enabled: true, tableSize: 5, tableBar: 3, tableOffset: 0, pbaBar: 3, pbaOffset: 0x2000 });
   t.deepEqual(

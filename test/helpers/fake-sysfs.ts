@@ -1,7 +1,7 @@
 // Test helper: builds fake sysfs trees (real config-space bytes), a fake kernel for bind/unbind, a fixture pci.ids, and runs lspci and the CLI.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Bdf } from '../../shared/bdf.js';
@@ -388,7 +388,9 @@ export class FakeKernel implements SysfsWriter {
   /** Current driver of `bdf`, or undefined. */
   driverOf(bdf: string): string | undefined {
     try {
-      return readlinkSync(join(this.fake.dev(bdf), 'driver')).split('/').at(-1);
+      return readlinkSync(join(this.fake.dev(bdf), 'driver'))
+        .split('/')
+        .at(-1);
     } catch {
       return undefined;
     }
@@ -484,7 +486,10 @@ export function ensureLspci(): string {
 
 /** Runs lspci on a fake tree with the fixture ids: `lspci -A linux-sysfs -O sysfs.path=ROOT/bus/pci -O hwdb.disable=1 -i IDS ARGS`. */
 export function lspciOnTree(root: string, ids: string, args: string[]): string {
-  return execFileSync(ensureLspci(), ['-A', 'linux-sysfs', '-O', `sysfs.path=${join(root, 'bus/pci')}`, '-O', 'hwdb.disable=1', '-i', ids, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return execFileSync(ensureLspci(), ['-A', 'linux-sysfs', '-O', `sysfs.path=${join(root, 'bus/pci')}`, '-O', 'hwdb.disable=1', '-i', ids, ...args], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
 }
 
 /** Output of one in-process CLI run. */
@@ -522,7 +527,17 @@ export async function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; ma
  */
 export function standardDevices(): FakeDevice[] {
   return [
-    { bdf: '0000:00:00.0', vendor: 0x8086, device: 0x29c0, classCode: 0x060000, revision: 0x02, subsystemVendor: 0x1af4, subsystemDevice: 0x1100, command: 0, iommuGroup: 0 },
+    {
+      bdf: '0000:00:00.0',
+      vendor: 0x8086,
+      device: 0x29c0,
+      classCode: 0x060000,
+      revision: 0x02,
+      subsystemVendor: 0x1af4,
+      subsystemDevice: 0x1100,
+      command: 0,
+      iommuGroup: 0,
+    },
     {
       bdf: '0000:00:01.0',
       vendor: 0x8086,
@@ -545,7 +560,12 @@ export function standardDevices(): FakeDevice[] {
       classCode: 0x020000,
       subsystemVendor: 0x8086,
       subsystemDevice: 0xa01f,
-      bars: [{ kind: 'mem32', address: 0xfebc0000n, size: 0x20000n }, undefined, { kind: 'io', address: 0xc000n, size: 32n }, { kind: 'mem32', address: 0xfebe0000n, size: 0x4000n }],
+      bars: [
+        { kind: 'mem32', address: 0xfebc0000n, size: 0x20000n },
+        undefined,
+        { kind: 'io', address: 0xc000n, size: 32n },
+        { kind: 'mem32', address: 0xfebe0000n, size: 0x4000n },
+      ],
       rom: { address: 0xfeb80000n, size: 0x40000n, enabled: false },
       irq: 11,
       interruptPin: 1,
@@ -612,7 +632,10 @@ export function standardDevices(): FakeDevice[] {
       subsystemVendor: 0x1af4,
       subsystemDevice: 0x1100,
       bars: [{ kind: 'mem32', address: 0xfe900000n, size: 0x100000n }],
-      caps: [{ id: 'msi', is64: false, log2Capable: 0 }, { id: 'vendor', length: 8 }],
+      caps: [
+        { id: 'msi', is64: false, log2Capable: 0 },
+        { id: 'vendor', length: 8 },
+      ],
       driver: 'edu',
       defaultDriver: 'edu',
       iommuGroup: 6,
@@ -628,7 +651,14 @@ export function standardDevices(): FakeDevice[] {
       multifunction: true,
       subsystemVendor: 0x10de,
       subsystemDevice: 0x12a2,
-      bars: [{ kind: 'mem32', address: 0xfd000000n, size: 0x1000000n }, { kind: 'mem64', address: 0x800000000n, size: 0x10000000n, prefetchable: true }, undefined, { kind: 'mem64', address: 0x810000000n, size: 0x2000000n, prefetchable: true }, undefined, { kind: 'io', address: 0x1000n, size: 128n }],
+      bars: [
+        { kind: 'mem32', address: 0xfd000000n, size: 0x1000000n },
+        { kind: 'mem64', address: 0x800000000n, size: 0x10000000n, prefetchable: true },
+        undefined,
+        { kind: 'mem64', address: 0x810000000n, size: 0x2000000n, prefetchable: true },
+        undefined,
+        { kind: 'io', address: 0x1000n, size: 128n },
+      ],
       rom: { address: 0xfe000000n, size: 0x80000n, enabled: true },
       irq: 32,
       interruptPin: 1,

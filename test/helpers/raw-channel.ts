@@ -1,6 +1,7 @@
 // Test helper: post arbitrary bytes as a request frame on a channel, as a hostile ring 3 would.
-import { PciRawCodec } from '../../shared/codec.js';
+
 import { attachChannel, Ctl, Slot, SlotState } from '../../shared/channel-layout.js';
+import { PciRawCodec } from '../../shared/codec.js';
 import type { PciRawAnswer } from '../../shared/protocol.js';
 
 const codec = new PciRawCodec();

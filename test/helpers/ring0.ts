@@ -1,6 +1,6 @@
 // Test helpers: start ring 0 on the simulated host, connect VMs, and open the default devices.
 import { Ring0Service, type Ring0ServiceOptions } from '../../r0/service.js';
-import { RawPciClient, type ConnectOptions } from '../../r3/client.js';
+import { type ConnectOptions, RawPciClient } from '../../r3/client.js';
 import { PCIRAW_MEMINFO, PCIRAW_POWER } from '../../shared/protocol.js';
 
 /** BDFs of the default simulated inventory. */

@@ -1,11 +1,12 @@
 // Every call has a deadline: a ring 0 that does not answer gives VERR_TIMEOUT, never a hang, and service resumes.
-import test from 'ava';
+
 import { fileURLToPath } from 'node:url';
-import { createChannel } from '../../shared/channel-layout.js';
+import test from 'ava';
 import { ChannelClient } from '../../r3/channel.js';
+import { RawPciError } from '../../r3/errors.js';
+import { createChannel } from '../../shared/channel-layout.js';
 import { PCIRAWR0_DO } from '../../shared/protocol.js';
 import { VBoxStatus as S } from '../../shared/status.js';
-import { RawPciError } from '../../r3/errors.js';
 import { connectVm, startService } from '../helpers/ring0.js';
 
 const stallModule = fileURLToPath(new URL('../fixtures/stall-model.js', import.meta.url));

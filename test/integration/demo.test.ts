@@ -1,18 +1,43 @@
 // `rawpci demo` (the README's first command) passes every step on the simulated host and reports counts and latencies.
-import test from 'ava';
+
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import test from 'ava';
 
 const bin = fileURLToPath(new URL('../../../bin/rawpci.js', import.meta.url));
 const run = promisify(execFile);
 
 test('rawpci demo --json passes every step and counts every operation it used', async (t) => {
   const { stdout } = await run(process.execPath, [bin, 'demo', '--json'], { timeout: 60_000 });
-  const report = JSON.parse(stdout) as { ok: boolean; steps: { name: string; ok: boolean; detail: string }[]; opCounts: Record<string, number>; latencyUs: Record<string, { p50: number; p99: number }> };
-  t.true(report.ok, report.steps.filter((s) => !s.ok).map((s) => `${s.name}: ${s.detail}`).join('\n'));
+  const report = JSON.parse(stdout) as {
+    ok: boolean;
+    steps: { name: string; ok: boolean; detail: string }[];
+    opCounts: Record<string, number>;
+    latencyUs: Record<string, { p50: number; p99: number }>;
+  };
+  t.true(
+    report.ok,
+    report.steps
+      .filter((s) => !s.ok)
+      .map((s) => `${s.name}: ${s.detail}`)
+      .join('\n'),
+  );
   t.true(report.steps.length >= 18);
-  for (const op of ['OPEN_DEVICE', 'GET_REGION_INFO', 'MMIO_READ', 'MMIO_WRITE', 'PIO_READ', 'PCICFG_WRITE', 'POWER_STATE_CHANGE', 'MAP_REGION', 'GET_IRQ', 'ACK_IRQ', 'CONTIG_MEM_INFO', 'CLOSE_DEVICE']) {
+  for (const op of [
+    'OPEN_DEVICE',
+    'GET_REGION_INFO',
+    'MMIO_READ',
+    'MMIO_WRITE',
+    'PIO_READ',
+    'PCICFG_WRITE',
+    'POWER_STATE_CHANGE',
+    'MAP_REGION',
+    'GET_IRQ',
+    'ACK_IRQ',
+    'CONTIG_MEM_INFO',
+    'CLOSE_DEVICE',
+  ]) {
     t.true((report.opCounts[op] ?? 0) > 0, op);
   }
   t.true(report.latencyUs.MMIO_READ!.p99 >= report.latencyUs.MMIO_READ!.p50);

@@ -1,6 +1,7 @@
 // Device DMA reaches guest RAM only through the VM's IOMMU domain; anything else is a reported fault that writes nothing.
-import test from 'ava';
+
 import { createHash } from 'node:crypto';
+import test from 'ava';
 import { PCIRAW_IRQ_KIND, PCIRAW_MEMINFO, PCIRAW_POWER } from '../../shared/protocol.js';
 import { EDU as E, EduDriver } from '../../src/drivers/edu.js';
 import { connectVm, EDU, openOn, startService } from '../helpers/ring0.js';

@@ -1,6 +1,7 @@
 // Several vCPU threads of one VM call ring 0 at once through the same channel, synchronously.
-import test from 'ava';
+
 import { Worker } from 'node:worker_threads';
+import test from 'ava';
 import { connectVm, openOn, startService, TESTDEV } from '../helpers/ring0.js';
 
 test('two vCPU threads each doing 2000 synchronous PIO round trips get every answer right', async (t) => {

@@ -1,9 +1,9 @@
 // Every raw PCI operation through the pool, the channel and the simulated host: valid, bad handle, another session's handle, bad width, out of range.
 import test from 'ava';
-import type { RawPciClient } from '../../r3/client.js';
 import type { Ring0Service } from '../../r0/service.js';
+import type { RawPciClient } from '../../r3/client.js';
 import { Bdf } from '../../shared/bdf.js';
-import { PCIRAW_IRQ_KIND, PCIRAW_POWER, PCIRAWR0_DO as DO } from '../../shared/protocol.js';
+import { PCIRAWR0_DO as DO, PCIRAW_IRQ_KIND, PCIRAW_POWER } from '../../shared/protocol.js';
 import { VBoxStatus as S, statusName } from '../../shared/status.js';
 import { connectVm, EDU, openOn, startService, TESTDEV } from '../helpers/ring0.js';
 

@@ -1,12 +1,12 @@
 // Property tests: random and mutated request buffers are all answered with a VBox status, the service stays up, and valid requests keep working.
 import { fc, testProp } from '@fast-check/ava';
 import test from 'ava';
-import type { RawPciClient } from '../../r3/client.js';
 import type { Ring0Service } from '../../r0/service.js';
+import type { RawPciClient } from '../../r3/client.js';
 import { PCIRAWR0_DO } from '../../shared/protocol.js';
 import { statusName } from '../../shared/status.js';
-import { connectVm, EDU, openOn, startService, TESTDEV } from '../helpers/ring0.js';
 import { channelOf, frameFor, postRawFrame } from '../helpers/raw-channel.js';
+import { connectVm, EDU, openOn, startService, TESTDEV } from '../helpers/ring0.js';
 
 let service: Ring0Service;
 let vm: RawPciClient;
@@ -48,7 +48,29 @@ const anyValue = fc.oneof(
   fc.record({ cb: fc.integer({ min: -1, max: 9 }), u: fc.oneof(fc.integer(), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })) }),
 );
 const paramsArb = fc.dictionary(
-  fc.constantFrom('pciAddress', 'flags', 'region', 'port', 'cb', 'value', 'address', 'offset', 'guestIrq', 'hostIrq', 'state', 'hostStart', 'guestStart', 'size', 'action', 'timeoutMs', 'kind', 'mapId', 'startAddress', 'regionSize', 'zz'),
+  fc.constantFrom(
+    'pciAddress',
+    'flags',
+    'region',
+    'port',
+    'cb',
+    'value',
+    'address',
+    'offset',
+    'guestIrq',
+    'hostIrq',
+    'state',
+    'hostStart',
+    'guestStart',
+    'size',
+    'action',
+    'timeoutMs',
+    'kind',
+    'mapId',
+    'startAddress',
+    'regionSize',
+    'zz',
+  ),
   anyValue,
   { maxKeys: 5 },
 );
@@ -64,7 +86,12 @@ testProp.serial(
 
 testProp.serial(
   'well-formed frames with random operations, handles and parameters get a status and ring 0 keeps serving',
-  [fc.oneof(fc.constantFrom(...ops), fc.integer({ min: -5, max: 100 })), fc.constantFrom('edu', 'td', 'zero', 'random'), fc.integer({ min: 0, max: 0xffff_ffff }), paramsArb],
+  [
+    fc.oneof(fc.constantFrom(...ops), fc.integer({ min: -5, max: 100 })),
+    fc.constantFrom('edu', 'td', 'zero', 'random'),
+    fc.integer({ min: 0, max: 0xffff_ffff }),
+    paramsArb,
+  ],
   (t, op, which, rnd, params) => {
     // Never close the devices the property checks liveness with, nor end the VM's domain.
     if (op === PCIRAWR0_DO.CLOSE_DEVICE || op === PCIRAWR0_DO.DEINIT_VM) op = PCIRAWR0_DO.GET_REGION_INFO;

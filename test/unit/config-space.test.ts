@@ -1,7 +1,7 @@
 // Unit tests of the emulated config space: write merging, W1C, read-only fields, BAR and ROM probes, capability chains.
 
 import test from 'ava';
-import { CONFIG_COMMAND_WRITABLE, ConfigSpace, type BarDecl } from '../../r0/sim/config-space.js';
+import { type BarDecl, CONFIG_COMMAND_WRITABLE, ConfigSpace } from '../../r0/sim/config-space.js';
 import {
   PCI_BASE_ADDRESS_0,
   PCI_BASE_ADDRESS_2,
@@ -135,7 +135,13 @@ const barProbes: { name: string; decl: BarDecl; low: number; high?: number; flag
   { name: 'I/O, 4 ports', decl: { index: 0, kind: 'io', size: 4 }, low: 0xffff_fffd, flags: 0x1 },
   { name: '32-bit memory, 1 MiB', decl: { index: 0, kind: 'mem32', size: 0x10_0000 }, low: 0xfff0_0000, flags: 0 },
   { name: '32-bit prefetchable memory, 4 KiB', decl: { index: 0, kind: 'mem32', size: 0x1000, prefetchable: true }, low: 0xffff_f008, flags: 0x8 },
-  { name: '64-bit prefetchable memory, 1 MiB', decl: { index: 0, kind: 'mem64', size: 0x10_0000, prefetchable: true }, low: 0xfff0_000c, high: 0xffff_ffff, flags: 0xc },
+  {
+    name: '64-bit prefetchable memory, 1 MiB',
+    decl: { index: 0, kind: 'mem64', size: 0x10_0000, prefetchable: true },
+    low: 0xfff0_000c,
+    high: 0xffff_ffff,
+    flags: 0xc,
+  },
   { name: '64-bit memory, 8 GiB', decl: { index: 0, kind: 'mem64', size: 2 ** 33 }, low: 0x0000_0004, high: 0xffff_fffe, flags: 0x4 },
 ];
 

@@ -448,7 +448,10 @@ for (const [name, bufAddr, count] of badRanges) {
     const ramBefore = host.ram.slice();
     startDma(dev, RAM, bufAddr, count, EDU_DMA_RUN | EDU_DMA_IRQ);
     host.advance(100);
-    t.true(dev.dmaBuffer.every((b) => b === 0), 'nothing moved into the buffer');
+    t.true(
+      dev.dmaBuffer.every((b) => b === 0),
+      'nothing moved into the buffer',
+    );
     startDma(dev, bufAddr, RAM, count, EDU_DMA_RUN | EDU_DMA_DIR_TO_RAM);
     host.advance(100);
     t.deepEqual(host.ram, ramBefore, 'nothing written to RAM');
@@ -479,7 +482,10 @@ test('an IOMMU fault leaves RAM untouched, the buffer unchanged and the device r
   dev.dmaBuffer.fill(0x11, 0, 0x100);
   startDma(dev, unmapped, 0x4_0000, 0x100, EDU_DMA_RUN);
   host.advance(100);
-  t.true(dev.dmaBuffer.subarray(0, 0x100).every((b) => b === 0x11), 'dir 0: buffer unchanged');
+  t.true(
+    dev.dmaBuffer.subarray(0, 0x100).every((b) => b === 0x11),
+    'dir 0: buffer unchanged',
+  );
   const ramBefore = host.ram.slice();
   startDma(dev, 0x4_0000, unmapped, 0x100, EDU_DMA_RUN | EDU_DMA_DIR_TO_RAM | EDU_DMA_IRQ);
   host.advance(100);
@@ -523,7 +529,16 @@ test('reset returns every register, the buffer, the config space and INTx to pow
   dev.reset();
   t.false(host.irqLevel, 'INTx deasserted');
   t.is(host.pendingTimers, 0, 'timers dropped');
-  for (const off of [EDU_REG.LIVENESS, EDU_REG.FACTORIAL, EDU_REG.STATUS, EDU_REG.IRQ_STATUS, EDU_REG.DMA_SRC, EDU_REG.DMA_DST, EDU_REG.DMA_COUNT, EDU_REG.DMA_CMD]) {
+  for (const off of [
+    EDU_REG.LIVENESS,
+    EDU_REG.FACTORIAL,
+    EDU_REG.STATUS,
+    EDU_REG.IRQ_STATUS,
+    EDU_REG.DMA_SRC,
+    EDU_REG.DMA_DST,
+    EDU_REG.DMA_COUNT,
+    EDU_REG.DMA_CMD,
+  ]) {
     t.is(rd(dev, off), 0, `0x${off.toString(16)}`);
   }
   t.true(dev.dmaBuffer.every((b) => b === 0));

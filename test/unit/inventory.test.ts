@@ -200,7 +200,7 @@ test('the registry lists the built-in models and creates them by name', (t) => {
 
 test('an unknown model name throws an Error naming the known models', (t) => {
   t.throws(() => createSimModel('e1000'), {
-    message: "unknown simulated device model 'e1000': known models are " + listSimModels().join(', '),
+    message: `unknown simulated device model 'e1000': known models are ${listSimModels().join(', ')}`,
   });
 });
 

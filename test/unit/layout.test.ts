@@ -1,16 +1,31 @@
 // Pins the protocol numbers and shared-memory indices: changing one breaks every ring 3 in the field.
 import test from 'ava';
-import { Ctl, CTL_WORDS, Slot, SLOT_HEADER_WORDS, SlotState, ServerState, CHANNEL_LAYOUT_VERSION } from '../../shared/channel-layout.js';
-import { SHARED_STRUCTURE_COUNT, ReqHeader, REQ_HEADER_BYTES } from '../../shared/codec.js';
+import { CHANNEL_LAYOUT_VERSION, CTL_WORDS, Ctl, ServerState, SLOT_HEADER_WORDS, Slot, SlotState } from '../../shared/channel-layout.js';
+import { REQ_HEADER_BYTES, ReqHeader, SHARED_STRUCTURE_COUNT } from '../../shared/codec.js';
 import { PCIRAW_ADDRESS_SPACE, PCIRAW_MEMINFO, PCIRAW_POWER, PCIRAW_PROTOCOL_VERSION, PCIRAWDRIVERRFLAG, PCIRAWR0_DO } from '../../shared/protocol.js';
 import { VBoxStatus } from '../../shared/status.js';
 
 test('operation numbers 0..13 are rawpci.h PCIRAWR0OPERATION in its order', (t) => {
   t.deepEqual(PCIRAWR0_DO, {
-    OPEN_DEVICE: 0, CLOSE_DEVICE: 1, GET_REGION_INFO: 2, MAP_REGION: 3, UNMAP_REGION: 4,
-    PIO_WRITE: 5, PIO_READ: 6, MMIO_WRITE: 7, MMIO_READ: 8, PCICFG_WRITE: 9, PCICFG_READ: 10,
-    REGISTER_R0_IRQ_HANDLER: 11, UNREGISTER_R0_IRQ_HANDLER: 12, POWER_STATE_CHANGE: 13,
-    INIT_VM: 32, DEINIT_VM: 33, CONTIG_MEM_INFO: 34, GET_IRQ: 35, ACK_IRQ: 36,
+    OPEN_DEVICE: 0,
+    CLOSE_DEVICE: 1,
+    GET_REGION_INFO: 2,
+    MAP_REGION: 3,
+    UNMAP_REGION: 4,
+    PIO_WRITE: 5,
+    PIO_READ: 6,
+    MMIO_WRITE: 7,
+    MMIO_READ: 8,
+    PCICFG_WRITE: 9,
+    PCICFG_READ: 10,
+    REGISTER_R0_IRQ_HANDLER: 11,
+    UNREGISTER_R0_IRQ_HANDLER: 12,
+    POWER_STATE_CHANGE: 13,
+    INIT_VM: 32,
+    DEINIT_VM: 33,
+    CONTIG_MEM_INFO: 34,
+    GET_IRQ: 35,
+    ACK_IRQ: 36,
   });
 });
 
@@ -24,12 +39,29 @@ test('power states, driver flags, address-space flags and meminfo actions are ra
 
 test('VBox status codes carry err.h numbers', (t) => {
   const pinned: Record<string, number> = {
-    VINF_SUCCESS: 0, VERR_GENERAL_FAILURE: -1, VERR_INVALID_PARAMETER: -2, VERR_INVALID_MAGIC: -3,
-    VERR_INVALID_HANDLE: -4, VERR_NO_MEMORY: -8, VERR_PERMISSION_DENIED: -10, VERR_VERSION_MISMATCH: -11,
-    VERR_NOT_IMPLEMENTED: -12, VERR_INVALID_FLAGS: -13, VERR_NOT_SUPPORTED: -37, VERR_ACCESS_DENIED: -38,
-    VERR_TIMEOUT: -40, VERR_BUFFER_OVERFLOW: -41, VERR_PARSE_ERROR: -53, VERR_OUT_OF_RANGE: -54,
-    VERR_NOT_FOUND: -78, VERR_INVALID_STATE: -79, VERR_OUT_OF_RESOURCES: -80, VERR_ALREADY_EXISTS: -105,
-    VERR_RESOURCE_BUSY: -138, VERR_INTERNAL_ERROR: -225, VERR_DEV_IO_ERROR: -250,
+    VINF_SUCCESS: 0,
+    VERR_GENERAL_FAILURE: -1,
+    VERR_INVALID_PARAMETER: -2,
+    VERR_INVALID_MAGIC: -3,
+    VERR_INVALID_HANDLE: -4,
+    VERR_NO_MEMORY: -8,
+    VERR_PERMISSION_DENIED: -10,
+    VERR_VERSION_MISMATCH: -11,
+    VERR_NOT_IMPLEMENTED: -12,
+    VERR_INVALID_FLAGS: -13,
+    VERR_NOT_SUPPORTED: -37,
+    VERR_ACCESS_DENIED: -38,
+    VERR_TIMEOUT: -40,
+    VERR_BUFFER_OVERFLOW: -41,
+    VERR_PARSE_ERROR: -53,
+    VERR_OUT_OF_RANGE: -54,
+    VERR_NOT_FOUND: -78,
+    VERR_INVALID_STATE: -79,
+    VERR_OUT_OF_RESOURCES: -80,
+    VERR_ALREADY_EXISTS: -105,
+    VERR_RESOURCE_BUSY: -138,
+    VERR_INTERNAL_ERROR: -225,
+    VERR_DEV_IO_ERROR: -250,
   };
   for (const [name, rc] of Object.entries(pinned)) t.is((VBoxStatus as Record<string, number>)[name], rc, name);
 });
@@ -38,7 +70,20 @@ test('channel control block and slot header indices are pinned', (t) => {
   t.is(CHANNEL_LAYOUT_VERSION, 2);
   t.is(CTL_WORDS, 64);
   t.is(SLOT_HEADER_WORDS, 8);
-  t.deepEqual(Ctl, { MAGIC: 0, LAYOUT: 1, SLOT_COUNT: 2, SLOT_BYTES: 3, DOORBELL: 4, SERVER_STATE: 5, SERVER_SLEEPING: 6, SESSION: 7, ANSWERED: 8, SLEEPS: 9, SERVER_SPIN_US: 10, POSTED_MASK: 16 });
+  t.deepEqual(Ctl, {
+    MAGIC: 0,
+    LAYOUT: 1,
+    SLOT_COUNT: 2,
+    SLOT_BYTES: 3,
+    DOORBELL: 4,
+    SERVER_STATE: 5,
+    SERVER_SLEEPING: 6,
+    SESSION: 7,
+    ANSWERED: 8,
+    SLEEPS: 9,
+    SERVER_SPIN_US: 10,
+    POSTED_MASK: 16,
+  });
   t.deepEqual(Slot, { STATE: 0, REQ_LEN: 1, ANS_LEN: 2, WAITER: 3 });
   t.deepEqual(SlotState, { FREE: 0, CLAIMED: 1, POSTED: 2, TAKEN: 3, DONE: 4, ABANDONED: 5 });
   t.deepEqual(ServerState, { NOT_STARTED: 0, RUNNING: 1, STOP_REQUESTED: 2, STOPPED: 3 });

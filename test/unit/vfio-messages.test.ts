@@ -14,7 +14,16 @@ test('a missing /dev/vfio/vfio says to load vfio-pci and turn the IOMMU on', (t)
 
 test('a device without an IOMMU group is refused with how to enable the IOMMU', (t) => {
   const host = new VfioHost({ sysfsRoot: mkdtempSync(join(tmpdir(), 'rawpci-sys-')) });
-  const f = host.assignable({ bdf: { toString: () => '0000:03:00.0' } as never, driver: null, iommuGroup: null, vendor: 1, device: 2, classCode: 0x020000, irq: 0, description: '' });
+  const f = host.assignable({
+    bdf: { toString: () => '0000:03:00.0' } as never,
+    driver: null,
+    iommuGroup: null,
+    vendor: 1,
+    device: 2,
+    classCode: 0x020000,
+    irq: 0,
+    description: '',
+  });
   t.regex(f!.msg, /no IOMMU group.*intel_iommu=on or amd_iommu=on/);
 });
 

@@ -1,17 +1,17 @@
 // Real VFIO in the QEMU guest: QEMU's edu through /dev/vfio, the whole ring 0 / ring 3 stack (run by npm run test:vfio, never on the host).
 
 import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import test from 'ava';
 import { Ring0Service } from '../../r0/service.js';
+import { VfioHost } from '../../r0/vfio/host.js';
 import { RawPciClient } from '../../r3/client.js';
 import { RawPciError } from '../../r3/errors.js';
+import { Bdf } from '../../shared/bdf.js';
 import { PCI_COMMAND, PCI_VENDOR_ID } from '../../shared/linux/pci-regs.js';
 import { PCIRAW_MEMINFO, PCIRAW_POWER } from '../../shared/protocol.js';
 import { EDU, EduDriver } from '../../src/drivers/edu.js';
 import { observeEdu } from '../../src/drivers/edu-observe.js';
-import { VfioHost } from '../../r0/vfio/host.js';
-import { Bdf } from '../../shared/bdf.js';
-import { basename } from 'node:path';
 
 const EDU_BDF = process.env.RAWPCI_VFIO_EDU;
 const RAM = 16 << 20;
@@ -50,7 +50,10 @@ test.after.always(async () => {
 test.serial('open detaches the host driver (uio_pci_generic) and binds vfio-pci; another container gets "busy"; close rebinds', (t) => {
   const before = driverOf(EDU_BDF!);
   t.is(before, 'uio_pci_generic');
-  t.regex(code(() => vm.openDevice(EDU_BDF!)), /VERR_RESOURCE_BUSY.*uio_pci_generic/);
+  t.regex(
+    code(() => vm.openDevice(EDU_BDF!)),
+    /VERR_RESOURCE_BUSY.*uio_pci_generic/,
+  );
   const h = vm.openDevice(EDU_BDF!, { detachHostDriver: true });
   t.is(driverOf(EDU_BDF!), 'vfio-pci');
   // A second VFIO container (another process, or another rawpci) cannot take the group.
@@ -80,8 +83,14 @@ test.serial('region info, config and MMIO widths through the VFIO regions', (t) 
     t.is(vm.mmioRead(h, r0.regionStart, 4), 0x0100_00ed);
     vm.mmioWrite(h, r0.regionStart + 0x88n, 8, 0x1_2345_6789n);
     t.is(vm.mmioRead(h, r0.regionStart + 0x88n, 8), 0x1_2345_6789n);
-    t.regex(code(() => vm.mmioRead(h, r0.regionStart + (1n << 20n), 4)), /VERR_OUT_OF_RANGE/);
-    t.regex(code(() => vm.cfgWrite(h, 0x10, 4, 0)), /VERR_ACCESS_DENIED/);
+    t.regex(
+      code(() => vm.mmioRead(h, r0.regionStart + (1n << 20n), 4)),
+      /VERR_OUT_OF_RANGE/,
+    );
+    t.regex(
+      code(() => vm.cfgWrite(h, 0x10, 4, 0)),
+      /VERR_ACCESS_DENIED/,
+    );
   } finally {
     vm.closeDevice(h);
   }
@@ -96,7 +105,10 @@ test.serial('the differential edu sequence through VFIO (INTx, MSI, DMA via the 
     if (process.env.RAWPCI_VFIO_RESULTS) writeFileSync(`${process.env.RAWPCI_VFIO_RESULTS}/edu-observations.json`, `${JSON.stringify(obs, null, 2)}\n`);
     t.is(obs.id, 0x0100_00ed);
     t.is(obs.factorial[12], 479_001_600);
-    t.deepEqual(obs.irqs.map((i) => i.kind), ['intx', 'msi', 'intx', 'intx', 'intx']);
+    t.deepEqual(
+      obs.irqs.map((i) => i.kind),
+      ['intx', 'msi', 'intx', 'intx', 'intx'],
+    );
     t.true(obs.dma.equal);
     t.deepEqual(obs.iommuFault, { reported: true, ramUnchanged: true, deviceAlive: true });
   } finally {

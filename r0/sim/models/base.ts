@@ -37,8 +37,8 @@ import {
   PCI_PM_PMC,
   PCI_STATUS_INTERRUPT,
 } from '../../../shared/linux/pci-regs.js';
-import type { SimDeviceHost, SimDeviceModel, SimRegion } from '../device.js';
 import type { ConfigSpace, MsixState } from '../config-space.js';
+import type { SimDeviceHost, SimDeviceModel, SimRegion } from '../device.js';
 
 /** Region index of the expansion ROM (PCI Local Bus spec 6.2.5.2; VFIO_PCI_ROM_REGION_INDEX). */
 export const SIM_ROM_REGION = 6;

@@ -75,7 +75,13 @@ function parseOptions(options: Record<string, unknown>): Required<TestDevOptions
     if (!known.includes(key)) throw new TypeError(`rawpci-testdev: unknown option '${key}': known options are ${known.join(', ')}`);
   }
   const memBarSize = options.memBarSize ?? TESTDEV_DEFAULT_MEM_SIZE;
-  if (typeof memBarSize !== 'number' || !Number.isInteger(memBarSize) || memBarSize < 0x1000 || memBarSize > 0x4000_0000 || (memBarSize & (memBarSize - 1)) !== 0) {
+  if (
+    typeof memBarSize !== 'number' ||
+    !Number.isInteger(memBarSize) ||
+    memBarSize < 0x1000 ||
+    memBarSize > 0x4000_0000 ||
+    (memBarSize & (memBarSize - 1)) !== 0
+  ) {
     throw new RangeError(`rawpci-testdev: option memBarSize ${JSON.stringify(memBarSize)} must be a power of two from 4096 to 1073741824 bytes`);
   }
   const msixVectors = options.msixVectors ?? TESTDEV_DEFAULT_VECTORS;
