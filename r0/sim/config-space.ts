@@ -79,18 +79,11 @@ import {
   PCI_INTERRUPT_PIN,
   PCI_MSI_ADDRESS_HI,
   PCI_MSI_ADDRESS_LO,
-  PCI_MSI_DATA_32,
-  PCI_MSI_DATA_64,
   PCI_MSI_FLAGS,
   PCI_MSI_FLAGS_64BIT,
   PCI_MSI_FLAGS_ENABLE,
   PCI_MSI_FLAGS_MASKBIT,
-  PCI_MSI_FLAGS_QMASK,
   PCI_MSI_FLAGS_QSIZE,
-  PCI_MSI_MASK_32,
-  PCI_MSI_MASK_64,
-  PCI_MSI_PENDING_32,
-  PCI_MSI_PENDING_64,
   PCI_MSIX_FLAGS,
   PCI_MSIX_FLAGS_ENABLE,
   PCI_MSIX_FLAGS_MASKALL,
@@ -124,6 +117,7 @@ import {
   PCI_SUBSYSTEM_VENDOR_ID,
   PCI_VENDOR_ID,
 } from '../../shared/linux/pci-regs.js';
+import { msiLayout } from '../../shared/msi-layout.js';
 
 /** Command register bits a guest may change (QEMU pci_init_wmask; PCI Local Bus spec 6.2.2). */
 export const CONFIG_COMMAND_WRITABLE =
@@ -610,17 +604,17 @@ export class ConfigSpace {
   addMsi(options: MsiCapOptions): number {
     const { vectors, is64, perVectorMask } = options;
     if (![1, 2, 4, 8, 16, 32].includes(vectors)) throw new RangeError(`MSI vectors ${vectors} is invalid: use 1, 2, 4, 8, 16 or 32`);
-    const dataOff = is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32;
-    const length = perVectorMask ? (is64 ? PCI_MSI_PENDING_64 : PCI_MSI_PENDING_32) + 4 : dataOff + 2;
-    const at = this.addCapability(PCI_CAP_ID_MSI, length, options.offset);
     const flags = (Math.log2(vectors) << 1) | (is64 ? PCI_MSI_FLAGS_64BIT : 0) | (perVectorMask ? PCI_MSI_FLAGS_MASKBIT : 0);
+    const layout = msiLayout(flags);
+    const dataOff = layout.data;
+    const at = this.addCapability(PCI_CAP_ID_MSI, layout.length, options.offset);
     this.set16(at + PCI_MSI_FLAGS, flags);
     this.setWritable(at + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
     this.setWritable(at + PCI_MSI_ADDRESS_LO, 4, 0xffff_fffc);
     if (is64) this.setWritable(at + PCI_MSI_ADDRESS_HI, 4, 0xffff_ffff);
     this.setWritable(at + dataOff, 2, 0xffff);
     if (perVectorMask) {
-      this.setWritable(at + (is64 ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32), 4, vectors === 32 ? 0xffff_ffff : (1 << vectors) - 1);
+      this.setWritable(at + layout.mask, 4, vectors === 32 ? 0xffff_ffff : (1 << vectors) - 1);
     }
     return at;
   }
@@ -779,24 +773,21 @@ export class ConfigSpace {
   msi(): MsiState | undefined {
     const at = this.findCapability(PCI_CAP_ID_MSI);
     if (at === undefined) return undefined;
-    const flags = this.get16(at + PCI_MSI_FLAGS);
-    const is64 = (flags & PCI_MSI_FLAGS_64BIT) !== 0;
-    const perVectorMask = (flags & PCI_MSI_FLAGS_MASKBIT) !== 0;
-    const capable = 1 << ((flags & PCI_MSI_FLAGS_QMASK) >>> 1);
-    const enabled = Math.min(1 << ((flags & PCI_MSI_FLAGS_QSIZE) >>> 4), capable);
+    const m = msiLayout(this.get16(at + PCI_MSI_FLAGS));
     const lo = BigInt(this.get32(at + PCI_MSI_ADDRESS_LO));
-    const hi = is64 ? BigInt(this.get32(at + PCI_MSI_ADDRESS_HI)) : 0n;
+    const hi = m.is64 ? BigInt(this.get32(at + PCI_MSI_ADDRESS_HI)) : 0n;
     return {
       offset: at,
-      enabled: (flags & PCI_MSI_FLAGS_ENABLE) !== 0,
-      vectorsCapable: capable,
-      vectorsEnabled: enabled,
-      is64,
-      perVectorMask,
+      enabled: m.enabled,
+      vectorsCapable: m.vectorsCapable,
+      // Multiple Message Enable above the capable count behaves as the capable count.
+      vectorsEnabled: Math.min(m.vectorsEnabled, m.vectorsCapable),
+      is64: m.is64,
+      perVectorMask: m.perVectorMask,
       address: (hi << 32n) | lo,
-      data: this.get16(at + (is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32)),
-      mask: perVectorMask ? this.get32(at + (is64 ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32)) : 0,
-      pending: perVectorMask ? this.get32(at + (is64 ? PCI_MSI_PENDING_64 : PCI_MSI_PENDING_32)) : 0,
+      data: this.get16(at + m.data),
+      mask: m.perVectorMask ? this.get32(at + m.mask) : 0,
+      pending: m.perVectorMask ? this.get32(at + m.pending) : 0,
     };
   }
 
@@ -804,7 +795,7 @@ export class ConfigSpace {
   setMsiPending(vector: number, on: boolean): void {
     const msi = this.msi();
     if (!msi?.perVectorMask) return;
-    const reg = msi.offset + (msi.is64 ? PCI_MSI_PENDING_64 : PCI_MSI_PENDING_32);
+    const reg = msi.offset + msiLayout(this.get16(msi.offset + PCI_MSI_FLAGS)).pending;
     const bit = (1 << vector) >>> 0;
     this.set32(reg, on ? msi.pending | bit : msi.pending & ~bit);
   }

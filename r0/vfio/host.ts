@@ -20,8 +20,6 @@ import {
   PCI_CAPABILITY_LIST,
   PCI_MSI_ADDRESS_HI,
   PCI_MSI_ADDRESS_LO,
-  PCI_MSI_DATA_32,
-  PCI_MSI_DATA_64,
   PCI_MSI_FLAGS,
   PCI_MSI_FLAGS_64BIT,
   PCI_MSI_FLAGS_ENABLE,
@@ -83,6 +81,7 @@ import {
   VFIO_IRQ_SET_DATA_NONE,
   VFIO_REGION_INFO_FLAG_MMAP,
 } from '../../shared/linux/vfio-consts.js';
+import { msiLayout } from '../../shared/msi-layout.js';
 import { VBoxStatus, VERR_ACCESS_DENIED, VERR_DEV_IO_ERROR, VERR_NOT_SUPPORTED, VERR_PERMISSION_DENIED, VERR_RESOURCE_BUSY } from '../../shared/status.js';
 
 const { VERR_NO_MEMORY } = VBoxStatus;
@@ -834,7 +833,7 @@ export class VfioDevice implements HostDevice {
     };
     const lo = u32(c + PCI_MSI_ADDRESS_LO);
     const hi = is64 ? u32(c + PCI_MSI_ADDRESS_HI) : 0;
-    const data = u32(c + (is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32)) & 0xffff;
+    const data = u32(c + msiLayout(flags).data) & 0xffff;
     this.#msi = { address: (BigInt(hi) << 32n) | BigInt(lo), data };
     const enabled = (flags & PCI_MSI_FLAGS_ENABLE) !== 0;
     if (!wroteFlags) return;

@@ -9,18 +9,9 @@ import {
   PCI_CAP_MSIX_SIZEOF,
   PCI_MSI_ADDRESS_HI,
   PCI_MSI_ADDRESS_LO,
-  PCI_MSI_DATA_32,
-  PCI_MSI_DATA_64,
   PCI_MSI_FLAGS,
-  PCI_MSI_FLAGS_64BIT,
   PCI_MSI_FLAGS_ENABLE,
-  PCI_MSI_FLAGS_MASKBIT,
-  PCI_MSI_FLAGS_QMASK,
   PCI_MSI_FLAGS_QSIZE,
-  PCI_MSI_MASK_32,
-  PCI_MSI_MASK_64,
-  PCI_MSI_PENDING_32,
-  PCI_MSI_PENDING_64,
   PCI_MSIX_ENTRY_CTRL_MASKBIT,
   PCI_MSIX_ENTRY_DATA,
   PCI_MSIX_ENTRY_LOWER_ADDR,
@@ -35,6 +26,7 @@ import {
   PCI_MSIX_PBA,
   PCI_MSIX_TABLE,
 } from '../../shared/linux/pci-regs.js';
+import { msiLayout } from '../../shared/msi-layout.js';
 
 /** A message as the guest programmed it: a 64-bit address and 32-bit data. */
 export interface GuestMsiMessage {
@@ -70,13 +62,14 @@ export class VirtualMsi {
     this.#cfg = cfg;
     const flags = cfg.getUint16(cap + PCI_MSI_FLAGS, true);
     this.hostFlags = flags;
-    this.is64 = (flags & PCI_MSI_FLAGS_64BIT) !== 0;
-    this.maskable = (flags & PCI_MSI_FLAGS_MASKBIT) !== 0;
-    this.capable = 1 << Math.min(5, (flags & PCI_MSI_FLAGS_QMASK) >>> 1);
-    this.dataOffset = cap + (this.is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32);
-    this.maskOffset = cap + (this.is64 ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32);
-    this.pendingOffset = cap + (this.is64 ? PCI_MSI_PENDING_64 : PCI_MSI_PENDING_32);
-    this.length = this.maskable ? this.pendingOffset + 4 - cap : this.dataOffset + 2 - cap;
+    const layout = msiLayout(flags);
+    this.is64 = layout.is64;
+    this.maskable = layout.perVectorMask;
+    this.capable = layout.vectorsCapable;
+    this.dataOffset = cap + layout.data;
+    this.maskOffset = cap + layout.mask;
+    this.pendingOffset = cap + layout.pending;
+    this.length = layout.length;
     cfg.setUint16(cap + PCI_MSI_FLAGS, flags & ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE), true);
     for (let o = cap + PCI_MSI_ADDRESS_LO; o < cap + this.length; o++) cfg.setUint8(o, 0);
     setMask(wmask, cap + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);

@@ -135,17 +135,11 @@ import {
   PCI_EXT_CAP_ID_VNDR,
   PCI_MSI_ADDRESS_HI,
   PCI_MSI_ADDRESS_LO,
-  PCI_MSI_DATA_32,
-  PCI_MSI_DATA_64,
   PCI_MSI_FLAGS_64BIT,
   PCI_MSI_FLAGS_ENABLE,
   PCI_MSI_FLAGS_MASKBIT,
   PCI_MSI_FLAGS_QMASK,
   PCI_MSI_FLAGS_QSIZE,
-  PCI_MSI_MASK_32,
-  PCI_MSI_MASK_64,
-  PCI_MSI_PENDING_32,
-  PCI_MSI_PENDING_64,
   PCI_MSIX_FLAGS_ENABLE,
   PCI_MSIX_FLAGS_MASKALL,
   PCI_MSIX_FLAGS_QSIZE,
@@ -179,6 +173,7 @@ import {
   PCI_STATUS_CAP_LIST,
   PCI_VENDOR_ID,
 } from '../../shared/linux/pci-regs.js';
+import { msiLayout } from '../../shared/msi-layout.js';
 import type { ConfigView } from './config-view.js';
 
 /** PME from D3hot / D3cold (PCI PM spec 1.2, 3.2.3 PMC bits 14 and 15); not exported by pci_regs.h under these names. */
@@ -388,13 +383,14 @@ function capMsi(ctx: CapContext, where: number, cap: number, info: CapabilityInf
     is64,
   };
   if (ctx.verbose < 2) return;
-  if (!cfg.has(where + PCI_MSI_ADDRESS_LO, (is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32) + 2 - PCI_MSI_ADDRESS_LO)) return;
+  const layout = msiLayout(cap);
+  if (!cfg.has(where + PCI_MSI_ADDRESS_LO, layout.data + 2 - PCI_MSI_ADDRESS_LO)) return;
   const hi = is64 ? hex(cfg.long(where + PCI_MSI_ADDRESS_HI), 8) : '';
-  const data = cfg.word(where + (is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32));
+  const data = cfg.word(where + layout.data);
   info.details.push(`Address: ${hi}${hex(cfg.long(where + PCI_MSI_ADDRESS_LO), 8)}  Data: ${hex(data, 4)}`);
   if (maskable) {
-    const m = where + (is64 ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32);
-    const p = where + (is64 ? PCI_MSI_PENDING_64 : PCI_MSI_PENDING_32);
+    const m = where + layout.mask;
+    const p = where + layout.pending;
     if (!cfg.has(m, 8)) return;
     info.details.push(`Masking: ${hex(cfg.long(m), 8)}  Pending: ${hex(cfg.long(p), 8)}`);
   }
