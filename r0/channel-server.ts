@@ -52,7 +52,12 @@ export class ChannelServer {
   /** Runs the loop on this thread until stopped. Blocks the thread (that is its job). */
   run(): void {
     const { i32 } = this.views;
-    Atomics.store(i32, Ctl.SERVER_STATE, ServerState.RUNNING);
+    // A channel given up before a worker got to it (ring 3's start deadline passed while the
+    // task waited in piscina's queue) is not served: the loop ends at once and frees the worker.
+    if (Atomics.compareExchange(i32, Ctl.SERVER_STATE, ServerState.NOT_STARTED, ServerState.RUNNING) !== ServerState.NOT_STARTED) {
+      Atomics.store(i32, Ctl.SERVER_STATE, ServerState.STOPPED);
+      return;
+    }
     let lastWork = performance.now();
     let nextTimer = Number.POSITIVE_INFINITY;
     let full = true;
