@@ -37,7 +37,7 @@ export interface OpenChannelOptions {
   slotCount?: number;
   /** Data bytes per slot, default 4096. */
   slotBytes?: number;
-  /** Ring 0's spin budget before sleeping, in microseconds (default 200). */
+  /** Ring 0's spin budget before sleeping, in microseconds (default DEFAULT_SERVER_SPIN_US, 1000). */
   serverSpinUs?: number;
   /** How long to wait for a worker to start serving, in ms (default 10000). */
   startTimeoutMs?: number;

@@ -92,7 +92,9 @@ export class ChannelClient {
     for (let n = 0; s !== SlotState.DONE; n++) {
       if ((n & 63) === 63) {
         const now = performance.now();
-        if (now >= spinEnd || (s === SlotState.POSTED && now >= takeEnd)) break;
+        // Ring 0 awake (not sleeping) yet not taking the request: it is off-CPU, sharing this
+        // core; sleeping hands it the core. Ring 0 asleep: our doorbell is waking it, spin on.
+        if (now >= spinEnd || (s === SlotState.POSTED && now >= takeEnd && Atomics.load(i32, Ctl.SERVER_SLEEPING) === 0)) break;
       }
       s = Atomics.load(i32, st);
     }

@@ -290,7 +290,7 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
     }
 
     // ---- idle: the VM stays connected but sends nothing ----
-    await sleep(300); // past every spin budget (ring 0's 200 us, the clients' 50 us)
+    await sleep(300); // past every spin budget (ring 0's 1000 us, the clients' 50 us)
     idle = await idleCpu(options.idleMs);
     progress(`idle CPU over ${options.idleMs} ms: ${idle.pct.toFixed(2)}% of one core`);
   } finally {
