@@ -22,6 +22,7 @@ import {
 } from '../shared/protocol.js';
 import { VERR_TIMEOUT } from '../shared/status.js';
 import { ChannelClient, type ChannelClientOptions } from './channel.js';
+import { type DeviceMapping, mapDevice } from './device-mmap.js';
 import { RawPciError } from './errors.js';
 
 /** GET_REGION_INFO's answer, with the region kind spelled out. */
@@ -42,9 +43,17 @@ export interface MappedRegion {
   /** Host physical start and size in bytes (as GET_REGION_INFO). */
   start: bigint;
   size: bigint;
-  /** The device memory itself: reads and writes need no round trip. */
-  sab: SharedArrayBuffer;
-  /** Little-endian view over `sab`. */
+  /**
+   * The device memory itself: reads and writes need no round trip. A SharedArrayBuffer on the
+   * simulated host; on the vfio host an ArrayBuffer over ring 3's own mmap of the device region
+   * (it cannot be posted to other threads, and reads zeros once unmapped or the device closed).
+   */
+  sab: ArrayBuffer | SharedArrayBuffer;
+  /**
+   * Little-endian view over `sab`. DataView accesses may be done byte by byte: for device memory
+   * whose registers need their access width (vfio host), use a typed array over `sab` instead
+   * (a Uint32Array element is one 4-byte load or store).
+   */
   view: DataView;
   /** Byte view over `sab`. */
   bytes: Uint8Array;
@@ -93,7 +102,10 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   readonly #ch: ChannelClient;
   readonly #conn: Ring0Connection | undefined;
   readonly #endpoint: RawPciEndpoint;
-  readonly #maps = new Map<number, SharedArrayBuffer>();
+  /** Views ring 0 posted on the control port, not yet taken by mapRegion. */
+  readonly #maps = new Map<number, SharedArrayBuffer | DeviceRange>();
+  /** Device regions this client mmapped itself (vfio host), by mapId, until unmapped. */
+  readonly #deviceMaps = new Map<number, { handle: PciRawDevHandle; mapping: DeviceMapping }>();
   /** Encoded PIO_READ requests by handle/port/width (see pioRead). */
   readonly #frames = new Map<number, Uint8Array>();
   /** Encoded MMIO_READ requests: index = width, then handle, then address. */
@@ -164,12 +176,18 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
     return (await this.#async(PCIRAWR0_DO.OPEN_DEVICE, 0, openParams(bdf, options)))!.device as number;
   }
 
-  /** CLOSE_DEVICE: quiesces, resets and releases the device; its host driver is rebound. */
+  /**
+   * CLOSE_DEVICE: quiesces, resets and releases the device; its host driver is rebound. The
+   * device's mappings are withdrawn from ring 3 first: ring 0 closes the device within this call,
+   * and a mapping of a VFIO device fd would keep the device from being released.
+   */
   closeDevice(handle: PciRawDevHandle): void {
+    this.#releaseDeviceMaps(handle);
     this.#sync(PCIRAWR0_DO.CLOSE_DEVICE, handle, { flags: 0 });
   }
   /** Asynchronous {@link closeDevice}. */
   async closeDeviceAsync(handle: PciRawDevHandle): Promise<void> {
+    this.#releaseDeviceMaps(handle);
     await this.#async(PCIRAWR0_DO.CLOSE_DEVICE, handle, { flags: 0 });
   }
 
@@ -186,8 +204,11 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
 
   /**
    * MAP_REGION: maps a whole memory region straight into ring 3 (a view onto the device memory,
-   * no round trip per access). Only on a client made by {@link connect}. Errors:
-   * VERR_NOT_SUPPORTED (the region has side effects and must be trapped, or is I/O).
+   * no round trip per access). Only on a client made by {@link connect}. On the vfio host ring 0
+   * hands over the device fd and the region's range and this client mmaps it (koffi is loaded
+   * then); the device's memory decode must be on while the view is used, as for any access.
+   * Errors: VERR_NOT_SUPPORTED (the region has side effects and must be trapped, is I/O, or VFIO
+   * does not allow mmap of it).
    */
   mapRegion(handle: PciRawDevHandle, region: number): MappedRegion {
     const info = this.getRegionInfo(handle, region);
@@ -201,15 +222,18 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
     return this.#mapped(handle, info, out!.mapId as number);
   }
 
-  /** UNMAP_REGION of a mapping {@link mapRegion} made. The view must not be used afterwards. */
+  /**
+   * UNMAP_REGION of a mapping {@link mapRegion} made. The view must not be used afterwards (a
+   * device mapping of the vfio host is withdrawn from ring 3: see DeviceMapping.release).
+   */
   unmapRegion(m: MappedRegion): void {
     this.#sync(PCIRAWR0_DO.UNMAP_REGION, m.handle, { startAddress: m.start, regionSize: m.size, mapId: m.mapId, region: m.region });
-    this.#maps.delete(m.mapId);
+    this.#dropView(m.mapId);
   }
   /** Asynchronous {@link unmapRegion}. */
   async unmapRegionAsync(m: MappedRegion): Promise<void> {
     await this.#async(PCIRAWR0_DO.UNMAP_REGION, m.handle, { startAddress: m.start, regionSize: m.size, mapId: m.mapId, region: m.region });
-    this.#maps.delete(m.mapId);
+    this.#dropView(m.mapId);
   }
 
   // ---- port I/O ----
@@ -423,12 +447,14 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
 
   /**
    * Disconnects the VM: ring 0 stops serving its channel and ends the session (every device
-   * closed in the fixed order, host drivers rebound). Resolves when ring 0 has finished.
+   * closed in the fixed order, host drivers rebound). Device mappings this client made (vfio
+   * host) are withdrawn first. Resolves when ring 0 has finished.
    */
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
     await this.stopIrqPump();
+    this.#releaseDeviceMaps();
     if (!this.#conn) return;
     this.#conn.stop();
     await this.#conn.served.catch(() => {});
@@ -491,7 +517,23 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   }
 
   #mapped(handle: PciRawDevHandle, info: RegionInfo, mapId: number): MappedRegion {
-    const sab = this.#takeView(mapId);
+    const got = this.#takeView(mapId);
+    let sab: ArrayBuffer | SharedArrayBuffer;
+    if (got instanceof SharedArrayBuffer) sab = got;
+    else {
+      // The vfio host: mmap the device fd range ring 0 keeps open for this mapping.
+      let mapping: DeviceMapping;
+      try {
+        mapping = mapDevice(got.fd, got.offset, got.size);
+      } catch (e) {
+        // Ring 0 counts the mapping: withdraw it there too, then report.
+        this.#ch.callSync(PCIRAWR0_DO.UNMAP_REGION, handle, { startAddress: info.regionStart, regionSize: info.regionSize, mapId, region: info.region });
+        this.#maps.delete(mapId);
+        throw new RawPciError(-225, PCIRAWR0_DO.MAP_REGION, `mapping region ${info.region} into ring 3: ${(e as Error).message}`);
+      }
+      this.#deviceMaps.set(mapId, { handle, mapping });
+      sab = mapping.buffer;
+    }
     return {
       mapId,
       handle,
@@ -505,7 +547,7 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   }
 
   /** Collects the views ring 0 posted on the control port, then returns the one for `mapId`. */
-  #takeView(mapId: number): SharedArrayBuffer {
+  #takeView(mapId: number): SharedArrayBuffer | DeviceRange {
     const port: MessagePort | undefined = this.#conn?.port;
     if (!port) throw new RawPciError(-37, PCIRAWR0_DO.MAP_REGION, "this client was attached from another thread: map regions on the VM's primary client");
     // Ring 0 posts the view before it answers, so it is queued by now; drain the port.
@@ -515,14 +557,37 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
         continue;
       }
-      const msg = m.message as { type: string; mapId: number; sab?: SharedArrayBuffer };
+      const msg = m.message as { type: string; mapId: number; sab?: SharedArrayBuffer; fd?: number; offset?: bigint; size?: number };
       if (msg.type === 'map' && msg.sab) this.#maps.set(msg.mapId, msg.sab);
-      else if (msg.type === 'unmap') this.#maps.delete(msg.mapId);
+      else if (msg.type === 'map' && typeof msg.fd === 'number' && typeof msg.offset === 'bigint' && typeof msg.size === 'number')
+        this.#maps.set(msg.mapId, { fd: msg.fd, offset: msg.offset, size: msg.size });
+      else if (msg.type === 'unmap') this.#dropView(msg.mapId);
     }
-    const sab = this.#maps.get(mapId);
-    if (!sab) throw new RawPciError(-225, PCIRAWR0_DO.MAP_REGION, `ring 0 mapped region ${mapId} but its view never arrived`);
-    return sab;
+    const view = this.#maps.get(mapId);
+    if (!view) throw new RawPciError(-225, PCIRAWR0_DO.MAP_REGION, `ring 0 mapped region ${mapId} but its view never arrived`);
+    return view;
   }
+
+  /** Forgets a view; a device mapping of it is withdrawn from ring 3. */
+  #dropView(mapId: number): void {
+    this.#maps.delete(mapId);
+    const d = this.#deviceMaps.get(mapId);
+    if (!d) return;
+    this.#deviceMaps.delete(mapId);
+    d.mapping.release();
+  }
+
+  /** Withdraws the device mappings of `handle` (all when undefined) before ring 0 closes devices. */
+  #releaseDeviceMaps(handle?: PciRawDevHandle): void {
+    for (const [mapId, d] of this.#deviceMaps) if (handle === undefined || d.handle === handle) this.#dropView(mapId);
+  }
+}
+
+/** A device fd range ring 0 posted for MAP_REGION (vfio host), mmapped by {@link RawPciClient}. */
+interface DeviceRange {
+  fd: number;
+  offset: bigint;
+  size: number;
 }
 
 function openParams(bdf: string | Bdf, options: OpenDeviceOptions): { pciAddress: number; flags: number } {
