@@ -63,6 +63,19 @@ export interface HostDeviceEvents {
 }
 
 /**
+ * A region ring 3 maps itself: mmap(2) MAP_SHARED of `size` bytes of the file descriptor `fd`
+ * at file offset `offset` (VFIO: the device fd and the region's offset). Ring 0 and ring 3 are
+ * threads of one process, so the descriptor number is valid in ring 3 as it is. The host keeps
+ * `fd` open until the device is closed, which ring 0 does only after the region is unmapped.
+ */
+export interface HostFdMapping {
+  fd: number;
+  offset: bigint;
+  /** Bytes, a multiple of the page size. */
+  size: number;
+}
+
+/**
  * An open host device. Accesses arrive already checked by the dispatcher (region, bounds,
  * width); each returns false when the host itself failed (the dispatcher answers
  * VERR_DEV_IO_ERROR). Data is little-endian, `data.length` bytes wide.
@@ -79,8 +92,12 @@ export interface HostDevice {
   ioWrite(region: number, offset: number, data: Uint8Array): boolean;
   memRead(region: number, offset: number, data: Uint8Array): boolean;
   memWrite(region: number, offset: number, data: Uint8Array): boolean;
-  /** A SharedArrayBuffer onto the region's memory for ring 3, or undefined when it must be trapped. */
-  mapRegion(region: number): SharedArrayBuffer | undefined;
+  /**
+   * What MAP_REGION hands ring 3 for the region: a SharedArrayBuffer onto its memory (simulated
+   * host), a {@link HostFdMapping} that ring 3 mmaps itself (VFIO), or undefined when the region
+   * must be trapped.
+   */
+  mapRegion(region: number): SharedArrayBuffer | HostFdMapping | undefined;
   /** INTx acknowledged by ring 3 (VFIO: unmask). */
   ackIntx?(): void;
   /** Function-level reset, then the host restores the BARs (as Linux does after FLR). */

@@ -364,8 +364,8 @@ export class Ring0 {
     if (r.kind === 'io') return fail(VERR_NOT_SUPPORTED, `region ${r.index} is an I/O BAR: ports cannot be mapped, use PIO_READ/PIO_WRITE`);
     if (!dev.session.postControl) return fail(VERR_NOT_SUPPORTED, 'MAP_REGION needs a channel connection (views travel on its control port)');
     if (dev.power === 'suspended' || dev.power === 'off') return fail(VERR_INVALID_STATE, `${dev.info.bdf} is ${dev.power}: power it on or resume it first`);
-    const sab = r.mappable ? dev.dev.mapRegion(r.index) : undefined;
-    if (!sab) {
+    const view = r.mappable ? dev.dev.mapRegion(r.index) : undefined;
+    if (!view) {
       return fail(
         VERR_NOT_SUPPORTED,
         `region ${r.index} of ${dev.info.bdf} (${dev.info.description}) has side effects and must be trapped: use MMIO_READ/MMIO_WRITE`,
@@ -373,7 +373,9 @@ export class Ring0 {
     }
     const mapId = this.#nextMapId++;
     dev.maps.set(mapId, { region: r.index, start: r.start, size: r.size });
-    dev.session.postControl({ type: 'map', mapId, handle: dev.handle, region: r.index, sab });
+    // A SharedArrayBuffer travels as is; a device fd range (VFIO) is mmapped by ring 3 itself.
+    const how = view instanceof SharedArrayBuffer ? { sab: view } : { fd: view.fd, offset: view.offset, size: view.size };
+    dev.session.postControl({ type: 'map', mapId, handle: dev.handle, region: r.index, ...how });
     return ok({ mapId });
   }
 

@@ -14,8 +14,14 @@ export interface ParkedIrqWait {
   reply: (rc: number, out?: unknown, msg?: string) => void;
 }
 
-/** A message ring 0 sends to ring 3 out of band (the views MAP_REGION creates). */
-export type ControlMessage = { type: 'map'; mapId: number; handle: number; region: number; sab: SharedArrayBuffer } | { type: 'unmap'; mapId: number };
+/**
+ * A message ring 0 sends to ring 3 out of band (the views MAP_REGION creates). A 'map' carries
+ * either `sab` (the simulated host: a SharedArrayBuffer onto the region) or `fd`, `offset` and
+ * `size` (VFIO: ring 3 mmaps that range of the device fd itself; see HostFdMapping).
+ */
+export type ControlMessage =
+  | ({ type: 'map'; mapId: number; handle: number; region: number } & ({ sab: SharedArrayBuffer } | { fd: number; offset: bigint; size: number }))
+  | { type: 'unmap'; mapId: number };
 
 /** Most events kept per session before the oldest is dropped. */
 export const SESSION_EVENT_QUEUE_MAX = 4096;

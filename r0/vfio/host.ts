@@ -95,6 +95,7 @@ import {
   type HostDmaHooks,
   type HostDmaMapping,
   type HostFailure,
+  type HostFdMapping,
   type HostRegion,
   isHostDriver,
   type PciHostBackend,
@@ -606,11 +607,16 @@ export class VfioDevice implements HostDevice {
   }
 
   /**
-   * Always undefined (trapped): a VFIO BAR mmap lives outside any SharedArrayBuffer, and ring 3
-   * can only be handed SharedArrayBuffers. Accesses go through MMIO_READ/MMIO_WRITE.
+   * For a memory BAR that VFIO allows to mmap (VFIO_REGION_INFO_FLAG_MMAP, and ring 0's own
+   * mapping of it worked): the device fd and the region's range, which ring 3 mmaps itself (a
+   * device mapping is no SharedArrayBuffer, but the threads of one process share descriptors).
+   * The fd stays open until {@link close}, which ring 0 calls only after the mapping was
+   * withdrawn. Other regions: undefined (trapped, MMIO_READ/MMIO_WRITE).
    */
-  mapRegion(_region: number): SharedArrayBuffer | undefined {
-    return undefined;
+  mapRegion(region: number): HostFdMapping | undefined {
+    const r = this.#mapped.has(region) ? this.#vfioRegions.get(region) : undefined;
+    if (!r || this.#closed) return undefined;
+    return { fd: this.#fd, offset: r.offset, size: Number(r.size) };
   }
 
   ackIntx(): void {
@@ -698,8 +704,9 @@ export class VfioDevice implements HostDevice {
           prefetchable = (bar & PCI_BASE_ADDRESS_MEM_PREFETCH) !== 0;
         }
       }
-      this.#regions.push({ index: i, kind, start: resources[i] ?? 0n, size: r.size, prefetchable, mappable: false });
       if (kind === 'mem32' || kind === 'mem64') this.#mmapBar(r);
+      // MAP_REGION hands ring 3 exactly the BARs ring 0 could mmap itself.
+      this.#regions.push({ index: i, kind, start: resources[i] ?? 0n, size: r.size, prefetchable, mappable: this.#mapped.has(i) });
     }
   }
 
