@@ -96,6 +96,41 @@ test.serial('region info, config and MMIO widths through the VFIO regions', (t) 
   }
 });
 
+test.serial('MAP_REGION of BAR0: ring 3 mmaps the VFIO device fd, a zero-copy view that agrees with MMIO; UNMAP_REGION and close withdraw it', (t) => {
+  const h = vm.openDevice(EDU_BDF!, { detachHostDriver: true });
+  let closed = false;
+  try {
+    vm.powerStateChange(h, PCIRAW_POWER.ON);
+    vm.cfgWrite(h, PCI_COMMAND, 2, vm.cfgRead(h, PCI_COMMAND, 2) | 0x2);
+    const m = vm.mapRegion(h, 0);
+    t.false(m.sab instanceof SharedArrayBuffer, 'a device mapping, not a SharedArrayBuffer');
+    t.is(m.sab.byteLength, 1 << 20);
+    // edu accepts 4- and 8-byte accesses only: a Uint32Array loads and stores 4 bytes at once
+    // (a DataView may go byte by byte, which QEMU's edu answers with 0).
+    const u32 = new Uint32Array(m.sab);
+    t.is(u32[0], 0x0100_00ed, 'identification through the view');
+    const v = 0x1234_5678;
+    u32[1] = v;
+    t.is(u32[1], ~v >>> 0, 'liveness through the view');
+    t.is(vm.mmioRead(h, m.start + 4n, 4), ~v >>> 0, 'the view write seen by MMIO_READ');
+    vm.mmioWrite(h, m.start + 4n, 4, 0xa5a5_0000);
+    t.is(u32[1], 0x5a5a_ffff, 'an MMIO_WRITE seen through the view');
+    vm.unmapRegion(m);
+    t.is(u32[0], 0, 'after UNMAP_REGION the view no longer reaches the device');
+    t.is(vm.mmioRead(h, m.start, 4), 0x0100_00ed);
+    // A mapping still held at CLOSE_DEVICE is withdrawn first, so the device is released and rebound.
+    const m2 = vm.mapRegion(h, 0);
+    const u32b = new Uint32Array(m2.sab);
+    t.is(u32b[0], 0x0100_00ed);
+    vm.closeDevice(h);
+    closed = true;
+    t.is(u32b[0], 0, 'after CLOSE_DEVICE the view no longer reaches the device');
+    t.is(driverOf(EDU_BDF!), 'uio_pci_generic', 'close released the VFIO device and rebound the host driver');
+  } finally {
+    if (!closed) vm.closeDevice(h);
+  }
+});
+
 test.serial('the differential edu sequence through VFIO (INTx, MSI, DMA via the IOMMU, IOMMU fault)', (t) => {
   const h = vm.openDevice(EDU_BDF!, { detachHostDriver: true });
   try {
