@@ -71,16 +71,22 @@ export class OpenDevice implements HostDeviceEvents {
   /** I/O regions as plain port ranges (ports fit a number), built once for the PIO hot path. */
   #io: { r: HostRegion; lo: number; hi: number }[] | undefined;
 
-  /** Memory regions (BARs and ROM) with their end precomputed, for the MMIO hot path. */
-  #mem: { r: HostRegion; lo: bigint; hi: bigint }[] | undefined;
+  /**
+   * Memory regions (BARs and ROM) for the MMIO hot path: `last[cb]` is the last address an
+   * access of `cb` bytes may start at, precomputed so a lookup allocates no bigint.
+   */
+  #mem: { r: HostRegion; lo: bigint; last: bigint[] }[] | undefined;
 
-  /** The memory region (BAR or ROM) holding bytes `address .. address + cb - 1`, or undefined. */
+  /** The memory region (BAR or ROM) holding bytes `address .. address + cb - 1` (cb 1..8), or undefined. */
   memRegionAt(address: bigint, cb: number): HostRegion | undefined {
     this.#mem ??= this.dev
       .regions()
       .filter((x) => x.kind !== 'io')
-      .map((r) => ({ r, lo: r.start, hi: r.start + r.size }));
-    for (const x of this.#mem) if (address >= x.lo && address < x.hi && x.hi - address >= BigInt(cb)) return x.r;
+      .map((r) => ({ r, lo: r.start, last: [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n].map((w) => r.start + r.size - w) }));
+    for (const x of this.#mem) {
+      const last = x.last[cb];
+      if (last !== undefined && address >= x.lo && address <= last) return x.r;
+    }
     return undefined;
   }
 

@@ -46,6 +46,10 @@ import { OpenDevice } from './open-device.js';
 import { type ControlMessage, Session } from './session.js';
 import type { TimerQueue } from './timers.js';
 
+/** 2^64 - 1 and 2^53, for range checks that allocate no bigint per request. */
+const U64_MAX = (1n << 64n) - 1n;
+const TWO_53 = 1n << 53n;
+
 /** Longest GET_IRQ wait ring 0 accepts, in milliseconds. */
 export const GET_IRQ_MAX_TIMEOUT_MS = 60_000;
 
@@ -440,7 +444,7 @@ export class Ring0 {
 
   #mmio(dev: OpenDevice, p: Record<string, unknown>, write: boolean): Out {
     const address = p.address;
-    if (typeof address !== 'bigint' || address < 0n || address >= 1n << 64n) {
+    if (typeof address !== 'bigint' || address < 0n || address > U64_MAX) {
       return fail(VERR_INVALID_PARAMETER, 'MMIO address must be a bigint host physical address (0 .. 2^64-1)');
     }
     let cb: number;
@@ -467,7 +471,8 @@ export class Ring0 {
     const blocked = this.#accessBlocked(dev, write ? 'MMIO_WRITE' : 'MMIO_READ');
     if (blocked) return blocked;
     const data = new Uint8Array(cb);
-    const off = Number(address - r.start);
+    // Host physical addresses fit a double exactly below 2^53: no bigint subtraction needed.
+    const off = address < TWO_53 ? Number(address) - Number(r.start) : Number(address - r.start);
     dev.accesses++;
     if (write) {
       putLoc(data, loc!);
@@ -666,7 +671,7 @@ function checkMemLoc(v: unknown, widths: number[]): PciRawMemLoc | string {
   const { cb, u } = v as { cb: unknown; u: unknown };
   if (!widths.includes(cb as number)) return `value width ${String(cb)} must be ${widths.join(', ')} bytes`;
   if (cb === 8) {
-    if (typeof u !== 'bigint' || u < 0n || u >= 1n << 64n) return '8-byte values must be bigints 0 .. 2^64-1';
+    if (typeof u !== 'bigint' || u < 0n || u > U64_MAX) return '8-byte values must be bigints 0 .. 2^64-1';
     return { cb: 8, u };
   }
   if (!isInt(u) || u < 0 || u > widthMax(cb as number)) return `value ${String(u)} does not fit ${String(cb)} byte(s)`;
