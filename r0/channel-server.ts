@@ -64,13 +64,13 @@ export class ChannelServer {
     for (;;) {
       if (Atomics.load(i32, Ctl.SERVER_STATE) !== ServerState.RUNNING) break;
       const bell = Atomics.load(i32, Ctl.DOORBELL);
-      let worked = this.#scan(full);
+      const worked = this.#scan(full);
       full = false;
       const now = performance.now();
       if (now >= nextTimer || worked) nextTimer = now + this.#handler.poll(now);
       if (worked) {
         lastWork = now;
-        // Rescan at once only if the doorbell rang meanwhile: a scan touches every slot's line.
+        // Go round again at once only if the doorbell rang meanwhile; else poll it below.
         if (Atomics.load(i32, Ctl.DOORBELL) !== bell) continue;
       }
       const spinMs = (this.#spinUs ?? Atomics.load(i32, Ctl.SERVER_SPIN_US)) / 1000;
@@ -93,7 +93,6 @@ export class ChannelServer {
         Atomics.wait(i32, Ctl.DOORBELL, bell, sleep);
       }
       Atomics.store(i32, Ctl.SERVER_SLEEPING, 0);
-      worked = false;
       full = true;
       lastWork = performance.now() - spinMs; // woke: poll once, do not restart the spin budget unless work comes
       if (performance.now() >= nextTimer) nextTimer = performance.now() + this.#handler.poll(performance.now());
