@@ -2,19 +2,11 @@
 
 import { execFileSync } from 'node:child_process';
 import test from 'ava';
-import { buildFakeSysfs, ensureLspci, lspciOnTree, runCli, standardDevices, writeFixtureIds } from '../helpers/fake-sysfs.js';
+import { buildFakeSysfs, compareLines, ensureLspci, lspciOnTree, runCli, standardDevices, writeFixtureIds } from '../helpers/fake-sysfs.js';
 
 const fake = buildFakeSysfs(standardDevices());
 const ids = writeFixtureIds();
 test.after.always(() => fake.remove());
-
-function compareLines(t: import('ava').ExecutionContext, ours: string, theirs: string): void {
-  const a = ours.split('\n');
-  const b = theirs.split('\n');
-  t.true(b.length > 1, 'lspci printed something to compare with');
-  for (let i = 0; i < Math.max(a.length, b.length); i++) t.is(a[i], b[i], `line ${i + 1}`);
-  t.log(`${b.length - 1} lines compared with lspci`);
-}
 
 test('list prints what lspci -nn -D -k prints for the standard fake tree', async (t) => {
   const r = await runCli(['list', '--sysfs-root', fake.root, '--pci-ids', ids]);

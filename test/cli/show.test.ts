@@ -1,18 +1,11 @@
 // rawpci show decodes a device as lspci -vv does (header, BARs, ROM, capabilities) and dumps config like -x/-xxx/-xxxx.
 
 import test from 'ava';
-import { buildFakeSysfs, lspciOnTree, runCli, standardDevices, writeFixtureIds } from '../helpers/fake-sysfs.js';
+import { buildFakeSysfs, compareLines, lspciOnTree, runCli, standardDevices, writeFixtureIds } from '../helpers/fake-sysfs.js';
 
 const fake = buildFakeSysfs(standardDevices());
 const ids = writeFixtureIds();
 test.after.always(() => fake.remove());
-
-function compareLines(t: import('ava').ExecutionContext, ours: string, theirs: string): void {
-  const a = ours.split('\n');
-  const b = theirs.split('\n');
-  t.true(b.length > 1, 'lspci printed something to compare with');
-  for (let i = 0; i < Math.max(a.length, b.length); i++) t.is(a[i], b[i], `line ${i + 1}`);
-}
 
 for (const d of standardDevices()) {
   test(`show ${d.bdf} prints what lspci -vv -nn -D -k prints for it`, async (t) => {

@@ -684,3 +684,15 @@ export function standardDevices(): FakeDevice[] {
     },
   ];
 }
+
+/**
+ * Asserts that `ours` equals `theirs` (lspci's output) line by line, naming the first line that
+ * differs, and that lspci printed something at all; logs how many lines were compared.
+ */
+export function compareLines(t: import('ava').ExecutionContext, ours: string, theirs: string): void {
+  const a = ours.split('\n');
+  const b = theirs.split('\n');
+  t.true(b.length > 1, 'lspci printed something to compare with');
+  for (let i = 0; i < Math.max(a.length, b.length); i++) t.is(a[i], b[i], `line ${i + 1}`);
+  t.log(`${b.length - 1} lines compared with lspci`);
+}
