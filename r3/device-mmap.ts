@@ -5,6 +5,7 @@
 // hands SharedArrayBuffers instead and never reaches this file.
 
 import { createRequire } from 'node:module';
+import { MAP_ANONYMOUS, MAP_FAILED, MAP_FIXED, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, PROT_RW } from '../shared/linux/mman.js';
 
 type Koffi = typeof import('koffi');
 
@@ -21,15 +22,6 @@ export interface DeviceMapping {
    */
   release(): void;
 }
-
-/** PROT_READ | PROT_WRITE; MAP_SHARED, MAP_PRIVATE, MAP_FIXED, MAP_ANONYMOUS, MAP_NORESERVE (Linux sys/mman.h, x86 and arm64). */
-const PROT_RW = 3;
-const MAP_SHARED = 0x01;
-const MAP_PRIVATE = 0x02;
-const MAP_FIXED = 0x10;
-const MAP_ANONYMOUS = 0x20;
-const MAP_NORESERVE = 0x4000;
-const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
 
 interface Libc {
   koffi: Koffi;

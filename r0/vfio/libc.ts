@@ -1,6 +1,7 @@
 // The libc calls the VFIO host needs (open, ioctl, pread/pwrite, eventfd, read), bound through koffi; loaded only by r0/vfio/*.
 
 import koffi from 'koffi';
+import { MAP_SHARED, PROT_RW } from '../../shared/linux/mman.js';
 
 /** A failed libc call: `errno` and the call's name. */
 export class LibcError extends Error {
@@ -117,10 +118,6 @@ export function eventfd(flags: number): number {
 export function addressOf(view: Uint8Array): bigint {
   return BigInt(c.addressOf(view, 0, 0) as number | bigint);
 }
-
-/** PROT_READ | PROT_WRITE and MAP_SHARED (sys/mman.h). */
-const PROT_RW = 3;
-const MAP_SHARED = 1;
 
 /** A shared mapping of `len` bytes of `fd` at `offset`, viewed as an ArrayBuffer (zero-copy). */
 export interface Mapping {
