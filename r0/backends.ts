@@ -11,6 +11,8 @@ export interface BackendConfig {
   inventory?: unknown;
   /** Modules to import first (each may register user device models). */
   modelModules?: string[];
+  /** vfio host: the directory that stands for /sys (undefined: /sys); see VfioHostOptions.sysfsRoot. */
+  sysfsRoot?: string;
 }
 
 /**
@@ -29,7 +31,7 @@ export async function createBackend(config: BackendConfig, table: HostTable): Pr
   }
   if (config.host === 'vfio') {
     const { VfioHost } = await import('./vfio/host.js');
-    return VfioHost.create(config, table);
+    return VfioHost.create(config, table, { sysfsRoot: config.sysfsRoot });
   }
   throw new RangeError(`unknown host '${String(config.host)}': use 'sim' or 'vfio'`);
 }

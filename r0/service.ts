@@ -23,6 +23,12 @@ export interface Ring0ServiceOptions {
    * `registerSimModel` to add user fake hardware that the inventory can then name.
    */
   modelModules?: (string | URL)[];
+  /**
+   * vfio host: the directory that stands for /sys (devices under DIR/bus/pci/devices), where
+   * ring 0 finds devices and makes its driver_override, unbind and drivers_probe writes.
+   * Default /sys. The simulated host ignores it.
+   */
+  sysfsRoot?: string;
   /** VMs served at once (one worker each while connected). Default 4. */
   maxVms?: number;
 }
@@ -85,6 +91,7 @@ export class Ring0Service {
       host,
       inventory,
       modelModules: (options.modelModules ?? []).map((m) => (m instanceof URL ? m.href : m)),
+      sysfsRoot: options.sysfsRoot,
     };
     const pool = new Piscina({
       filename: new URL('./worker.js', import.meta.url).href,
