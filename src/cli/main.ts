@@ -380,15 +380,25 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
 
   program
     .command('demo')
-    .description('run the end-to-end demo (ring 0 + ring 3 + a device) on the simulated host or VFIO')
+    .description(
+      'run the end-to-end demo (ring 0 + ring 3 + edu and the testdev) on the simulated host or VFIO; the vendor and device IDs of every device are checked, read-only, before any is opened',
+    )
     .addOption(new Option('--host <host>', 'which host').choices(['sim', 'vfio']).default('sim'))
-    .option('--device <bdf>', 'device to use')
+    .option('--device <bdf>', 'the edu function to drive (1234:11e8); default 0000:00:04.0 on sim, required on vfio')
+    .option('--testdev <bdf>', 'the rawpci-testdev function to drive (1234:5250); default 0000:00:05.0 on sim, skipped on vfio unless given')
     .option('--inventory <file>', 'simulated host inventory (JSON)')
+    .option('--sysfs-root <dir>', 'vfio host: the directory that stands for /sys (default /sys), for the ID check and for ring 0')
     .option('--guest', 'also run the guest-side part')
     .option('--json', 'print JSON for scripts')
-    .action(async (o: { host: string; device?: string; inventory?: string; guest?: boolean; json?: boolean }) => {
+    .action(async (o: { host: string; device?: string; testdev?: string; inventory?: string; sysfsRoot?: string; guest?: boolean; json?: boolean }) => {
       const { runDemo } = await import('../demo/main.js');
-      result.code = await runDemo(o);
+      const { DemoUsageError } = await import('../demo/identity.js');
+      try {
+        result.code = await runDemo(o);
+      } catch (e) {
+        if (e instanceof DemoUsageError) throw new UsageError(e.message);
+        throw e;
+      }
     });
 
   return program;

@@ -21,17 +21,20 @@ import {
 import { PCIRAW_IRQ_KIND, PCIRAW_MEMINFO, PCIRAW_POWER } from '../../shared/protocol.js';
 import { EDU, EduDriver } from '../drivers/edu.js';
 import { runGuestDemo } from './guest.js';
+import { checkDemoTargets, type DemoTargetOptions, demoSource, demoTargets } from './identity.js';
 
 /** Options of {@link runDemo} (the `rawpci demo` command line). */
-export interface DemoOptions {
+export interface DemoOptions extends DemoTargetOptions {
   /** `sim` (default) or `vfio`. */
   host: string;
-  /** BDF of edu (default 0000:00:04.0 on the simulated host). */
+  /** BDF of edu: default 0000:00:04.0 on the simulated host; required on vfio. */
   device?: string;
-  /** BDF of the testdev (default 0000:00:05.0; skipped on vfio unless given). */
+  /** BDF of the testdev: default 0000:00:05.0 on the simulated host; on vfio driven only when given. */
   testdev?: string;
   /** Inventory JSON for the simulated host. */
   inventory?: string;
+  /** vfio host: the directory that stands for /sys (default /sys), for the ID check and for ring 0. */
+  sysfsRoot?: string;
   /** Also run the guest driver: it sees only a guest PCI bus (0xCF8/0xCFC) with edu and the testdev projected by PciFront. */
   guest?: boolean;
   /** Print one JSON report instead of text. */
@@ -65,10 +68,20 @@ const UNMAPPED = 0x0800_0000n; // 128 MiB: inside edu's 28-bit DMA mask, outside
 
 /**
  * Runs the demo and returns the process exit code: 0 when every step passed, 1 otherwise.
- * Never throws: a failure becomes a failed step with its cause.
+ * First, before ring 0 starts, it reads the vendor and device IDs of every device it will drive
+ * (sysfs on vfio, the inventory on sim; see ./identity.ts) and throws DemoUsageError (options to
+ * fix: e.g. vfio without `device`) or DemoDeviceError (a device that is missing or not edu or the
+ * testdev) with nothing started or opened. After that it never throws: a failure becomes a
+ * failed step with its cause.
  */
 export async function runDemo(opts: DemoOptions): Promise<number> {
   const host = (opts.host ?? 'sim') as 'sim' | 'vfio';
+  const targets = demoTargets(opts);
+  const checkStart = performance.now();
+  const checked = await checkDemoTargets(targets, await demoSource(opts), opts);
+  const checkMs = performance.now() - checkStart;
+  const eduBdf = targets.find((t) => t.role === 'edu')!.bdf.toString();
+  const testdevBdf = targets.find((t) => t.role === 'testdev')?.bdf.toString();
   // Guest mistakes and IOMMU faults are logged at warn; the demo reports them itself.
   process.env.RAWPCI_LOG ??= 'error';
   const steps: DemoStep[] = [];
@@ -96,20 +109,25 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   };
 
   if (!opts.json) console.log(pc.bold(`rawpci demo: a VM drives PCI devices through ring 0 (${host} host)\n`));
+  say({ name: 'check the IDs of the devices to drive', ok: true, detail: checked, ms: checkMs });
   let service: Ring0Service | undefined;
   let vm: RawPciClient | undefined;
   try {
     const ok = await step('start ring 0 and connect a VM', async () => {
-      service = await Ring0Service.start(opts.inventory ? { host, inventory: opts.inventory } : { host });
+      service = await Ring0Service.start({
+        host,
+        ...(opts.inventory ? { inventory: opts.inventory } : {}),
+        ...(opts.sysfsRoot ? { sysfsRoot: opts.sysfsRoot } : {}),
+      });
       vm = await RawPciClient.connect(service, { guestRamBytes: GUEST_RAM, recordLatency: true });
       hosts.set(vm, host);
       const domain = vm.initVm();
       vm.contigMemInfo(0n, 0n, BigInt(GUEST_RAM), PCIRAW_MEMINFO.MAP);
       return `session ${vm.session}, IOMMU domain ${domain}, ${GUEST_RAM >> 20} MiB of guest RAM mapped at IOVA 0`;
     });
-    if (ok && vm) await driveEdu(vm, opts.device ?? '0000:00:04.0', step, expect);
-    if (ok && vm && (host === 'sim' || opts.testdev)) await driveTestdev(vm, opts.testdev ?? '0000:00:05.0', step, expect);
-    if (opts.guest && ok && vm) await runGuestDemo(vm, step, { edu: opts.device, testdev: opts.testdev });
+    if (ok && vm) await driveEdu(vm, eduBdf, step, expect);
+    if (ok && vm && testdevBdf) await driveTestdev(vm, testdevBdf, step, expect);
+    if (opts.guest && ok && vm && testdevBdf) await runGuestDemo(vm, step, { edu: eduBdf, testdev: testdevBdf });
   } finally {
     const client = vm;
     if (client) {

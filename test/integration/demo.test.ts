@@ -43,7 +43,7 @@ test('rawpci demo --json passes every step and counts every operation it used', 
   t.true(report.latencyUs.MMIO_READ!.p99 >= report.latencyUs.MMIO_READ!.p50);
 });
 
-test('rawpci demo with an inventory lacking edu fails with a non-zero exit code', async (t) => {
+test('rawpci demo with an inventory lacking edu is refused (exit 1) before ring 0 starts, naming the missing address', async (t) => {
   const { writeFileSync, mkdtempSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
@@ -52,5 +52,7 @@ test('rawpci demo with an inventory lacking edu fails with a non-zero exit code'
   writeFileSync(inv, JSON.stringify({ devices: [{ bdf: '0000:00:05.0', model: 'rawpci-testdev', driver: null, iommuGroup: 1, irq: 10 }] }));
   const err = await t.throwsAsync(run(process.execPath, [bin, 'demo', '--inventory', inv], { timeout: 60_000 }));
   t.is((err as { code?: number }).code, 1);
-  t.regex((err as { stdout?: string }).stdout ?? '', /FAIL open edu 0000:00:04\.0.*VERR_NOT_FOUND/);
+  t.regex((err as { stderr?: string }).stderr ?? '', /no PCI device at 0000:00:04\.0 \(the default for --device\) in the simulated host \(.*inv\.json\)/);
+  t.regex((err as { stderr?: string }).stderr ?? '', /the demo drives only edu 1234:11e8/);
+  t.notRegex((err as { stdout?: string }).stdout ?? '', /start ring 0/, 'ring 0 was not started');
 });
