@@ -45,6 +45,7 @@ import {
 } from '../../shared/linux/pci-regs.js';
 import { PCIRAW_POWER } from '../../shared/protocol.js';
 import { EDU } from '../drivers/edu.js';
+import { DEMO_DEVICES } from './identity.js';
 
 /** How the demo reports a step (src/demo/main.ts's `step`): runs `fn`, prints PASS/FAIL with its detail. */
 export type GuestDemoStep = (name: string, fn: () => string | Promise<string>) => Promise<boolean>;
@@ -59,8 +60,8 @@ export interface GuestDemoOptions {
   irqTimeoutMs?: number;
 }
 
-const EDU_IDS = { vendor: 0x1234, device: 0x11e8 };
-const TESTDEV_IDS = { vendor: 0x1234, device: 0x5250 };
+const EDU_IDS = DEMO_DEVICES.edu;
+const TESTDEV_IDS = DEMO_DEVICES.testdev;
 /** testdev BAR0 ports (docs/testdev.md). */
 const TD = { ID: 0x00, SCRATCH: 0x04, DOORBELL: 0x08, IRQ_STATUS: 0x0c } as const;
 
