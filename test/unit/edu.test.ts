@@ -559,5 +559,9 @@ test('edu options: dmaMask, delays; unknown options are refused with the known o
   t.is(rd(dev, EDU_REG.DMA_CMD) & EDU_DMA_RUN, 0);
   t.throws(() => new EduDevice({ dma_mask: 1 }), { instanceOf: TypeError, message: /dmaMask, factorialDelayMs, dmaDelayMs/ });
   t.throws(() => new EduDevice({ dmaMask: 'lots' }), { instanceOf: TypeError });
+  for (const dmaMask of ['', '  ', '0x1_0000_0000_0000_0000', '0x10000000000000000', -1, 1.5, 2 ** 60, 1n]) {
+    t.throws(() => new EduDevice({ dmaMask }), { instanceOf: TypeError, message: /dmaMask/ }, `dmaMask ${String(dmaMask)}`);
+  }
   t.throws(() => new EduDevice({ dmaDelayMs: -1 }), { instanceOf: RangeError });
+  t.throws(() => new EduDevice({ dmaDelayMs: 5n }), { instanceOf: RangeError, message: /dmaDelayMs 5n/ });
 });

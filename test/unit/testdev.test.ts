@@ -447,6 +447,9 @@ test('testdev options are validated with the option named', (t) => {
     instanceOf: TypeError,
     message: /memBarSize, msixVectors/,
   });
+  // A bigint (from an inventory built in code) gets the option's own error, not JSON's.
+  t.throws(() => new TestDevDevice({ memBarSize: 4096n }), { instanceOf: RangeError, message: /memBarSize 4096n/ });
+  t.throws(() => new TestDevDevice({ msixVectors: 8n }), { instanceOf: RangeError, message: /msixVectors 8n/ });
 });
 
 // ---- host bridge ----------------------------------------------------------------------------

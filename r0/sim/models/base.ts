@@ -60,6 +60,20 @@ export interface SimMsixEntry {
   masked: boolean;
 }
 
+/**
+ * An option value as an error message shows it: JSON where JSON can say it, `5n` for a bigint,
+ * String() otherwise. Never throws (JSON.stringify throws on a bigint or a cycle, which would
+ * replace the option error naming the option with an unrelated TypeError).
+ */
+export function showOption(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 /** Fills `data` with 0xff bytes (what an unclaimed read returns). */
 export function fillOnes(data: Uint8Array): void {
   data.fill(0xff);

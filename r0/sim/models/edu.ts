@@ -16,7 +16,7 @@
 //   stay asynchronous (host.schedule).
 
 import { ConfigSpace } from '../config-space.js';
-import { fillOnes, readLe64, SimPciFunction, writeLe } from './base.js';
+import { fillOnes, readLe64, SimPciFunction, showOption, writeLe } from './base.js';
 
 // The register map lives with the protocol so ring-3 drivers use the same numbers.
 export * from '../../../shared/devices/edu.js';
@@ -85,17 +85,19 @@ function parseOptions(options: Record<string, unknown>): Required<Omit<EduOption
     try {
       if (typeof m === 'number' && !Number.isSafeInteger(m)) throw new Error();
       if (typeof m !== 'number' && typeof m !== 'string') throw new Error();
+      // BigInt('') and BigInt('  ') are 0n: an empty string would silently mask every address to 0.
+      if (typeof m === 'string' && m.trim() === '') throw new Error();
       dmaMask = BigInt(m);
       if (dmaMask < 0n || dmaMask > MASK64) throw new Error();
     } catch {
-      throw new TypeError(`edu: option dmaMask ${JSON.stringify(m)} is invalid: give a non-negative integer or a string like "0x0fffffff"`);
+      throw new TypeError(`edu: option dmaMask ${showOption(m)} is invalid: give a non-negative integer or a string like "0x0fffffff"`);
     }
   }
   const delay = (name: string, dflt: number): number => {
     const v = options[name];
     if (v === undefined) return dflt;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-      throw new RangeError(`edu: option ${name} ${JSON.stringify(v)} must be a number of milliseconds >= 0`);
+      throw new RangeError(`edu: option ${name} ${showOption(v)} must be a number of milliseconds >= 0`);
     return v;
   };
   return { dmaMask, factorialDelayMs: delay('factorialDelayMs', 1), dmaDelayMs: delay('dmaDelayMs', 5) };
