@@ -1,15 +1,23 @@
 // The per-VM IOMMU domain: which bus addresses (IOVAs) a VM's devices may DMA to, and where in guest RAM they land.
 //
 // Concepts (after libvfio-user's dma.h):
-// - Address space: a device's DMA uses bus addresses (IOVAs). Guest RAM is one SharedArrayBuffer;
-//   a "host" address here is a byte offset into it.
+// - Address space: a device's DMA uses bus addresses (IOVAs), 0..2^64-1. Guest RAM is one
+//   SharedArrayBuffer; a "host" address here is a byte offset into it.
 // - Regions: CONTIG_MEM_INFO(MAP) adds a page-aligned range IOVA -> RAM offset. Ranges never
 //   overlap; UNMAP removes exactly a range that was mapped (or a sub-range of one).
 // - Lookup: a DMA of N bytes at IOVA a succeeds only when every byte a..a+N-1 is mapped;
 //   otherwise nothing is read or written and the domain records a fault.
+// - Arithmetic: every IOVA, RAM offset and size is checked to be a bigint in range before it is
+//   used, and ranges are handled by their last byte (inclusive), so no value computed here
+//   leaves 0..2^64-1. A DMA whose range would run past 2^64 - 1 is refused whole.
+
+import { VERR_ALREADY_EXISTS, VERR_INVALID_PARAMETER, VERR_NOT_FOUND } from '../shared/status.js';
 
 /** Page size of the domain, in bytes (4 KiB, as VT-d and AMD-Vi second-level tables). */
 export const IOMMU_PAGE_SIZE = 4096n;
+
+/** The highest bus address, 2^64 - 1: IOVAs are unsigned 64-bit values. */
+export const IOVA_MAX = 0xffff_ffff_ffff_ffffn;
 
 /** One mapped range. All fields in bytes. */
 export interface IommuMapping {
@@ -23,13 +31,21 @@ export interface IommuMapping {
 
 /** A recorded DMA fault. */
 export interface IommuFault {
-  /** Faulting bus address (the first unmapped byte). */
+  /**
+   * Faulting bus address, always in 0..2^64-1: the first unmapped byte of the range, or where
+   * guest RAM stops being contiguous, or the start of the range when no byte below 2^64 is to
+   * blame (a range that only crosses 2^64, an empty DMA).
+   */
   iova: bigint;
   /** Bytes the device tried to move. */
   size: number;
   /** true for a DMA write (device to memory). */
   write: boolean;
-  /** Why: `'not mapped'`, `'no domain attached'`, `'bus mastering disabled'`, `'suspended'`. */
+  /**
+   * Why. From the domain: `'not mapped'`, `'not contiguous in guest RAM'`, `'crosses 2^64'`,
+   * `'not mapped; the range also crosses 2^64'`, `'empty DMA'`, or `'IOVA … is not in
+   * 0..2^64-1'`. From ring 0's policy (r0/open-device.ts): bus mastering, power, no domain.
+   */
   reason: string;
 }
 
@@ -38,7 +54,8 @@ export type IommuResult = { rc: 0 } | { rc: number; msg: string };
 
 /**
  * An IOMMU domain over one guest RAM buffer. Created by INIT_VM, attached to a device at power
- * ON, fed by CONTIG_MEM_INFO. Methods return VBox statuses; nothing throws on guest input.
+ * ON, fed by CONTIG_MEM_INFO. Methods return VBox statuses or booleans; nothing throws on guest
+ * or ring-3 input.
  */
 export class IommuDomain {
   readonly id: number;
@@ -60,19 +77,21 @@ export class IommuDomain {
   }
 
   /**
-   * Maps `size` bytes of guest RAM at `ramOffset` to bus address `iova`. Errors:
-   * VERR_INVALID_PARAMETER (not page aligned, zero size, past the end of guest RAM, past 2^64),
+   * Maps `size` bytes of guest RAM at `ramOffset` to bus address `iova` (all bigints, bytes;
+   * values from ring 3, so checked before any arithmetic). Errors: VERR_INVALID_PARAMETER (not
+   * bigints, negative, not page aligned, zero size, past the end of guest RAM, past 2^64),
    * VERR_ALREADY_EXISTS (overlaps a mapped range).
    */
   map(ramOffset: bigint, iova: bigint, size: bigint): IommuResult {
     const bad = checkRange(ramOffset, iova, size, BigInt(this.ram.byteLength));
     if (bad) return bad;
-    const end = iova + size;
+    const last = iova + (size - 1n);
     for (const m of this.#maps) {
-      if (iova < m.iova + m.size && m.iova < end) {
+      const mLast = lastByte(m);
+      if (iova <= mLast && m.iova <= last) {
         return {
-          rc: -105,
-          msg: `IOVA range 0x${hex(iova)}-0x${hex(end - 1n)} overlaps the mapped range 0x${hex(m.iova)}-0x${hex(m.iova + m.size - 1n)}: unmap it first`,
+          rc: VERR_ALREADY_EXISTS,
+          msg: `IOVA range 0x${hex(iova)}-0x${hex(last)} overlaps the mapped range 0x${hex(m.iova)}-0x${hex(mLast)}: unmap it first`,
         };
       }
     }
@@ -83,21 +102,25 @@ export class IommuDomain {
 
   /**
    * Unmaps `size` bytes at `iova`: the range must lie inside one mapping (a hole may be cut in
-   * it). `ramOffset` must match that mapping. Errors: VERR_INVALID_PARAMETER, VERR_NOT_FOUND.
+   * it). `ramOffset` must match that mapping. Arguments as {@link map}. Errors:
+   * VERR_INVALID_PARAMETER, VERR_NOT_FOUND.
    */
   unmap(ramOffset: bigint, iova: bigint, size: bigint): IommuResult {
     const bad = checkRange(ramOffset, iova, size, BigInt(this.ram.byteLength));
     if (bad) return bad;
-    const end = iova + size;
-    const i = this.#maps.findIndex((m) => m.iova <= iova && end <= m.iova + m.size);
+    const last = iova + (size - 1n);
+    const i = this.#maps.findIndex((m) => m.iova <= iova && last <= lastByte(m));
     const m = this.#maps[i];
-    if (!m) return { rc: -78, msg: `IOVA range 0x${hex(iova)}-0x${hex(end - 1n)} is not mapped in domain ${this.id}` };
-    if (m.ramOffset + (iova - m.iova) !== ramOffset) {
-      return { rc: -2, msg: `IOVA 0x${hex(iova)} maps guest RAM offset 0x${hex(m.ramOffset + (iova - m.iova))}, not 0x${hex(ramOffset)}` };
+    if (!m) return { rc: VERR_NOT_FOUND, msg: `IOVA range 0x${hex(iova)}-0x${hex(last)} is not mapped in domain ${this.id}` };
+    const mapsTo = m.ramOffset + (iova - m.iova);
+    if (mapsTo !== ramOffset) {
+      return { rc: VERR_INVALID_PARAMETER, msg: `IOVA 0x${hex(iova)} maps guest RAM offset 0x${hex(mapsTo)}, not 0x${hex(ramOffset)}` };
     }
+    const mLast = lastByte(m);
     const pieces: IommuMapping[] = [];
     if (m.iova < iova) pieces.push({ iova: m.iova, ramOffset: m.ramOffset, size: iova - m.iova });
-    if (end < m.iova + m.size) pieces.push({ iova: end, ramOffset: m.ramOffset + (end - m.iova), size: m.iova + m.size - end });
+    // last < mLast <= 2^64 - 1, so last + 1 is still a bus address.
+    if (last < mLast) pieces.push({ iova: last + 1n, ramOffset: mapsTo + size, size: mLast - last });
     this.#maps.splice(i, 1, ...pieces);
     return { rc: 0 };
   }
@@ -109,78 +132,153 @@ export class IommuDomain {
 
   /**
    * Translates a DMA of `size` bytes at `iova` to a guest RAM byte offset, or undefined when any
-   * byte is unmapped. A DMA may span adjacent mappings only if they are contiguous in RAM too.
+   * byte is unmapped, the range runs past 2^64 - 1, `iova` is not a bigint in 0..2^64-1 or
+   * `size` not a positive safe integer. A DMA may span adjacent mappings only if they are
+   * contiguous in RAM too.
    */
   translate(iova: bigint, size: number): number | undefined {
-    if (size <= 0) return undefined;
-    let need = BigInt(size);
+    if (!isIova(iova) || !Number.isSafeInteger(size) || size <= 0) return undefined;
+    const last = lastOf(iova, size);
+    if (last === undefined) return undefined;
     let at = iova;
     let start: bigint | undefined;
     let expect: bigint | undefined;
     for (const m of this.#maps) {
-      if (at < m.iova || at >= m.iova + m.size) continue;
+      const mLast = lastByte(m);
+      if (mLast < at) continue;
+      if (m.iova > at) return undefined; // a hole at `at` (mappings are sorted)
       const off = m.ramOffset + (at - m.iova);
       if (expect !== undefined && off !== expect) return undefined;
       start ??= off;
-      const avail = m.iova + m.size - at;
-      if (avail >= need) return Number(start);
-      need -= avail;
-      at += avail;
-      expect = off + avail;
+      if (mLast >= last) return Number(start);
+      // at <= mLast < last <= 2^64 - 1: the next byte is still a bus address.
+      expect = off + (mLast - at) + 1n;
+      at = mLast + 1n;
     }
     return undefined;
   }
 
-  /** DMA read (device reads memory) into `dest`. Whole or nothing; records a fault on failure. */
+  /**
+   * DMA read (device reads memory) of `dest.length` bytes at `iova` into `dest`. Whole or
+   * nothing: false, `dest` untouched and a fault recorded (see {@link IommuFault}) unless
+   * {@link translate} succeeds.
+   */
   read(iova: bigint, dest: Uint8Array): boolean {
     const off = this.translate(iova, dest.length);
     if (off === undefined) {
-      this.recordFault({ iova: this.#firstUnmapped(iova, dest.length), size: dest.length, write: false, reason: 'not mapped' });
+      this.recordFault({ ...this.#refusal(iova, dest.length), size: dest.length, write: false });
       return false;
     }
     dest.set(this.ram.subarray(off, off + dest.length));
     return true;
   }
 
-  /** DMA write (device writes memory) of `src`. Whole or nothing; records a fault on failure. */
+  /** DMA write (device writes memory) of `src` at `iova`. Whole or nothing, like {@link read}. */
   write(iova: bigint, src: Uint8Array): boolean {
     const off = this.translate(iova, src.length);
     if (off === undefined) {
-      this.recordFault({ iova: this.#firstUnmapped(iova, src.length), size: src.length, write: true, reason: 'not mapped' });
+      this.recordFault({ ...this.#refusal(iova, src.length), size: src.length, write: true });
       return false;
     }
     this.ram.set(src, off);
     return true;
   }
 
-  /** Records a fault (kept: the last 64). */
+  /** Records a fault (kept: the last 64). Callers pass an `iova` in 0..2^64-1. */
   recordFault(f: IommuFault): void {
     this.faults.push(f);
     if (this.faults.length > 64) this.faults.shift();
   }
 
-  #firstUnmapped(iova: bigint, size: number): bigint {
-    for (let i = 0n; i < BigInt(size); i += 1n) {
-      if (this.translate(iova + i, 1) === undefined) return iova + i;
-      if (i > 1_000_000n) break;
+  /** Where and why a DMA that {@link translate} refused faults; the IOVA is always in 0..2^64-1. */
+  #refusal(iova: bigint, size: number): { iova: bigint; reason: string } {
+    if (!isIova(iova)) {
+      const shown = typeof iova === 'bigint' ? `0x${hex(iova)}` : String(iova);
+      return { iova: typeof iova === 'bigint' && iova > IOVA_MAX ? IOVA_MAX : 0n, reason: `IOVA ${shown} is not in 0..2^64-1` };
     }
-    return iova;
+    if (!Number.isSafeInteger(size) || size <= 0) return { iova, reason: 'empty DMA' };
+    const last = lastOf(iova, size);
+    const hole = this.#firstUnmapped(iova, last ?? IOVA_MAX);
+    if (last === undefined) return { iova: hole ?? iova, reason: hole === undefined ? 'crosses 2^64' : 'not mapped; the range also crosses 2^64' };
+    if (hole !== undefined) return { iova: hole, reason: 'not mapped' };
+    return { iova: this.#firstRamBreak(iova, last) ?? iova, reason: 'not contiguous in guest RAM' };
+  }
+
+  /**
+   * The first byte of `first..last` (inclusive bus addresses) that no mapping covers, or
+   * undefined when all are mapped. One walk over the sorted mappings.
+   */
+  #firstUnmapped(first: bigint, last: bigint): bigint | undefined {
+    let at = first;
+    for (const m of this.#maps) {
+      const mLast = lastByte(m);
+      if (mLast < at) continue;
+      if (m.iova > at) return at;
+      if (mLast >= last) return undefined;
+      at = mLast + 1n; // mLast < last <= 2^64 - 1
+    }
+    return at;
+  }
+
+  /**
+   * In a fully mapped `first..last`, the first IOVA whose guest RAM offset does not follow the
+   * previous byte's (the start of a neighbour mapped elsewhere in RAM), or undefined.
+   */
+  #firstRamBreak(first: bigint, last: bigint): bigint | undefined {
+    let expect: bigint | undefined;
+    for (const m of this.#maps) {
+      const mLast = lastByte(m);
+      if (mLast < first) continue;
+      if (m.iova > last) break;
+      const from = m.iova > first ? m.iova : first;
+      if (expect !== undefined && m.ramOffset + (from - m.iova) !== expect) return from;
+      expect = m.ramOffset + m.size;
+    }
+    return undefined;
   }
 }
 
-function checkRange(ramOffset: bigint, iova: bigint, size: bigint, ramBytes: bigint): IommuResult | undefined {
+/** Whether `v` is a bus address: a bigint in 0..2^64-1. */
+function isIova(v: unknown): v is bigint {
+  return typeof v === 'bigint' && v >= 0n && v <= IOVA_MAX;
+}
+
+/** The last byte of `size` (> 0) bytes at `iova`, or undefined when that would pass 2^64 - 1. */
+function lastOf(iova: bigint, size: number): bigint | undefined {
+  const n = BigInt(size) - 1n;
+  return n > IOVA_MAX - iova ? undefined : iova + n;
+}
+
+/** The last IOVA a mapping covers (inclusive). */
+function lastByte(m: IommuMapping): bigint {
+  return m.iova + (m.size - 1n);
+}
+
+/**
+ * Validates a CONTIG_MEM_INFO range from ring 3: types first, then signs, alignment and bounds,
+ * comparing by subtraction so no sum past 2^64 (or past guest RAM) is ever formed.
+ */
+function checkRange(ramOffset: unknown, iova: unknown, size: unknown, ramBytes: bigint): IommuResult | undefined {
   if (typeof ramOffset !== 'bigint' || typeof iova !== 'bigint' || typeof size !== 'bigint') {
-    return { rc: -2, msg: 'hostStart, guestStart and size must be bigints' };
+    return { rc: VERR_INVALID_PARAMETER, msg: 'hostStart, guestStart and size must be bigints' };
   }
-  if (size <= 0n) return { rc: -2, msg: `size ${size} must be a positive multiple of 4096 bytes` };
-  if (ramOffset < 0n || iova < 0n) return { rc: -2, msg: 'addresses must not be negative' };
+  if (size <= 0n) return { rc: VERR_INVALID_PARAMETER, msg: `size ${size} must be a positive multiple of 4096 bytes` };
+  if (ramOffset < 0n || iova < 0n) return { rc: VERR_INVALID_PARAMETER, msg: 'addresses must not be negative' };
   if (ramOffset % IOMMU_PAGE_SIZE || iova % IOMMU_PAGE_SIZE || size % IOMMU_PAGE_SIZE) {
-    return { rc: -2, msg: `hostStart 0x${hex(ramOffset)}, guestStart 0x${hex(iova)} and size 0x${hex(size)} must all be multiples of 4096` };
+    return {
+      rc: VERR_INVALID_PARAMETER,
+      msg: `hostStart 0x${hex(ramOffset)}, guestStart 0x${hex(iova)} and size 0x${hex(size)} must all be multiples of 4096`,
+    };
   }
-  if (ramOffset + size > ramBytes) {
-    return { rc: -2, msg: `guest RAM range 0x${hex(ramOffset)}+0x${hex(size)} ends past the VM's ${ramBytes} bytes of guest RAM` };
+  if (ramOffset >= ramBytes || size > ramBytes - ramOffset) {
+    return {
+      rc: VERR_INVALID_PARAMETER,
+      msg: `guest RAM range 0x${hex(ramOffset)}+0x${hex(size)} ends past the VM's ${ramBytes} bytes of guest RAM`,
+    };
   }
-  if (iova + size > 1n << 64n) return { rc: -2, msg: 'IOVA range ends past 2^64' };
+  if (iova > IOVA_MAX || size - 1n > IOVA_MAX - iova) {
+    return { rc: VERR_INVALID_PARAMETER, msg: `IOVA range 0x${hex(iova)}+0x${hex(size)} ends past 2^64` };
+  }
   return undefined;
 }
 

@@ -517,12 +517,16 @@ export class ConfigSpace {
     return this.barList.filter((b): b is BarInfo => b !== undefined);
   }
 
-  /** The address programmed into BAR `index` (flags stripped; both halves of a 64-bit BAR). */
+  /**
+   * The address programmed into BAR `index` (flags stripped; both halves of a 64-bit BAR), an
+   * unsigned bus address: 0..2^32-1, or 0..2^64-1 for a 64-bit BAR; 0n for an absent BAR.
+   */
   barAddress(index: number): bigint {
     const bar = this.barList[index];
     if (!bar) return 0n;
     const reg = PCI_BASE_ADDRESS_0 + 4 * index;
-    if (bar.kind === 'io') return BigInt(this.get32(reg) & 0xffff_fffc);
+    // `&` yields a signed int32: without `>>> 0` an address with bit 31 set would be negative.
+    if (bar.kind === 'io') return BigInt((this.get32(reg) & 0xffff_fffc) >>> 0);
     const low = BigInt((this.get32(reg) & 0xffff_fff0) >>> 0);
     return bar.kind === 'mem64' ? (BigInt(this.get32(reg + 4)) << 32n) | low : low;
   }

@@ -176,6 +176,17 @@ test('a 64-bit BAR address joins both halves, and a byte write moves only its by
   t.is(c.barAddress(2), 0x80_ab34_5000n);
 });
 
+test('BAR addresses are unsigned: an I/O BAR after the all-ones probe and a 64-bit BAR at the top of the space', (t) => {
+  const c = make();
+  c.addBar({ index: 0, kind: 'io', size: 0x100 });
+  c.addBar({ index: 2, kind: 'mem64', size: 0x1000 });
+  c.write(PCI_BASE_ADDRESS_0, 4, 0xffff_ffff);
+  t.is(c.barAddress(0), 0xffff_ff00n);
+  c.write(PCI_BASE_ADDRESS_2, 4, 0xffff_ffff);
+  c.write(PCI_BASE_ADDRESS_2 + 4, 4, 0xffff_ffff);
+  t.is(c.barAddress(2), 0xffff_ffff_ffff_f000n);
+});
+
 test('unimplemented BAR slots read 0 and ignore writes, also the probe', (t) => {
   const c = make();
   c.addBar({ index: 0, kind: 'mem64', size: 0x1000 });
@@ -297,6 +308,18 @@ test('msi() reports what the guest programmed, with MME clamped to the capable c
   c.write(at + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE | (5 << 4));
   t.is(c.msi()!.vectorsEnabled, 4);
   t.is(c.read(at + PCI_MSI_FLAGS, 2) & 0xe, 2 << 1, 'Multiple Message Capable is read-only');
+});
+
+test('an MSI address built from two all-ones dwords is 2^64-4, and a 32-bit MSI capability ignores the high dword', (t) => {
+  const c = make();
+  const at = c.addMsi({ vectors: 1, is64: true, perVectorMask: false });
+  c.write(at + PCI_MSI_ADDRESS_LO, 4, 0xffff_ffff);
+  c.write(at + PCI_MSI_ADDRESS_HI, 4, 0xffff_ffff);
+  t.is(c.msi()!.address, 0xffff_ffff_ffff_fffcn);
+  const c32 = make();
+  const at32 = c32.addMsi({ vectors: 1, is64: false, perVectorMask: false });
+  c32.write(at32 + PCI_MSI_ADDRESS_LO, 4, 0xffff_ffff);
+  t.is(c32.msi()!.address, 0xffff_fffcn);
 });
 
 test('MSI-X table size and BIR/offsets are read-only while enable and function mask are writable', (t) => {

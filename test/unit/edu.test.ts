@@ -13,6 +13,7 @@ import {
   EDU_STATUS_IRQFACT,
   EduDevice,
   eduFactorial,
+  eduRangeOk,
 } from '../../r0/sim/models/edu.js';
 import {
   PCI_BASE_ADDRESS_0,
@@ -474,6 +475,52 @@ test('a DMA range check wraps at 2^64 like QEMU: a huge count is refused', (t) =
   t.true(host.logs.some((l) => l.includes('DMA refused')));
 });
 
+test('eduRangeOk is QEMU edu_check_range with 64-bit wrap-around', (t) => {
+  const start = 0x4_0000n;
+  const size2 = 0x1000n;
+  const rows: [bigint, bigint, boolean][] = [
+    [0x4_0000n, 1n, true],
+    [0x4_0000n, 4095n, true],
+    [0x4_0ffen, 1n, true],
+    [0x4_0fffn, 1n, false], // end 0x41000 is not below 0x41000
+    [0x4_0000n, 0n, false],
+    [0x4_0000n, 0xffff_ffff_ffff_ffffn, false], // end wraps to 0x3ffff
+    [0x4_0010n, (1n << 64n) - 0x10n, false], // end wraps to exactly 0x40000
+    [0xffff_ffff_ffff_ffffn, 2n, false],
+    [0x3_ffffn, 2n, false],
+  ];
+  for (const [addr, size, ok] of rows) t.is(eduRangeOk(addr, size, start, size2), ok, `0x${addr.toString(16)} + ${size}`);
+});
+
+test('with an all-ones dmaMask a DMA whose guest-RAM range crosses 2^64 is a fault, logged as crossing 2^64, and the command completes', (t) => {
+  const { dev, host } = setup({ dmaMask: '0xffffffffffffffff' });
+  cfgWrite(dev, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
+  const iova = (1n << 64n) - 50n;
+  dev.dmaBuffer.fill(0x11, 0, 100);
+  for (const toRam of [false, true]) {
+    wr(dev, EDU_REG.DMA_SRC, toRam ? 0x4_0000n : iova, 8);
+    wr(dev, EDU_REG.DMA_DST, toRam ? iova : 0x4_0000n, 8);
+    wr(dev, EDU_REG.DMA_COUNT, 100, 8);
+    wr(dev, EDU_REG.DMA_CMD, EDU_DMA_RUN | (toRam ? EDU_DMA_DIR_TO_RAM : 0) | EDU_DMA_IRQ);
+    host.advance(100);
+    t.is(rd(dev, EDU_REG.DMA_CMD) & EDU_DMA_RUN, 0, 'the command completes');
+  }
+  t.deepEqual(host.faults, [
+    { op: 'read', iova, length: 100 },
+    { op: 'write', iova, length: 100 },
+  ]);
+  t.true(
+    dev.dmaBuffer.subarray(0, 100).every((b) => b === 0x11),
+    'buffer unchanged',
+  );
+  t.is(host.logs.filter((l) => l.includes('crosses 2^64')).length, 2);
+  t.false(
+    host.logs.some((l) => l.includes('clamping')),
+    'an all-ones mask changes no address',
+  );
+  t.is(rd(dev, EDU_REG.ID), EDU_ID_VALUE);
+});
+
 test('an IOMMU fault leaves RAM untouched, the buffer unchanged and the device running', (t) => {
   const { dev, host } = setup();
   cfgWrite(dev, PCI_COMMAND, 2, PCI_COMMAND_MASTER);
@@ -559,5 +606,9 @@ test('edu options: dmaMask, delays; unknown options are refused with the known o
   t.is(rd(dev, EDU_REG.DMA_CMD) & EDU_DMA_RUN, 0);
   t.throws(() => new EduDevice({ dma_mask: 1 }), { instanceOf: TypeError, message: /dmaMask, factorialDelayMs, dmaDelayMs/ });
   t.throws(() => new EduDevice({ dmaMask: 'lots' }), { instanceOf: TypeError });
+  for (const dmaMask of ['', '  ', '0x1_0000_0000_0000_0000', '0x10000000000000000', -1, 1.5, 2 ** 60, 1n]) {
+    t.throws(() => new EduDevice({ dmaMask }), { instanceOf: TypeError, message: /dmaMask/ }, `dmaMask ${String(dmaMask)}`);
+  }
   t.throws(() => new EduDevice({ dmaDelayMs: -1 }), { instanceOf: RangeError });
+  t.throws(() => new EduDevice({ dmaDelayMs: 5n }), { instanceOf: RangeError, message: /dmaDelayMs 5n/ });
 });

@@ -269,6 +269,20 @@ test('a doorbell with MSI-X enabled sends the table entry given by the written v
   t.is(host.msis.length, 2, 'an edge per doorbell');
 });
 
+test('an MSI-X entry with both address dwords all ones sends bus address 2^64-1, never a negative or wider value', (t) => {
+  const { dev, host } = setup();
+  memWrite(dev, 4, 3 * 16, 4, 0xffff_ffff);
+  memWrite(dev, 4, 3 * 16 + 4, 4, 0xffff_ffff);
+  memWrite(dev, 4, 3 * 16 + 8, 4, 0xffff_ffff);
+  memWrite(dev, 4, 3 * 16 + 12, 4, 0);
+  enableMsix(dev);
+  ioWrite(dev, 0, TESTDEV_REG.DOORBELL, 4, 3);
+  t.deepEqual(host.msis, [{ kind: 'msix', vector: 3, address: 0xffff_ffff_ffff_ffffn, data: 0xffff_ffff }]);
+  t.is(dev.msixEntry(3)?.address, 0xffff_ffff_ffff_ffffn);
+  t.is(dev.msixEntry(1.5), undefined, 'a fractional vector names no entry');
+  t.false(dev.msixPending(Number.NaN));
+});
+
 test('MSI-X table entries start masked: a masked vector sets its PBA bit and is sent on unmask', (t) => {
   const { dev, host } = setup();
   t.is(memRead(dev, 4, 2 * 16 + 12, 4), 1, 'entry 2 masked at power-on');
@@ -433,6 +447,9 @@ test('testdev options are validated with the option named', (t) => {
     instanceOf: TypeError,
     message: /memBarSize, msixVectors/,
   });
+  // A bigint (from an inventory built in code) gets the option's own error, not JSON's.
+  t.throws(() => new TestDevDevice({ memBarSize: 4096n }), { instanceOf: RangeError, message: /memBarSize 4096n/ });
+  t.throws(() => new TestDevDevice({ msixVectors: 8n }), { instanceOf: RangeError, message: /msixVectors 8n/ });
 });
 
 // ---- host bridge ----------------------------------------------------------------------------

@@ -60,6 +60,20 @@ export interface SimMsixEntry {
   masked: boolean;
 }
 
+/**
+ * An option value as an error message shows it: JSON where JSON can say it, `5n` for a bigint,
+ * String() otherwise. Never throws (JSON.stringify throws on a bigint or a cycle, which would
+ * replace the option error naming the option with an unrelated TypeError).
+ */
+export function showOption(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
 /** Fills `data` with 0xff bytes (what an unclaimed read returns). */
 export function fillOnes(data: Uint8Array): void {
   data.fill(0xff);
@@ -484,9 +498,13 @@ export abstract class SimPciFunction implements SimDeviceModel {
     }
   }
 
-  /** MSI-X table entry `vector` as programmed, or undefined without MSI-X / out of range. */
+  /**
+   * MSI-X table entry `vector` (an integer 0..tableSize-1) as programmed; its address joins the
+   * two unsigned dwords, so it is always in 0..2^64-1. Undefined without MSI-X, or for a vector
+   * out of range or not an integer.
+   */
   msixEntry(vector: number): SimMsixEntry | undefined {
-    if (!this.msixLayout || vector < 0 || vector >= this.msixLayout.tableSize) return undefined;
+    if (!this.msixLayout || !Number.isInteger(vector) || vector < 0 || vector >= this.msixLayout.tableSize) return undefined;
     const at = vector * PCI_MSIX_ENTRY_SIZE;
     const v = this.msixTableView;
     return {
@@ -496,9 +514,9 @@ export abstract class SimPciFunction implements SimDeviceModel {
     };
   }
 
-  /** Whether MSI-X vector `vector`'s pending bit is set in the PBA. */
+  /** Whether MSI-X vector `vector`'s pending bit is set in the PBA (false for a bad vector). */
   msixPending(vector: number): boolean {
-    return vector >= 0 && vector < (this.msixLayout?.tableSize ?? 0) && (this.msixPba[vector >>> 3]! & (1 << (vector & 7))) !== 0;
+    return Number.isInteger(vector) && vector >= 0 && vector < (this.msixLayout?.tableSize ?? 0) && (this.msixPba[vector >>> 3]! & (1 << (vector & 7))) !== 0;
   }
 
   private resetMsixTable(): void {
@@ -577,25 +595,31 @@ export abstract class SimPciFunction implements SimDeviceModel {
 
   /**
    * DMA read of `dest.length` bytes at bus address `iova` (through the host's IOMMU domain).
-   * False, and `dest` untouched, without bus mastering, without a host or on an IOMMU fault.
+   * False, and `dest` untouched, without bus mastering, without a host, on an IOMMU fault (a
+   * range that crosses 2^64 is one), or when `iova` is not a bus address (a bigint in
+   * 0..2^64-1: a model's own arithmetic went wrong; logged, never handed to the host).
    */
   protected dmaRead(iova: bigint, dest: Uint8Array): boolean {
-    if ((this.config.command & PCI_COMMAND_MASTER) === 0) {
-      this.log(`DMA read of ${dest.length} bytes at ${hex(iova)} blocked: bus mastering is off (PCI_COMMAND_MASTER)`);
-      return false;
-    }
-    if (!this.host) return false;
-    return this.host.dmaRead(iova, dest);
+    if (!this.dmaAllowed('read', iova, dest.length)) return false;
+    return this.host!.dmaRead(iova, dest);
   }
 
   /** DMA write of `src` at bus address `iova`; whole or nothing, like {@link dmaRead}. */
   protected dmaWrite(iova: bigint, src: Uint8Array): boolean {
-    if ((this.config.command & PCI_COMMAND_MASTER) === 0) {
-      this.log(`DMA write of ${src.length} bytes at ${hex(iova)} blocked: bus mastering is off (PCI_COMMAND_MASTER)`);
+    if (!this.dmaAllowed('write', iova, src.length)) return false;
+    return this.host!.dmaWrite(iova, src);
+  }
+
+  private dmaAllowed(what: 'read' | 'write', iova: bigint, length: number): boolean {
+    if (typeof iova !== 'bigint' || iova < 0n || iova > 0xffff_ffff_ffff_ffffn) {
+      this.log(`DMA ${what} of ${length} bytes at ${String(iova)} refused: the address is not in 0..2^64-1 (a model bug)`);
       return false;
     }
-    if (!this.host) return false;
-    return this.host.dmaWrite(iova, src);
+    if ((this.config.command & PCI_COMMAND_MASTER) === 0) {
+      this.log(`DMA ${what} of ${length} bytes at ${hex(iova)} blocked: bus mastering is off (PCI_COMMAND_MASTER)`);
+      return false;
+    }
+    return this.host !== undefined;
   }
 
   /** Logs `message` prefixed with the model name through the host (dropped without a host). */

@@ -10,13 +10,15 @@
 //   bit 2 asked for it) so a driver polling bit 0 or waiting for the interrupt never hangs.
 // - An IOMMU fault (host.dmaRead/dmaWrite refusing the guest-RAM side, or bus mastering off)
 //   is handled the same way: nothing is read into the buffer or written to RAM, the host
-//   reports the fault, we log, and the command completes with bit 0 cleared.
+//   reports the fault, we log, and the command completes with bit 0 cleared. A guest-RAM range
+//   that crosses 2^64 (possible only with a dmaMask above 2^64 - 4096) is such a fault, refused
+//   whole; QEMU's 64-bit address arithmetic would wrap it to bus address 0.
 // - Completion times: the factorial completes `factorialDelayMs` (default 1 ms) after the
 //   write, a DMA `dmaDelayMs` (default 5 ms) after the command instead of QEMU's 100 ms; both
 //   stay asynchronous (host.schedule).
 
 import { ConfigSpace } from '../config-space.js';
-import { fillOnes, readLe64, SimPciFunction, writeLe } from './base.js';
+import { fillOnes, readLe64, SimPciFunction, showOption, writeLe } from './base.js';
 
 // The register map lives with the protocol so ring-3 drivers use the same numbers.
 export * from '../../../shared/devices/edu.js';
@@ -66,7 +68,9 @@ export function eduFactorial(n: number): number {
 
 /**
  * QEMU's edu_check_range: `[addr, addr + size)` must start inside `[start, start + size2)` and
- * end strictly below `start + size2`, with 64-bit wrap-around (so count 0 and count 4096 fail).
+ * end strictly below `start + size2`, with 64-bit wrap-around (so count 0 and count 4096 fail,
+ * and a count that wraps `addr + size` past 2^64 fails too). All four arguments are u64 values
+ * (register contents, 0..2^64-1); `start + size2` is the buffer's end and does not wrap.
  */
 export function eduRangeOk(addr: bigint, size: bigint, start: bigint, size2: bigint): boolean {
   const end1 = (addr + size) & MASK64;
@@ -85,17 +89,19 @@ function parseOptions(options: Record<string, unknown>): Required<Omit<EduOption
     try {
       if (typeof m === 'number' && !Number.isSafeInteger(m)) throw new Error();
       if (typeof m !== 'number' && typeof m !== 'string') throw new Error();
+      // BigInt('') and BigInt('  ') are 0n: an empty string would silently mask every address to 0.
+      if (typeof m === 'string' && m.trim() === '') throw new Error();
       dmaMask = BigInt(m);
       if (dmaMask < 0n || dmaMask > MASK64) throw new Error();
     } catch {
-      throw new TypeError(`edu: option dmaMask ${JSON.stringify(m)} is invalid: give a non-negative integer or a string like "0x0fffffff"`);
+      throw new TypeError(`edu: option dmaMask ${showOption(m)} is invalid: give a non-negative integer or a string like "0x0fffffff"`);
     }
   }
   const delay = (name: string, dflt: number): number => {
     const v = options[name];
     if (v === undefined) return dflt;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
-      throw new RangeError(`edu: option ${name} ${JSON.stringify(v)} must be a number of milliseconds >= 0`);
+      throw new RangeError(`edu: option ${name} ${showOption(v)} must be a number of milliseconds >= 0`);
     return v;
   };
   return { dmaMask, factorialDelayMs: delay('factorialDelayMs', 1), dmaDelayMs: delay('dmaDelayMs', 5) };
@@ -284,14 +290,17 @@ export class EduDevice extends SimPciFunction {
       const n = Number(count);
       const iova = ramAddr & this.dmaMask;
       if (iova !== ramAddr) this.log(`clamping DMA address 0x${ramAddr.toString(16)} to 0x${iova.toString(16)} (dma_mask 0x${this.dmaMask.toString(16)})`);
+      // iova <= dma_mask <= 2^64 - 1, but iova + n may pass 2^64 (QEMU's bus address would wrap
+      // to 0): the IOMMU domain refuses such a range whole and reports the fault.
+      const wraps = BigInt(n - 1) > MASK64 - iova ? ' (the range crosses 2^64)' : '';
       if (toRam) {
         if (!this.dmaWrite(iova, this.dmaBuffer.subarray(bufOffset, bufOffset + n))) {
-          this.log(`DMA write of ${n} bytes to RAM at 0x${iova.toString(16)} faulted: nothing written`);
+          this.log(`DMA write of ${n} bytes to RAM at 0x${iova.toString(16)} faulted${wraps}: nothing written`);
         }
       } else {
         const tmp = new Uint8Array(n);
         if (this.dmaRead(iova, tmp)) this.dmaBuffer.set(tmp, bufOffset);
-        else this.log(`DMA read of ${n} bytes from RAM at 0x${iova.toString(16)} faulted: buffer unchanged`);
+        else this.log(`DMA read of ${n} bytes from RAM at 0x${iova.toString(16)} faulted${wraps}: buffer unchanged`);
       }
     }
     this.dmaCmd = cmd & ~BigInt(EDU_DMA_RUN);

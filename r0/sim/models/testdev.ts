@@ -2,7 +2,7 @@
 
 import { PCI_CFG_SPACE_EXP_SIZE } from '../../../shared/linux/pci-regs.js';
 import { ConfigSpace } from '../config-space.js';
-import { fillOnes, readLe, SimPciFunction, writeLe } from './base.js';
+import { fillOnes, readLe, SimPciFunction, showOption, writeLe } from './base.js';
 
 /** testdev identity (docs/testdev.md, Identity). */
 export const TESTDEV_VENDOR_ID = 0x1234;
@@ -82,11 +82,11 @@ function parseOptions(options: Record<string, unknown>): Required<TestDevOptions
     memBarSize > 0x4000_0000 ||
     (memBarSize & (memBarSize - 1)) !== 0
   ) {
-    throw new RangeError(`rawpci-testdev: option memBarSize ${JSON.stringify(memBarSize)} must be a power of two from 4096 to 1073741824 bytes`);
+    throw new RangeError(`rawpci-testdev: option memBarSize ${showOption(memBarSize)} must be a power of two from 4096 to 1073741824 bytes`);
   }
   const msixVectors = options.msixVectors ?? TESTDEV_DEFAULT_VECTORS;
   if (typeof msixVectors !== 'number' || !Number.isInteger(msixVectors) || msixVectors < 1 || msixVectors > 32) {
-    throw new RangeError(`rawpci-testdev: option msixVectors ${JSON.stringify(msixVectors)} must be an integer from 1 to 32 (one IRQ_STATUS bit each)`);
+    throw new RangeError(`rawpci-testdev: option msixVectors ${showOption(msixVectors)} must be an integer from 1 to 32 (one IRQ_STATUS bit each)`);
   }
   return { memBarSize, msixVectors };
 }
