@@ -1,8 +1,10 @@
-// The process-wide ring-0 table every worker shares: session and domain ids, and which session owns which host device.
+// The process-wide ring-0 table every worker shares: session and domain ids, and which session owns which host device and which IOMMU group.
 //
-// Ring 0 is a pool of worker threads, but a host device may be open in one VM at a time
-// (VERR_RESOURCE_BUSY otherwise). The owner of each device is therefore kept in shared memory
-// and claimed with compare-and-swap, so two workers opening the same BDF cannot both win.
+// Ring 0 is a pool of worker threads, but a host device may be open in one VM at a time, and an
+// IOMMU group belongs to one VM (VFIO puts a group in one container: its functions cannot be
+// split between VMs); VERR_RESOURCE_BUSY otherwise. The owners are therefore kept in shared
+// memory and claimed with compare-and-swap, so two workers opening the same BDF or the same
+// group cannot both win. Ring 3 never sees this table.
 
 /** Int32 word indices of the table header. */
 export const HostTableHdr = {
@@ -12,6 +14,8 @@ export const HostTableHdr = {
 } as const;
 
 const HDR_WORDS = 4;
+/** Which part of the table an entry is in. */
+type Part = 'device' | 'group';
 const ENTRY_WORDS = 4;
 /** Entry word: pciAddress + 1 (0 = empty entry). */
 const E_KEY = 0;
@@ -24,8 +28,9 @@ const E_DETACHED = 2;
 export const HOST_TABLE_CAPACITY = 512;
 
 /**
- * Shared ownership table. Create it once in the process that starts ring 0
- * ({@link HostTable.create}) and hand its `sab` to every worker ({@link HostTable.attach}).
+ * Shared ownership table: `capacity` device entries, then `capacity` IOMMU-group entries. Create
+ * it once in the process that starts ring 0 ({@link HostTable.create}) and hand its `sab` to
+ * every worker ({@link HostTable.attach}).
  */
 export class HostTable {
   readonly sab: SharedArrayBuffer;
@@ -40,7 +45,7 @@ export class HostTable {
 
   /** A new, empty table for `capacity` devices. */
   static create(capacity = HOST_TABLE_CAPACITY): HostTable {
-    const sab = new SharedArrayBuffer((HDR_WORDS + capacity * ENTRY_WORDS) * 4);
+    const sab = new SharedArrayBuffer((HDR_WORDS + 2 * capacity * ENTRY_WORDS) * 4);
     const i32 = new Int32Array(sab);
     i32[HostTableHdr.NEXT_SESSION] = 1;
     i32[HostTableHdr.NEXT_DOMAIN] = 1;
@@ -64,54 +69,101 @@ export class HostTable {
   }
 
   /**
-   * Claims device `pciAddress` for `session`. Returns 0 on success (or when `session` owns it
-   * already), else the owning session id. Returns -1 when the table is full.
+   * Claims device `pciAddress` for `session`. Returns 0 when `session` got it now; otherwise the
+   * owning session id (which may be `session` itself: a device has one owner and one handle).
+   * Returns -1 when the table is full.
    */
   claim(pciAddress: number, session: number): number {
-    const e = this.#entry(pciAddress, true);
+    const e = this.#entry('device', pciAddress, true);
     if (e < 0) return -1;
-    const prev = Atomics.compareExchange(this.#i32, e + E_OWNER, 0, session);
-    return prev === 0 || prev === session ? 0 : prev;
+    return Atomics.compareExchange(this.#i32, e + E_OWNER, 0, session);
   }
 
   /** Releases device `pciAddress` if `session` owns it. Returns true when it did. */
   release(pciAddress: number, session: number): boolean {
-    const e = this.#entry(pciAddress, false);
+    const e = this.#entry('device', pciAddress, false);
     if (e < 0) return false;
     return Atomics.compareExchange(this.#i32, e + E_OWNER, session, 0) === session;
   }
 
   /** The session owning `pciAddress`, 0 when free. */
   owner(pciAddress: number): number {
-    const e = this.#entry(pciAddress, false);
+    const e = this.#entry('device', pciAddress, false);
     return e < 0 ? 0 : Atomics.load(this.#i32, e + E_OWNER);
+  }
+
+  /**
+   * Claims IOMMU group `group` for `session`. Returns 0 when `session` got it now, the owning
+   * session id when it was held already (`session` itself when it holds it: a VM may open several
+   * functions of its group), -1 when the table is full.
+   */
+  claimGroup(group: number, session: number): number {
+    const e = this.#entry('group', group, true);
+    if (e < 0) return -1;
+    return Atomics.compareExchange(this.#i32, e + E_OWNER, 0, session);
+  }
+
+  /** Releases IOMMU group `group` if `session` holds it. Returns true when it did. */
+  releaseGroup(group: number, session: number): boolean {
+    const e = this.#entry('group', group, false);
+    if (e < 0) return false;
+    return Atomics.compareExchange(this.#i32, e + E_OWNER, session, 0) === session;
+  }
+
+  /** The session holding IOMMU group `group`, 0 when free. */
+  groupOwner(group: number): number {
+    const e = this.#entry('group', group, false);
+    return e < 0 ? 0 : Atomics.load(this.#i32, e + E_OWNER);
+  }
+
+  /**
+   * Releases every device and group `session` owns (its worker is gone and cannot close them).
+   * Returns the PCI addresses of the devices it released.
+   */
+  releaseSession(session: number): number[] {
+    const released: number[] = [];
+    for (const part of ['device', 'group'] as const) {
+      for (let i = 0; i < this.#capacity; i++) {
+        const e = this.#base(part) + i * ENTRY_WORDS;
+        const key = Atomics.load(this.#i32, e + E_KEY);
+        if (key === 0 || Atomics.load(this.#i32, e + E_OWNER) !== session) continue;
+        if (Atomics.compareExchange(this.#i32, e + E_OWNER, session, 0) === session && part === 'device') released.push((key - 1) >>> 0);
+      }
+    }
+    return released;
   }
 
   /** Whether rawpci detached the host driver of `pciAddress` (simulated host). */
   isDetached(pciAddress: number): boolean {
-    const e = this.#entry(pciAddress, false);
+    const e = this.#entry('device', pciAddress, false);
     return e >= 0 && Atomics.load(this.#i32, e + E_DETACHED) === 1;
   }
 
   /** Records that the host driver of `pciAddress` is detached (true) or bound again (false). */
   setDetached(pciAddress: number, detached: boolean): void {
-    const e = this.#entry(pciAddress, true);
+    const e = this.#entry('device', pciAddress, true);
     if (e >= 0) Atomics.store(this.#i32, e + E_DETACHED, detached ? 1 : 0);
   }
 
-  /** Index of the entry of `pciAddress` (open addressing, linear probing), -1 if absent/full. */
-  #entry(pciAddress: number, create: boolean): number {
-    const key = (pciAddress >>> 0) + 1;
+  /** First word of a part's entries. */
+  #base(part: Part): number {
+    return part === 'device' ? HDR_WORDS : HDR_WORDS + this.#capacity * ENTRY_WORDS;
+  }
+
+  /** Index of the entry of `id` (a PCI address or a group number) in `part` (open addressing, linear probing), -1 if absent/full. */
+  #entry(part: Part, id: number, create: boolean): number {
+    const key = ((id >>> 0) + 1) | 0;
     const cap = this.#capacity;
-    let i = (Math.imul(pciAddress >>> 0, 0x9e37_79b1) >>> 0) % cap;
+    const base = this.#base(part);
+    let i = (Math.imul(id >>> 0, 0x9e37_79b1) >>> 0) % cap;
     for (let n = 0; n < cap; n++, i = (i + 1) % cap) {
-      const e = HDR_WORDS + i * ENTRY_WORDS;
+      const e = base + i * ENTRY_WORDS;
       const k = Atomics.load(this.#i32, e + E_KEY);
-      if (k === (key | 0)) return e;
+      if (k === key) return e;
       if (k === 0) {
         if (!create) return -1;
-        const prev = Atomics.compareExchange(this.#i32, e + E_KEY, 0, key | 0);
-        if (prev === 0 || prev === (key | 0)) return e;
+        const prev = Atomics.compareExchange(this.#i32, e + E_KEY, 0, key);
+        if (prev === 0 || prev === key) return e;
       }
     }
     return -1;

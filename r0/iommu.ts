@@ -11,6 +11,7 @@
 //   used, and ranges are handled by their last byte (inclusive), so no value computed here
 //   leaves 0..2^64-1. A DMA whose range would run past 2^64 - 1 is refused whole.
 
+import { show } from '../shared/show.js';
 import { VERR_ALREADY_EXISTS, VERR_INVALID_PARAMETER, VERR_NOT_FOUND } from '../shared/status.js';
 
 /** Page size of the domain, in bytes (4 KiB, as VT-d and AMD-Vi second-level tables). */
@@ -193,7 +194,7 @@ export class IommuDomain {
   /** Where and why a DMA that {@link translate} refused faults; the IOVA is always in 0..2^64-1. */
   #refusal(iova: bigint, size: number): { iova: bigint; reason: string } {
     if (!isIova(iova)) {
-      const shown = typeof iova === 'bigint' ? `0x${hex(iova)}` : String(iova);
+      const shown = typeof iova === 'bigint' ? `0x${hex(iova)}` : show(iova);
       return { iova: typeof iova === 'bigint' && iova > IOVA_MAX ? IOVA_MAX : 0n, reason: `IOVA ${shown} is not in 0..2^64-1` };
     }
     if (!Number.isSafeInteger(size) || size <= 0) return { iova, reason: 'empty DMA' };

@@ -2,16 +2,22 @@
 
 import { PCI_COMMAND, PCI_COMMAND_IO, PCI_COMMAND_MASTER, PCI_COMMAND_MEMORY } from '../shared/linux/pci-regs.js';
 import { PCIRAW_IRQ_KIND, type PciRawIrqEvent } from '../shared/protocol.js';
+import { show } from '../shared/show.js';
 import type { HostDevice, HostDeviceEvents, HostDeviceInfo, HostRegion } from './host.js';
 import type { IommuDomain } from './iommu.js';
 import type { Session } from './session.js';
-import type { TimerGroup } from './timers.js';
+import { TIMER_GROUP_MAX, type TimerGroup } from './timers.js';
 
 /**
  * Power state of an open device. `open`: accessible, no IOMMU domain attached yet; `on`: powered
  * on with the VM's domain attached; `suspended`: frozen (no access, timer, IRQ or DMA); `off`.
  */
 export type DevicePower = 'open' | 'on' | 'suspended' | 'off';
+
+/** Most MAP_REGION mappings one open device may have at once (past it: VERR_OUT_OF_RESOURCES). */
+export const DEVICE_MAX_MAPPINGS = 32;
+/** 2^64 - 1: the largest bus address an event may carry. */
+const U64_MAX = (1n << 64n) - 1n;
 
 /** Where a device's events and DMA go; filled in by the dispatcher before the host opens it. */
 export interface OpenDeviceDeps {
@@ -109,6 +115,23 @@ export class OpenDevice implements HostDeviceEvents {
 
   msi(kind: 'msi' | 'msix', vector: number, address: bigint, data: number): void {
     if (!this.#irqLive()) return;
+    // The host seam is public (user device models): a message no bus could carry is a device
+    // bug, logged and dropped, never queued for ring 3 (it could not even be encoded).
+    if (
+      (kind !== 'msi' && kind !== 'msix') ||
+      !Number.isInteger(vector) ||
+      vector < 0 ||
+      vector > 2047 ||
+      typeof address !== 'bigint' ||
+      address < 0n ||
+      address > U64_MAX ||
+      !Number.isInteger(data) ||
+      data < 0 ||
+      data > 0xffff_ffff
+    ) {
+      this.log(`dropped an impossible ${show(kind)} message from the device: vector ${show(vector)}, address ${show(address)}, data ${show(data)}`);
+      return;
+    }
     this.session.pushEvent(this.#event(kind === 'msi' ? PCIRAW_IRQ_KIND.MSI : PCIRAW_IRQ_KIND.MSIX, vector, address, data));
   }
 
@@ -117,7 +140,7 @@ export class OpenDevice implements HostDeviceEvents {
     if (why) return this.#fault(iova, dest.length, false, why);
     if (this.domain!.read(iova, dest)) return true;
     const f = this.domain!.faults.at(-1)!;
-    return this.#fault(f.iova, dest.length, false, 'not mapped in the VM IOMMU domain', true);
+    return this.#fault(f.iova, dest.length, false, domainReason(f.reason), true);
   }
 
   dmaWrite(iova: bigint, src: Uint8Array): boolean {
@@ -125,7 +148,7 @@ export class OpenDevice implements HostDeviceEvents {
     if (why) return this.#fault(iova, src.length, true, why);
     if (this.domain!.write(iova, src)) return true;
     const f = this.domain!.faults.at(-1)!;
-    return this.#fault(f.iova, src.length, true, 'not mapped in the VM IOMMU domain', true);
+    return this.#fault(f.iova, src.length, true, domainReason(f.reason), true);
   }
 
   iommuFault(iova: bigint, write: boolean, reason: string): void {
@@ -133,7 +156,7 @@ export class OpenDevice implements HostDeviceEvents {
   }
 
   schedule(delayMs: number, cb: () => void): () => void {
-    return this.timers.schedule(delayMs, cb);
+    return this.timers.schedule(delayMs, cb, () => this.log(`a timer was dropped: the device already has ${TIMER_GROUP_MAX} pending`));
   }
 
   log(msg: string): void {
@@ -268,6 +291,12 @@ export class OpenDevice implements HostDeviceEvents {
   }
 
   #fault(iova: bigint, size: number, write: boolean, reason: string, recorded = false): false {
+    // Fault addresses come from models and the host's fault records: keep them bus addresses.
+    if (typeof iova !== 'bigint' || iova < 0n || iova > U64_MAX) {
+      reason = `${reason} (the device gave the impossible address ${show(iova)})`;
+      iova = typeof iova === 'bigint' && iova > U64_MAX ? U64_MAX : 0n;
+    }
+    if (!Number.isSafeInteger(size) || size < 0) size = 0;
     if (!recorded) this.session.domain?.recordFault({ iova, size, write, reason });
     const detail = `DMA ${write ? 'write' : 'read'} of ${size} bytes at IOVA 0x${iova.toString(16)} refused: ${reason}`;
     this.log(detail);
@@ -286,4 +315,9 @@ export class OpenDevice implements HostDeviceEvents {
       data,
     };
   }
+}
+
+/** The FAULT detail for a DMA the VM's IOMMU domain refused, with the domain's own reason. */
+function domainReason(reason: string): string {
+  return reason === 'not mapped' ? 'not mapped in the VM IOMMU domain' : `not mapped in the VM IOMMU domain (${reason})`;
 }

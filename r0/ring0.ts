@@ -22,6 +22,7 @@ import {
   type PciRawMemLoc,
   type PciRawSendReq,
 } from '../shared/protocol.js';
+import { show } from '../shared/show.js';
 import {
   VERR_ACCESS_DENIED,
   VERR_ALREADY_EXISTS,
@@ -39,11 +40,12 @@ import {
   VERR_TIMEOUT,
   VINF_SUCCESS,
 } from '../shared/status.js';
-import { type HostRegion, isHostDriver, isHostFailure, type PciHostBackend } from './host.js';
+import { type HostDeviceInfo, type HostRegion, isHostDriver, isHostFailure, type PciHostBackend } from './host.js';
 import type { HostTable } from './host-table.js';
 import { IommuDomain } from './iommu.js';
-import { OpenDevice } from './open-device.js';
-import { type ControlMessage, Session } from './session.js';
+import { DEVICE_MAX_MAPPINGS, OpenDevice } from './open-device.js';
+import { workerResources } from './serve-control.js';
+import { type ControlMessage, SESSION_MAX_DEVICES, SESSION_MAX_PARKED, Session } from './session.js';
 import type { TimerQueue } from './timers.js';
 
 /** 2^64 - 1 and 2^53, for range checks that allocate no bigint per request. */
@@ -62,8 +64,8 @@ export interface Ring0Options {
   log?: (msg: string) => void;
 }
 
-/** How the dispatcher answers a request later (a parked GET_IRQ). Absent: it cannot park. */
-export type Deferred = (answer: PciRawAnswer) => void;
+/** An encoded VERR_INTERNAL_ERROR answer, for when even encoding a message fails. */
+const INTERNAL_ERROR_ANSWER = new PciRawCodec().encodeAnswer({ rc: VERR_INTERNAL_ERROR, msg: 'ring 0 failed internally (a bug: please report it)' });
 
 /**
  * An answer; `cacheKey` marks a successful read whose encoding depends only on that key (its
@@ -104,13 +106,17 @@ export class Ring0 {
 
   /**
    * Ends a session: closes every device it still holds (the same fixed order as CLOSE_DEVICE),
-   * answers its parked requests, destroys its IOMMU domain. Idempotent.
+   * answers its parked requests, destroys its IOMMU domain. Idempotent; never throws.
    */
   endSession(session: Session): void {
     if (session.ended) return;
     for (const dev of [...session.handles.values()]) this.#close(dev);
     for (const p of session.parked.splice(0)) p.reply(VERR_INVALID_STATE, undefined, 'the session ended');
-    if (session.domain) this.backend.dma?.sync(session.domain.id, session.ram, []);
+    try {
+      if (session.domain) this.backend.dma?.sync(session.domain.id, session.ram, []);
+    } catch (e) {
+      this.#log(`session ${session.id}: clearing its IOMMU mappings failed: ${(e as Error).message}`);
+    }
     session.domain?.clear();
     session.domain = undefined;
     session.ended = true;
@@ -118,28 +124,41 @@ export class Ring0 {
   }
 
   /**
-   * Handles the request frame `frame[0, length)` (a private copy) of `session`. Returns the encoded answer, or
-   * undefined when `defer` was given and the request was parked (GET_IRQ with a timeout).
+   * Handles the request frame `frame[0, length)` (a private copy) of `session`. Returns the
+   * encoded answer, or undefined when the request was parked (GET_IRQ with a timeout, on a
+   * session whose channel can answer later: `ticket` names the request for
+   * {@link Session.replier}). Never throws: a ring-0 bug anywhere here (decode, dispatch,
+   * encode) is logged and answered VERR_INTERNAL_ERROR.
    */
-  handleFrame(session: Session, frame: Uint8Array, defer?: (bytes: Uint8Array) => void, length = frame.length): Uint8Array | undefined {
-    const req = this.codec.decodeRequest(frame, length);
+  handleFrame(session: Session, frame: Uint8Array, length = frame.length, ticket?: number): Uint8Array | undefined {
     let answer: Out | undefined;
-    if ('rc' in req) answer = req;
-    else {
-      const deferred = defer ? (a: PciRawAnswer) => defer(this.codec.encodeAnswer(a)) : undefined;
-      answer = this.dispatch(session, req, deferred);
+    try {
+      const req = this.codec.decodeRequest(frame, length);
+      answer = 'rc' in req ? req : this.dispatch(session, req, ticket);
+      if (answer === undefined) return undefined;
+      const key = answer.cacheKey;
+      if (key === undefined) return this.codec.encodeAnswer(answer);
+      // Register reads answer the same few values again and again (a status bit being polled).
+      let bytes = this.#answers.get(key);
+      if (!bytes) {
+        if (this.#answers.size >= 4096) this.#answers.clear();
+        bytes = this.codec.encodeAnswer(answer).slice();
+        this.#answers.set(key, bytes);
+      }
+      return bytes;
+    } catch (e) {
+      return this.#internalError('answering a request', e);
     }
-    if (answer === undefined) return undefined;
-    const key = (answer as Out).cacheKey;
-    if (key === undefined) return this.codec.encodeAnswer(answer);
-    // Register reads answer the same few values again and again (a status bit being polled).
-    let bytes = this.#answers.get(key);
-    if (!bytes) {
-      if (this.#answers.size >= 4096) this.#answers.clear();
-      bytes = this.codec.encodeAnswer(answer).slice();
-      this.#answers.set(key, bytes);
+  }
+
+  /** Logs a ring-0 bug and encodes a VERR_INTERNAL_ERROR answer for it (never throws). */
+  #internalError(what: string, e: unknown): Uint8Array {
+    this.#log(`internal error ${what}: ${(e as Error)?.stack ?? String(e)}`);
+    try {
+      return this.codec.encodeAnswer({ rc: VERR_INTERNAL_ERROR, msg: `ring 0 failed internally ${what} (a bug: please report it with the ring-0 log)` });
+    } catch {
+      return INTERNAL_ERROR_ANSWER;
     }
-    return bytes;
   }
 
   /** Encoded answers of register reads by value and width (see handleFrame). */
@@ -150,16 +169,24 @@ export class Ring0 {
   /** Runs due device timers and expires parked waits. Returns ms until the next deadline. */
   poll(now: number): number {
     let next = this.timers.runDue(now, this.#onTimerError);
-    if (this.backend.poll) next = Math.min(next, this.backend.poll(now));
+    if (this.backend.poll) {
+      try {
+        next = Math.min(next, this.backend.poll(now));
+      } catch (e) {
+        this.#log(`host poll failed: ${(e as Error).message}`);
+        next = Math.min(next, 1);
+      }
+    }
     for (const s of this.sessions.values()) if (s.parked.length) next = Math.min(next, s.expireParked(now));
     return next;
   }
 
   /**
    * The dispatcher: checks and performs one decoded request. Returns the answer, or undefined
-   * when it was parked and will be answered through `defer`.
+   * when it was parked and will be answered later through the session's replier with `ticket`
+   * (a GET_IRQ waiting for an interrupt; without a ticket or replier nothing parks).
    */
-  dispatch(session: Session, req: PciRawSendReq, defer?: Deferred): Out | undefined {
+  dispatch(session: Session, req: PciRawSendReq, ticket?: number): Out | undefined {
     const name = opName(req.op);
     if (name) this.opCounts[name] = (this.opCounts[name] ?? 0) + 1;
     if (req.session !== session.id) {
@@ -167,14 +194,14 @@ export class Ring0 {
     }
     if (session.ended) return fail(VERR_INVALID_STATE, 'the session has ended');
     try {
-      return this.#dispatch(session, req, defer);
+      return this.#dispatch(session, req, ticket);
     } catch (e) {
       this.#log(`internal error in ${name ?? req.op}: ${(e as Error).stack ?? e}`);
       return fail(VERR_INTERNAL_ERROR, `ring 0 failed internally in ${name ?? `operation ${req.op}`}: ${(e as Error).message} (a bug: please report it)`);
     }
   }
 
-  #dispatch(session: Session, req: PciRawSendReq, defer?: Deferred): Out | undefined {
+  #dispatch(session: Session, req: PciRawSendReq, ticket?: number): Out | undefined {
     const p = req.params as Record<string, unknown>;
     switch (req.op) {
       case PCIRAWR0_DO.OPEN_DEVICE:
@@ -186,7 +213,7 @@ export class Ring0 {
       case PCIRAWR0_DO.CONTIG_MEM_INFO:
         return this.#noTarget(req) ?? this.#contigMemInfo(session, p);
       case PCIRAWR0_DO.GET_IRQ:
-        return this.#getIrq(session, req.target, p, defer);
+        return this.#getIrq(session, req.target, p, ticket);
       default:
         break;
     }
@@ -258,23 +285,57 @@ export class Ring0 {
       );
     const refused = this.backend.assignable(info);
     if (refused) return refused;
-    const owner = this.table.claim(addr, session.id);
-    if (owner === -1) return fail(VERR_OUT_OF_RESOURCES, 'ring 0 device table is full');
-    if (owner !== 0)
-      return fail(VERR_RESOURCE_BUSY, `${bdf} is already open in VM session ${owner}: close it there first (a device belongs to one VM at a time)`);
+    // A device has one handle: a second open in the same session would be a second instance.
+    for (const dev of session.handles.values()) {
+      if (dev.info.bdf.equals(bdf)) {
+        return fail(VERR_RESOURCE_BUSY, `${bdf} is already open in this session as handle 0x${dev.handle.toString(16)}: use that handle (a device has one)`);
+      }
+    }
+    if (session.handles.size >= SESSION_MAX_DEVICES) {
+      return fail(VERR_OUT_OF_RESOURCES, `session ${session.id} already holds ${SESSION_MAX_DEVICES} devices (SESSION_MAX_DEVICES): close one first`);
+    }
+    const current = this.table.owner(addr);
+    if (current !== 0) {
+      return fail(VERR_RESOURCE_BUSY, `${bdf} is already open in VM session ${current}: close it there first (a device belongs to one VM at a time)`);
+    }
+    // The IOMMU group belongs to one VM (VFIO: a group joins one container), then the device.
+    const group = info.iommuGroup;
+    let claimedGroup = false;
+    if (group !== null) {
+      const holder = this.table.claimGroup(group, session.id);
+      if (holder === -1) return fail(VERR_OUT_OF_RESOURCES, 'ring 0 IOMMU group table is full');
+      if (holder !== 0 && holder !== session.id) {
+        const held = this.backend
+          .devices()
+          .filter((d) => d.iommuGroup === group && this.table.owner(d.bdf.pciAddress) === holder)
+          .map((d) => d.bdf.toString());
+        return fail(
+          VERR_RESOURCE_BUSY,
+          `${bdf} is in IOMMU group ${group}, which VM session ${holder} holds${held.length ? ` (it has ${held.join(', ')} open)` : ''}: a group belongs to one VM; close its devices there first`,
+        );
+      }
+      claimedGroup = holder === 0;
+    }
     const release = (o: Out): Out => {
       this.table.release(addr, session.id);
+      if (claimedGroup && group !== null) this.table.releaseGroup(group, session.id);
       return o;
     };
+    const owner = this.table.claim(addr, session.id);
+    if (owner === -1) return release(fail(VERR_OUT_OF_RESOURCES, 'ring 0 device table is full'));
+    if (owner !== 0) {
+      if (claimedGroup && group !== null) this.table.releaseGroup(group, session.id);
+      return fail(VERR_RESOURCE_BUSY, `${bdf} is already open in VM session ${owner}: close it there first (a device belongs to one VM at a time)`);
+    }
     // IOMMU group viability: every other member must be free of host drivers, as VFIO requires.
-    if (info.iommuGroup !== null) {
+    if (group !== null) {
       for (const other of this.backend.devices()) {
-        if (other.iommuGroup !== info.iommuGroup || other.bdf.equals(bdf)) continue;
+        if (other.iommuGroup !== group || other.bdf.equals(bdf)) continue;
         if (isHostDriver(other.driver)) {
           return release(
             fail(
               VERR_RESOURCE_BUSY,
-              `${bdf} is in IOMMU group ${info.iommuGroup} with ${other.bdf}, which is still bound to ${other.driver}: detach it too ('rawpci attach ${other.bdf}')`,
+              `${bdf} is in IOMMU group ${group} with ${other.bdf}, which is still bound to ${other.driver}: detach it too ('rawpci attach ${other.bdf}')`,
             ),
           );
         }
@@ -293,6 +354,8 @@ export class Ring0 {
       const d = this.backend.detachDriver(info);
       if (isHostFailure(d)) return release(d);
       detached = d;
+      // Recorded where the service finds it if this worker has to be given up.
+      workerResources.addDetached(addr, d);
     }
     const handle = this.#newHandle(session);
     const dev = new OpenDevice({
@@ -305,7 +368,7 @@ export class Ring0 {
     dev.detachedDriver = detached;
     const opened = this.backend.open(info, dev);
     if (isHostFailure(opened)) {
-      if (detached !== undefined) this.backend.rebindDriver(info, detached);
+      if (detached !== undefined) this.#rebind(info, detached);
       return release(opened);
     }
     dev.dev = opened;
@@ -319,19 +382,28 @@ export class Ring0 {
     return ok();
   }
 
-  /** Fixed cleanup order; then rebind the host driver and release exclusivity. Idempotent. */
+  /** Fixed cleanup order; then rebind the host driver and release exclusivity (the device, then its group if no other device of the session is in it). Idempotent. */
   #close(dev: OpenDevice): void {
     dev.shutdown();
-    dev.session.handles.delete(dev.handle);
+    const session = dev.session;
+    session.handles.delete(dev.handle);
     if (dev.detachedDriver !== undefined) {
-      try {
-        this.backend.rebindDriver(dev.info, dev.detachedDriver);
-      } catch (e) {
-        this.#log(`rebinding ${dev.info.bdf} to ${dev.detachedDriver} failed: ${(e as Error).message}`);
-      }
+      this.#rebind(dev.info, dev.detachedDriver);
       dev.detachedDriver = undefined;
     }
-    this.table.release(dev.info.bdf.pciAddress, dev.session.id);
+    this.table.release(dev.info.bdf.pciAddress, session.id);
+    const group = dev.info.iommuGroup;
+    if (group !== null && ![...session.handles.values()].some((d) => d.info.iommuGroup === group)) this.table.releaseGroup(group, session.id);
+  }
+
+  /** Rebinds the host driver ring 0 detached at open (never throws). */
+  #rebind(info: HostDeviceInfo, driver: string | null): void {
+    workerResources.removeDetached(info.bdf.pciAddress);
+    try {
+      this.backend.rebindDriver(info, driver);
+    } catch (e) {
+      this.#log(`rebinding ${info.bdf} to ${driver ?? '(no driver)'} failed: ${(e as Error).message}`);
+    }
   }
 
   #newHandle(session: Session): number {
@@ -348,7 +420,7 @@ export class Ring0 {
   #regionInfo(dev: OpenDevice, p: Record<string, unknown>): Out {
     const region = p.region;
     if (!isInt(region) || region < 0 || region >= PCIRAW_REGION.COUNT) {
-      return fail(VERR_INVALID_PARAMETER, `region ${String(region)} is not a region index: 0..5 are BARs, 6 the expansion ROM`);
+      return fail(VERR_INVALID_PARAMETER, `region ${show(region)} is not a region index: 0..5 are BARs, 6 the expansion ROM`);
     }
     const r = dev.regions().find((x) => x.index === region);
     if (!r) return ok({ regionStart: 0n, regionSize: 0n, present: false, flags: 0 });
@@ -368,6 +440,9 @@ export class Ring0 {
     if (r.kind === 'io') return fail(VERR_NOT_SUPPORTED, `region ${r.index} is an I/O BAR: ports cannot be mapped, use PIO_READ/PIO_WRITE`);
     if (!dev.session.postControl) return fail(VERR_NOT_SUPPORTED, 'MAP_REGION needs a channel connection (views travel on its control port)');
     if (dev.power === 'suspended' || dev.power === 'off') return fail(VERR_INVALID_STATE, `${dev.info.bdf} is ${dev.power}: power it on or resume it first`);
+    if (dev.maps.size >= DEVICE_MAX_MAPPINGS) {
+      return fail(VERR_OUT_OF_RESOURCES, `${dev.info.bdf} already has ${DEVICE_MAX_MAPPINGS} mappings (DEVICE_MAX_MAPPINGS): unmap one first`);
+    }
     const view = r.mappable ? dev.dev.mapRegion(r.index) : undefined;
     if (!view) {
       return fail(
@@ -386,7 +461,7 @@ export class Ring0 {
   #unmapRegion(dev: OpenDevice, p: Record<string, unknown>): Out {
     const mapId = p.mapId;
     const m = isU32(mapId) ? dev.maps.get(mapId) : undefined;
-    if (!m) return fail(VERR_NOT_FOUND, `mapping ${String(mapId)} is not a mapping of this device (MAP_REGION returns the id)`);
+    if (!m) return fail(VERR_NOT_FOUND, `mapping ${show(mapId)} is not a mapping of this device (MAP_REGION returns the id)`);
     if (p.region !== m.region || p.startAddress !== m.start || p.regionSize !== m.size) {
       return fail(VERR_INVALID_PARAMETER, `UNMAP_REGION must repeat MAP_REGION's region ${m.region}, startAddress and regionSize`);
     }
@@ -397,7 +472,7 @@ export class Ring0 {
 
   #regionArg(dev: OpenDevice, region: unknown): HostRegion | Out {
     if (!isInt(region) || region < 0 || region >= PCIRAW_REGION.COUNT) {
-      return fail(VERR_INVALID_PARAMETER, `region ${String(region)} is not a region index: 0..5 are BARs, 6 the expansion ROM`);
+      return fail(VERR_INVALID_PARAMETER, `region ${show(region)} is not a region index: 0..5 are BARs, 6 the expansion ROM`);
     }
     const r = dev.regions().find((x) => x.index === region);
     if (!r) return fail(VERR_NOT_FOUND, `${dev.info.bdf} has no region ${region}`);
@@ -414,12 +489,12 @@ export class Ring0 {
 
   #pio(dev: OpenDevice, p: Record<string, unknown>, write: boolean): Out {
     const { port, cb } = p;
-    if (!isInt(port) || port < 0 || port > 0xffff) return fail(VERR_INVALID_PARAMETER, `port ${String(port)} must be an integer 0..0xffff`);
-    if (cb !== 1 && cb !== 2 && cb !== 4) return fail(VERR_INVALID_PARAMETER, `PIO width ${String(cb)} must be 1, 2 or 4 bytes`);
+    if (!isInt(port) || port < 0 || port > 0xffff) return fail(VERR_INVALID_PARAMETER, `port ${show(port)} must be an integer 0..0xffff`);
+    if (cb !== 1 && cb !== 2 && cb !== 4) return fail(VERR_INVALID_PARAMETER, `PIO width ${show(cb)} must be 1, 2 or 4 bytes`);
     let value = 0;
     if (write) {
       const v = p.value;
-      if (!isInt(v) || v < 0 || v > widthMax(cb)) return fail(VERR_INVALID_PARAMETER, `PIO value ${String(v)} does not fit ${cb} byte(s)`);
+      if (!isInt(v) || v < 0 || v > widthMax(cb)) return fail(VERR_INVALID_PARAMETER, `PIO value ${show(v)} does not fit ${cb} byte(s)`);
       value = v;
     }
     const r = dev.ioRegionAt(port, cb);
@@ -456,7 +531,7 @@ export class Ring0 {
       cb = v.cb;
     } else {
       const c = p.cb;
-      if (c !== 1 && c !== 2 && c !== 4 && c !== 8) return fail(VERR_INVALID_PARAMETER, `MMIO width ${String(c)} must be 1, 2, 4 or 8 bytes`);
+      if (c !== 1 && c !== 2 && c !== 4 && c !== 8) return fail(VERR_INVALID_PARAMETER, `MMIO width ${show(c)} must be 1, 2, 4 or 8 bytes`);
       cb = c;
     }
     const r = dev.memRegionAt(address, cb);
@@ -493,12 +568,12 @@ export class Ring0 {
       cb = v.cb;
     } else {
       const c = p.cb;
-      if (c !== 1 && c !== 2 && c !== 4) return fail(VERR_INVALID_PARAMETER, `config access width ${String(c)} must be 1, 2 or 4 bytes`);
+      if (c !== 1 && c !== 2 && c !== 4) return fail(VERR_INVALID_PARAMETER, `config access width ${show(c)} must be 1, 2 or 4 bytes`);
       cb = c;
     }
     const size = dev.dev.configSize;
     if (!isInt(offset) || offset < 0 || offset + cb > size) {
-      return fail(VERR_OUT_OF_RANGE, `config offset ${String(offset)}+${cb} is outside the ${size}-byte config space of ${dev.info.bdf}`);
+      return fail(VERR_OUT_OF_RANGE, `config offset ${show(offset)}+${cb} is outside the ${size}-byte config space of ${dev.info.bdf}`);
     }
     if (offset % cb !== 0) return fail(VERR_INVALID_PARAMETER, `config offset 0x${offset.toString(16)} is not aligned to its width ${cb}`);
     if (write && dev.power === 'suspended') return fail(VERR_INVALID_STATE, `PCICFG_WRITE: ${dev.info.bdf} is suspended (RESUME it first)`);
@@ -522,7 +597,7 @@ export class Ring0 {
 
   #registerIrq(dev: OpenDevice, p: Record<string, unknown>): Out {
     const g = p.guestIrq;
-    if (!isInt(g) || g < 0 || g > 0x7fff_ffff) return fail(VERR_INVALID_PARAMETER, `guestIrq ${String(g)} must be a non-negative 32-bit integer`);
+    if (!isInt(g) || g < 0 || g > 0x7fff_ffff) return fail(VERR_INVALID_PARAMETER, `guestIrq ${show(g)} must be a non-negative 32-bit integer`);
     if (dev.guestIrq !== undefined)
       return fail(VERR_ALREADY_EXISTS, `${dev.info.bdf} already has an IRQ handler (guest IRQ ${dev.guestIrq}): unregister it first`);
     dev.registerIrq(g);
@@ -531,25 +606,41 @@ export class Ring0 {
 
   #unregisterIrq(dev: OpenDevice, p: Record<string, unknown>): Out {
     if (dev.guestIrq === undefined) return fail(VERR_NOT_FOUND, `${dev.info.bdf} has no IRQ handler registered`);
-    if (p.hostIrq !== dev.info.irq) return fail(VERR_INVALID_PARAMETER, `hostIrq ${String(p.hostIrq)} is not ${dev.info.bdf}'s host IRQ ${dev.info.irq}`);
+    if (p.hostIrq !== dev.info.irq) return fail(VERR_INVALID_PARAMETER, `hostIrq ${show(p.hostIrq)} is not ${dev.info.bdf}'s host IRQ ${dev.info.irq}`);
     dev.unregisterIrq();
     return ok();
   }
 
-  #getIrq(session: Session, target: number, p: Record<string, unknown>, defer?: Deferred): Out | undefined {
+  #getIrq(session: Session, target: number, p: Record<string, unknown>, ticket?: number): Out | undefined {
     if (target !== 0 && !session.handles.has(target)) {
       return fail(VERR_INVALID_HANDLE, `handle 0x${(target >>> 0).toString(16)} is not a device open in session ${session.id}`);
     }
     const t = p.timeoutMs;
     if (!isInt(t) || t < 0 || t > GET_IRQ_MAX_TIMEOUT_MS)
-      return fail(VERR_INVALID_PARAMETER, `timeoutMs ${String(t)} must be an integer 0..${GET_IRQ_MAX_TIMEOUT_MS}`);
+      return fail(VERR_INVALID_PARAMETER, `timeoutMs ${show(t)} must be an integer 0..${GET_IRQ_MAX_TIMEOUT_MS}`);
     const ev = session.takeEvent(target);
     if (ev) return ok({ irq: ev, pending: session.pendingFor(target) });
-    if (t === 0 || !defer) return fail(VERR_TIMEOUT, 'no interrupt pending');
+    const replier = session.replier;
+    if (t === 0 || ticket === undefined || !replier) return fail(VERR_TIMEOUT, 'no interrupt pending');
+    // Waits whose callers gave up (or whose slots ring 3 recycled) go first: at most one live
+    // wait per channel slot remains, so the parked list is bounded by the slot count.
+    session.pruneParked();
+    if (session.parked.length >= SESSION_MAX_PARKED) {
+      return fail(VERR_OUT_OF_RESOURCES, `session ${session.id} already has ${SESSION_MAX_PARKED} GET_IRQ requests waiting`);
+    }
     session.parked.push({
       target,
       deadline: this.timers.now() + t,
-      reply: (rc, out, msg) => defer(rc >= 0 ? { rc, out: out as never } : { rc, msg }),
+      alive: () => replier.waiting(ticket),
+      reply: (rc, out, msg) => {
+        let bytes: Uint8Array;
+        try {
+          bytes = this.codec.encodeAnswer(rc >= 0 ? { rc, out: out as never } : { rc, msg: msg ?? '' });
+        } catch (e) {
+          bytes = this.#internalError('encoding a GET_IRQ answer', e);
+        }
+        return replier.answer(ticket, bytes);
+      },
     });
     return undefined;
   }
@@ -563,7 +654,7 @@ export class Ring0 {
       return ok();
     }
     if (kind === PCIRAW_IRQ_KIND.MSI || kind === PCIRAW_IRQ_KIND.MSIX || kind === PCIRAW_IRQ_KIND.FAULT) return ok();
-    return fail(VERR_INVALID_PARAMETER, `ACK_IRQ kind ${String(kind)} must be 'intx', 'msi', 'msix' or 'fault'`);
+    return fail(VERR_INVALID_PARAMETER, `ACK_IRQ kind ${show(kind)} must be 'intx', 'msi', 'msix' or 'fault'`);
   }
 
   // ---- power and VM ----
@@ -592,7 +683,7 @@ export class Ring0 {
         if (dev.power === 'suspended') return fail(VERR_INVALID_STATE, `${dev.info.bdf} is suspended: RESUME it first`);
         return dev.reset() ? ok(caps()) : fail(VERR_DEV_IO_ERROR, `the host could not reset ${dev.info.bdf}`);
       default:
-        return fail(VERR_INVALID_PARAMETER, `power state ${String(state)} must be ON 0, OFF 1, SUSPEND 2, RESUME 3 or RESET 4`);
+        return fail(VERR_INVALID_PARAMETER, `power state ${show(state)} must be ON 0, OFF 1, SUSPEND 2, RESUME 3 or RESET 4`);
     }
   }
 
@@ -615,7 +706,7 @@ export class Ring0 {
     if (!session.domain) return fail(VERR_INVALID_STATE, `session ${session.id} has no IOMMU domain: call INIT_VM first`);
     const { hostStart, guestStart, size, action } = p as { hostStart: bigint; guestStart: bigint; size: bigint; action: unknown };
     if (action !== PCIRAW_MEMINFO.MAP && action !== PCIRAW_MEMINFO.UNMAP) {
-      return fail(VERR_INVALID_PARAMETER, `CONTIG_MEM_INFO action ${String(action)} must be MAP 0 or UNMAP 1`);
+      return fail(VERR_INVALID_PARAMETER, `CONTIG_MEM_INFO action ${show(action)} must be MAP 0 or UNMAP 1`);
     }
     const domain = session.domain;
     const r = action === PCIRAW_MEMINFO.MAP ? domain.map(hostStart, guestStart, size) : domain.unmap(hostStart, guestStart, size);
@@ -669,12 +760,12 @@ function overlaps(off: number, cb: number, lo: number, hi: number): boolean {
 function checkMemLoc(v: unknown, widths: number[]): PciRawMemLoc | string {
   if (v === null || typeof v !== 'object') return 'value must be a PCIRAWMEMLOC { cb, u }';
   const { cb, u } = v as { cb: unknown; u: unknown };
-  if (!widths.includes(cb as number)) return `value width ${String(cb)} must be ${widths.join(', ')} bytes`;
+  if (!widths.includes(cb as number)) return `value width ${show(cb)} must be ${widths.join(', ')} bytes`;
   if (cb === 8) {
     if (typeof u !== 'bigint' || u < 0n || u > U64_MAX) return '8-byte values must be bigints 0 .. 2^64-1';
     return { cb: 8, u };
   }
-  if (!isInt(u) || u < 0 || u > widthMax(cb as number)) return `value ${String(u)} does not fit ${String(cb)} byte(s)`;
+  if (!isInt(u) || u < 0 || u > widthMax(cb as number)) return `value ${show(u)} does not fit ${show(cb)} byte(s)`;
   return { cb: cb as 1 | 2 | 4, u };
 }
 

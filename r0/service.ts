@@ -1,13 +1,33 @@
-// Ring 0's service in the host process: owns the piscina pool of ring-0 workers and opens one channel per VM.
+// Ring 0's service in the host process: owns the piscina pool of ring-0 workers, opens one channel per VM, and replaces a worker that is stuck or dead, releasing what it held.
+//
+// Each VM's channel is served by one worker. The service keeps, per VM, a private control block
+// (r0/serve-control.ts) that ring 3 never sees: the stop request, the worker's heartbeat and the
+// journal of what the worker holds. A watchdog thread (r0/watchdog.ts) reads the heartbeats; a
+// worker inside one request (or timer run) for longer than `requestLimitMs` is given up: the
+// watchdog closes the VM's channel at once (every waiting call answered VERR_INVALID_STATE),
+// piscina terminates and replaces the worker (the task's AbortSignal), and once the thread has
+// exited the service releases the VM's devices the way a close does: host resources the thread
+// held (r0/reaper.ts), host drivers rebound, exclusivity freed.
 
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { Ctl, createChannel, DEFAULT_SLOT_BYTES, DEFAULT_SLOT_COUNT, ServerState } from '../shared/channel-layout.js';
+import { type ChannelGeometry, Ctl, createChannel, DEFAULT_SERVER_SPIN_US, DEFAULT_SLOT_BYTES, DEFAULT_SLOT_COUNT } from '../shared/channel-layout.js';
 import type { Ring0Connection } from '../shared/connection.js';
 import { allocGuestRam } from '../shared/guest-ram.js';
+import { childLogger } from '../shared/log.js';
+import { closeOrphanedChannel, MAX_SERVER_SPIN_US } from './channel-server.js';
 import { HostTable } from './host-table.js';
+import { releaseWorkerResources } from './reaper.js';
+import { ServeControl, ServeState } from './serve-control.js';
+import { Watchdog } from './watchdog.js';
 import type { Ring0Task, Ring0WorkerData } from './worker.js';
+
+/** Default of {@link Ring0ServiceOptions.requestLimitMs}: 10 s. */
+export const DEFAULT_REQUEST_LIMIT_MS = 10_000;
+/** How long the service waits for a given-up worker thread to exit before releasing its VM anyway, in ms. */
+const WORKER_EXIT_WAIT_MS = 10_000;
 
 /** Options of {@link Ring0Service.start}. */
 export interface Ring0ServiceOptions {
@@ -31,6 +51,14 @@ export interface Ring0ServiceOptions {
   sysfsRoot?: string;
   /** VMs served at once (one worker each while connected). Default 4. */
   maxVms?: number;
+  /**
+   * Longest a ring-0 worker may spend inside one request or one run of device timers, in ms
+   * (default {@link DEFAULT_REQUEST_LIMIT_MS}, 10 s; 50 .. 3,600,000). A worker past it is
+   * deemed stuck (a device model that never returns, a host call that hangs): piscina replaces
+   * it and the VM is disconnected with its devices released. Well-behaved requests take
+   * microseconds; a VFIO reset takes up to about a second.
+   */
+  requestLimitMs?: number;
 }
 
 /** Options of {@link Ring0Service.openChannel}. */
@@ -43,10 +71,22 @@ export interface OpenChannelOptions {
   slotCount?: number;
   /** Data bytes per slot, default 4096. */
   slotBytes?: number;
-  /** Ring 0's spin budget before sleeping, in microseconds (default DEFAULT_SERVER_SPIN_US, 1000). */
+  /** Ring 0's spin budget before sleeping, in microseconds (default DEFAULT_SERVER_SPIN_US, 1000; 0..MAX_SERVER_SPIN_US). */
   serverSpinUs?: number;
   /** How long to wait for a worker to start serving, in ms (default 10000). */
   startTimeoutMs?: number;
+}
+
+/** What the service keeps about one connected VM (never shared with ring 3). */
+interface Live {
+  conn: Ring0Connection;
+  control: ServeControl;
+  geometry: ChannelGeometry;
+  abort: AbortController;
+  /** The worker thread serving it, once known. */
+  worker: Worker | undefined;
+  /** Set once the service gives the worker up: why. */
+  givenUp: string | undefined;
 }
 
 /**
@@ -58,25 +98,43 @@ export class Ring0Service {
   readonly table: HostTable;
   readonly host: 'sim' | 'vfio';
   readonly maxVms: number;
+  /** See {@link Ring0ServiceOptions.requestLimitMs}. */
+  readonly requestLimitMs: number;
+  /** Workers given up (stuck past requestLimitMs, or terminated with terminateVm) and replaced. */
+  readonly stats = { workersReplaced: 0 };
+  readonly #config: Ring0WorkerData;
   #closed = false;
-  readonly #live = new Set<Ring0Connection>();
+  readonly #live = new Map<number, Live>();
+  readonly #watchdog: Watchdog;
+  readonly #log = childLogger({ ring: 0, part: 'service' });
 
-  private constructor(pool: Piscina, table: HostTable, host: 'sim' | 'vfio', maxVms: number) {
+  private constructor(pool: Piscina, table: HostTable, config: Ring0WorkerData, maxVms: number, requestLimitMs: number) {
     this.pool = pool;
     this.table = table;
-    this.host = host;
+    this.host = config.host;
+    this.#config = config;
     this.maxVms = maxVms;
+    this.requestLimitMs = requestLimitMs;
+    this.#watchdog = new Watchdog(requestLimitMs, (r) => {
+      const live = this.#live.get(r.session);
+      if (live) this.#giveUp(live, r.reason);
+    });
   }
 
   /**
-   * Starts the pool and checks that a worker comes up with the chosen host. Throws Error with the
-   * cause and the fix when the inventory cannot be read or parsed, or the host cannot start.
+   * Starts the pool and checks that a worker comes up with the chosen host. Throws RangeError
+   * naming a bad option, or Error with the cause and the fix when the inventory cannot be read
+   * or parsed, or the host cannot start.
    */
   static async start(options: Ring0ServiceOptions = {}): Promise<Ring0Service> {
     const host = options.host ?? 'sim';
     if (host !== 'sim' && host !== 'vfio') throw new RangeError(`host '${String(host)}' must be 'sim' or 'vfio'`);
     const maxVms = options.maxVms ?? 4;
     if (!Number.isInteger(maxVms) || maxVms < 1 || maxVms > 64) throw new RangeError(`maxVms ${maxVms} must be an integer in 1..64`);
+    const requestLimitMs = options.requestLimitMs ?? DEFAULT_REQUEST_LIMIT_MS;
+    if (typeof requestLimitMs !== 'number' || !Number.isFinite(requestLimitMs) || requestLimitMs < 50 || requestLimitMs > 3_600_000) {
+      throw new RangeError(`requestLimitMs ${requestLimitMs} must be a number of milliseconds in 50..3600000`);
+    }
     let inventory: unknown;
     if (typeof options.inventory === 'string') {
       try {
@@ -100,14 +158,13 @@ export class Ring0Service {
       idleTimeout: 30_000,
       workerData,
     });
-    const service = new Ring0Service(pool, table, host, maxVms);
     try {
       await pool.run({ kind: 'ping' } satisfies Ring0Task);
     } catch (e) {
       await pool.destroy();
       throw new Error(`ring 0 could not start with the ${host} host: ${(e as Error).message}`);
     }
-    return service;
+    return new Ring0Service(pool, table, workerData, maxVms, requestLimitMs);
   }
 
   /** VMs connected now. */
@@ -117,7 +174,8 @@ export class Ring0Service {
 
   /**
    * Opens a channel for a new VM: a worker starts serving it. Resolves once it serves. Throws
-   * Error when the service is closed or no worker started serving in time (all `maxVms` busy).
+   * Error when the service is closed or no worker started serving in time (all `maxVms` busy),
+   * RangeError for a bad option.
    */
   async openChannel(options: OpenChannelOptions = {}): Promise<Ring0Connection> {
     if (this.#closed) throw new Error('the ring-0 service is closed: start a new one');
@@ -125,48 +183,139 @@ export class Ring0Service {
     if (options.guestRam === undefined && (!Number.isInteger(ramBytes) || ramBytes < 4096 || ramBytes % 4096 !== 0)) {
       throw new RangeError(`guestRamBytes ${ramBytes} must be a positive multiple of 4096`);
     }
+    const spinUs = options.serverSpinUs ?? DEFAULT_SERVER_SPIN_US;
+    if (typeof spinUs !== 'number' || !Number.isFinite(spinUs) || spinUs < 0 || spinUs > MAX_SERVER_SPIN_US) {
+      throw new RangeError(`serverSpinUs ${spinUs} must be a number of microseconds in 0..${MAX_SERVER_SPIN_US}`);
+    }
     // A real IOMMU maps whole pages: the vfio host needs page-aligned guest RAM.
     const ram = options.guestRam ?? (this.host === 'vfio' ? allocGuestRam(ramBytes) : new SharedArrayBuffer(ramBytes));
     const session = this.table.nextSessionId();
     const views = createChannel(session, options.slotCount ?? DEFAULT_SLOT_COUNT, options.slotBytes ?? DEFAULT_SLOT_BYTES);
-    if (options.serverSpinUs !== undefined) views.i32[Ctl.SERVER_SPIN_US] = options.serverSpinUs;
+    const geometry: ChannelGeometry = { slotCount: views.slotCount, slotBytes: views.slotBytes };
+    const control = ServeControl.create();
+    const abort = new AbortController();
     const { port1, port2 } = new MessageChannel();
     const stop = () => {
-      if (Atomics.compareExchange(views.i32, Ctl.SERVER_STATE, ServerState.RUNNING, ServerState.STOP_REQUESTED) !== ServerState.RUNNING) {
-        Atomics.compareExchange(views.i32, Ctl.SERVER_STATE, ServerState.NOT_STARTED, ServerState.STOP_REQUESTED);
-      }
+      control.requestStop();
+      // Wake the loop if it sleeps on the doorbell (what ring 3 writes there cannot stop this).
       Atomics.add(views.i32, Ctl.DOORBELL, 1);
       Atomics.notify(views.i32, Ctl.DOORBELL);
     };
-    const task: Ring0Task = { kind: 'serve', channel: views.sab, ram, session, port: port1 };
-    const served = this.pool.run(task, { transferList: [port1] as never });
+    const task: Ring0Task = { kind: 'serve', channel: views.sab, geometry, control: control.sab, ram, session, port: port1, spinUs };
+    const run = this.pool.run(task, { transferList: [port1] as never, signal: abort.signal });
+    const live: Live = { conn: undefined as never, control, geometry, abort, worker: undefined, givenUp: undefined };
+    const served = run.then(
+      (result) => result,
+      async (e: unknown) => {
+        await this.#afterLoss(live, e);
+        throw new Error(`ring 0 stopped serving session ${session}: ${live.givenUp ?? (e as Error).message}`);
+      },
+    );
     const conn: Ring0Connection = { session, channel: views.sab, ram, port: port2, served, stop };
-    this.#live.add(conn);
-    served.finally(() => this.#live.delete(conn)).catch(() => {});
+    live.conn = conn;
+    this.#live.set(session, live);
+    served
+      .finally(() => {
+        this.#live.delete(session);
+        this.#watchdog.unwatch(session);
+      })
+      .catch(() => {});
     // Wait until a worker runs the serve loop (piscina may be starting a thread).
-    const deadline = performance.now() + (options.startTimeoutMs ?? 10_000);
+    const startMs = options.startTimeoutMs ?? 10_000;
+    const deadline = performance.now() + startMs;
     let failed: unknown;
     served.catch((e) => (failed = e));
-    while (Atomics.load(views.i32, Ctl.SERVER_STATE) === ServerState.NOT_STARTED) {
+    while (control.state === ServeState.NOT_STARTED) {
       if (failed) throw new Error(`ring 0 failed to serve the channel: ${(failed as Error).message}`);
       if (performance.now() > deadline) {
         stop();
         throw new Error(
-          `no ring-0 worker started serving within ${options.startTimeoutMs ?? 10_000} ms: all ${this.maxVms} workers serve other VMs (close one, or start the service with a larger maxVms)`,
+          `no ring-0 worker started serving within ${startMs} ms: all ${this.maxVms} workers serve other VMs (close one, or start the service with a larger maxVms)`,
         );
       }
       await new Promise((r) => setTimeout(r, 1));
     }
+    live.worker = this.pool.threads.find((w) => w.threadId === control.threadId);
+    this.#watchdog.watch(session, control, views.sab, geometry);
     return conn;
   }
 
-  /** Stops every VM's serve loop and the pool. Idempotent. */
+  /**
+   * Disconnects VM `session` at once, whatever its worker is doing, as the watchdog does with a
+   * stuck one: the worker is terminated and replaced through piscina, the VM's calls are answered
+   * VERR_INVALID_STATE, and its devices are released (host resources closed, host drivers
+   * rebound, exclusivity freed). Resolves when that is done; false when no such VM is connected.
+   */
+  async terminateVm(session: number, reason = 'terminated by the service (terminateVm)'): Promise<boolean> {
+    const live = this.#live.get(session);
+    if (!live) return false;
+    this.#giveUp(live, reason);
+    await live.conn.served.catch(() => {});
+    return true;
+  }
+
+  /** Stops every VM's serve loop and the pool. A worker stuck in a request is replaced after requestLimitMs. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const pending = [...this.#live];
+    const pending = [...this.#live.values()].map((l) => l.conn);
     for (const c of pending) c.stop();
     await Promise.allSettled(pending.map((c) => c.served));
+    await this.#watchdog.close();
     await this.pool.destroy();
+  }
+
+  /**
+   * Gives a VM's worker up: marks it (it must not touch the channel again), closes the channel
+   * for ring 3 unless the watchdog already did, and has piscina terminate and replace the thread.
+   */
+  #giveUp(live: Live, reason: string): void {
+    if (live.givenUp) return;
+    live.givenUp = reason;
+    if (live.control.giveUp()) {
+      try {
+        closeOrphanedChannel(live.conn.channel, live.geometry, reason);
+      } catch (e) {
+        this.#log.error(`session ${live.conn.session}: closing its channel failed: ${(e as Error).message}`);
+      }
+    }
+    this.stats.workersReplaced++;
+    this.#log.warn(`session ${live.conn.session}: ${reason}`);
+    live.worker ??= this.pool.threads.find((w) => w.threadId === live.control.threadId);
+    // piscina terminates the thread running an aborted task and starts a replacement.
+    live.abort.abort(new Error(reason));
+  }
+
+  /**
+   * The serve task ended without finishing normally (given up, or its worker died). Once the
+   * thread has exited, nothing of ring 0 serves the channel any more: close it for ring 3, then
+   * release what the thread held and the VM's ownership of devices.
+   */
+  async #afterLoss(live: Live, e: unknown): Promise<void> {
+    const session = live.conn.session;
+    const worker = live.worker ?? this.pool.threads.find((w) => w.threadId === live.control.threadId);
+    // Only a thread that is gone may have its resources released here: a live one still owns them
+    // (a serve task that failed but whose thread lives on has run its own cleanup).
+    let exited = worker === undefined || worker.threadId === -1;
+    if (!exited && worker) {
+      const wait = live.givenUp ? WORKER_EXIT_WAIT_MS : 500;
+      const timer = new Promise((r) => setTimeout(r, wait).unref());
+      await Promise.race([once(worker, 'exit'), timer]);
+      exited = worker.threadId === -1;
+      if (!exited && live.givenUp) {
+        this.#log.error(`session ${session}: the worker did not exit within ${wait} ms (inside a host call?): its fds and mappings stay open`);
+      }
+    }
+    const why = live.givenUp ?? `ring 0 failed: ${(e as Error)?.message ?? String(e)}`;
+    try {
+      closeOrphanedChannel(live.conn.channel, live.geometry, why);
+    } catch (err) {
+      this.#log.error(`session ${session}: closing its channel failed: ${(err as Error).message}`);
+    }
+    if (exited && live.control.threadId !== 0) {
+      const problems = await releaseWorkerResources(live.control.entries(), this.#config, this.table);
+      for (const p of problems) this.#log.error(`session ${session}: ${p}`);
+    }
+    this.table.releaseSession(session);
   }
 }

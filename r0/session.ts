@@ -1,6 +1,14 @@
-// A VM's state in ring 0: its handle table, IOMMU domain, interrupt queue and parked GET_IRQ requests.
+// A VM's state in ring 0: its handle table, IOMMU domain, interrupt queue and parked GET_IRQ requests, each with a bound.
+//
+// Bounds (a hostile ring 3 cannot grow ring 0's memory without limit):
+// - open devices: SESSION_MAX_DEVICES per session (and each device once: r0/ring0.ts);
+// - MAP_REGION mappings: DEVICE_MAX_MAPPINGS per open device (r0/open-device.ts);
+// - parked GET_IRQ waits: one per channel slot whose caller still waits, at most SESSION_MAX_PARKED;
+// - queued events: SESSION_EVENT_QUEUE_MAX (the oldest is dropped and counted);
+// - IOMMU faults kept: 64 per domain (r0/iommu.ts); device timers: TIMER_GROUP_MAX per device (r0/timers.ts).
 
 import type { PciRawIrqEvent } from '../shared/protocol.js';
+import { VERR_TIMEOUT } from '../shared/status.js';
 import type { IommuDomain } from './iommu.js';
 import type { OpenDevice } from './open-device.js';
 
@@ -10,8 +18,19 @@ export interface ParkedIrqWait {
   target: number;
   /** Time (ms, performance.now clock) at which it is answered with VERR_TIMEOUT. */
   deadline: number;
-  /** Answers the request (rc, out). */
-  reply: (rc: number, out?: unknown, msg?: string) => void;
+  /** True while its caller still waits (it did not give up, its slot was not recycled). */
+  alive: () => boolean;
+  /** Answers the request (rc, out). Returns true when the caller got the answer. */
+  reply: (rc: number, out?: unknown, msg?: string) => boolean;
+}
+
+/**
+ * How a session's channel answers a request later (ChannelServer.answer/waiting): `ticket` names
+ * one request the channel took. Absent for sessions without a channel (pool.run): nothing parks.
+ */
+export interface SessionReplier {
+  answer(ticket: number, bytes: Uint8Array): boolean;
+  waiting(ticket: number): boolean;
 }
 
 /**
@@ -25,6 +44,10 @@ export type ControlMessage =
 
 /** Most events kept per session before the oldest is dropped. */
 export const SESSION_EVENT_QUEUE_MAX = 4096;
+/** Most devices one session may hold open at once (OPEN_DEVICE past it: VERR_OUT_OF_RESOURCES). */
+export const SESSION_MAX_DEVICES = 64;
+/** Most GET_IRQ waits parked at once (the channel's slot limit; past it: VERR_OUT_OF_RESOURCES). */
+export const SESSION_MAX_PARKED = 1024;
 
 /**
  * One VM (rawpci.h: the session of PCIRAWSENDREQ.pSession). Handles are capabilities of one
@@ -46,6 +69,8 @@ export class Session {
   readonly parked: ParkedIrqWait[] = [];
   /** Sends a control message to ring 3 (absent for pool.run sessions, which cannot map). */
   readonly postControl: ((msg: ControlMessage, transfer?: unknown[]) => void) | undefined;
+  /** Answers parked requests through the session's channel (set by the serve task). */
+  replier: SessionReplier | undefined;
   /** True once the session ended. */
   ended = false;
 
@@ -56,21 +81,37 @@ export class Session {
   }
 
   /**
-   * Queues an event: answers the oldest parked GET_IRQ that waits for it, or keeps it until one
-   * comes. When the queue is full the oldest event is dropped (counted in droppedEvents).
+   * Queues an event: answers the oldest parked GET_IRQ that waits for it and whose caller still
+   * waits, or keeps it until one comes. Waits whose callers gave up are dropped on the way (an
+   * event never goes to them). When the queue is full the oldest event is dropped (counted in
+   * droppedEvents).
    */
   pushEvent(ev: PciRawIrqEvent): void {
-    const i = this.#deliverable(ev) ? this.parked.findIndex((p) => p.target === 0 || p.target === ev.device) : -1;
-    if (i >= 0) {
-      const [w] = this.parked.splice(i, 1);
-      w!.reply(0, { irq: ev, pending: this.#pendingFor(w!.target) });
-      return;
+    if (this.#deliverable(ev)) {
+      for (let i = 0; i < this.parked.length; ) {
+        const w = this.parked[i]!;
+        if (!w.alive()) {
+          this.parked.splice(i, 1);
+          continue;
+        }
+        if (w.target !== 0 && w.target !== ev.device) {
+          i++;
+          continue;
+        }
+        this.parked.splice(i, 1);
+        if (w.reply(0, { irq: ev, pending: this.#pendingFor(w.target) })) return;
+      }
     }
     this.events.push(ev);
     if (this.events.length > SESSION_EVENT_QUEUE_MAX) {
       this.events.shift();
       this.droppedEvents++;
     }
+  }
+
+  /** Drops parked waits whose callers no longer wait. */
+  pruneParked(): void {
+    for (let i = this.parked.length - 1; i >= 0; i--) if (!this.parked[i]!.alive()) this.parked.splice(i, 1);
   }
 
   /**
@@ -89,6 +130,7 @@ export class Session {
 
   /** Answers parked waits with events that became deliverable (a device resumed). */
   flushToParked(): void {
+    this.pruneParked();
     for (let k = 0; k < this.parked.length; ) {
       const w = this.parked[k]!;
       const ev = this.takeEvent(w.target);
@@ -97,7 +139,8 @@ export class Session {
         continue;
       }
       this.parked.splice(k, 1);
-      w.reply(0, { irq: ev, pending: this.#pendingFor(w.target) });
+      // A caller that gave up meanwhile: the event goes back to the front of the queue.
+      if (!w.reply(0, { irq: ev, pending: this.#pendingFor(w.target) })) this.events.unshift(ev);
     }
   }
 
@@ -123,7 +166,7 @@ export class Session {
       const p = this.parked[i]!;
       if (p.deadline <= now) {
         this.parked.splice(i, 1);
-        p.reply(-40, undefined, 'no interrupt arrived before the GET_IRQ timeout');
+        p.reply(VERR_TIMEOUT, undefined, 'no interrupt arrived before the GET_IRQ timeout');
       } else next = Math.min(next, p.deadline - now);
     }
     return next;

@@ -85,6 +85,9 @@ export class TimerQueue {
   }
 }
 
+/** Most timers one device may have pending; a schedule past it is dropped (see {@link TimerGroup.schedule}). */
+export const TIMER_GROUP_MAX = 1024;
+
 /**
  * The timers of one device. `suspend()` freezes them (their remaining time is kept),
  * `resume()` starts them again, `clear()` drops them (reset, close).
@@ -103,8 +106,16 @@ export class TimerGroup {
     return this.#frozen !== undefined;
   }
 
-  /** Runs `callback` after `delayMs` milliseconds of device time. Returns a cancel function. */
-  schedule(delayMs: number, callback: () => void): () => void {
+  /**
+   * Runs `callback` after `delayMs` milliseconds of device time. Returns a cancel function. A
+   * device with {@link TIMER_GROUP_MAX} timers pending already gets none (the callback never
+   * runs, `onDropped` is told): a model that schedules without bound cannot grow ring 0's memory.
+   */
+  schedule(delayMs: number, callback: () => void, onDropped?: () => void): () => void {
+    if (this.#pending.size >= TIMER_GROUP_MAX) {
+      onDropped?.();
+      return () => {};
+    }
     const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
     const t: Timer = { due: this.#queue.now() + delay, seq: 0, group: this, callback, cancelled: false };
     this.#pending.add(t);

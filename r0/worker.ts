@@ -7,11 +7,13 @@
 
 import type { MessagePort } from 'node:worker_threads';
 import { workerData } from 'piscina';
+import type { ChannelGeometry } from '../shared/channel-layout.js';
 import { childLogger } from '../shared/log.js';
 import { type BackendConfig, createBackend } from './backends.js';
 import { ChannelServer } from './channel-server.js';
 import { HostTable } from './host-table.js';
 import { Ring0 } from './ring0.js';
+import { ServeControl, workerResources } from './serve-control.js';
 import type { ControlMessage, Session } from './session.js';
 import { TimerQueue } from './timers.js';
 
@@ -21,16 +23,20 @@ export interface Ring0WorkerData extends BackendConfig {
   table: SharedArrayBuffer;
 }
 
-/** Serve a VM's channel until it disconnects. */
+/** Serve a VM's channel until the service asks the worker to stop. */
 export interface ServeTask {
   kind: 'serve';
   channel: SharedArrayBuffer;
+  /** The channel's geometry as the service created it (the control block's copy is not trusted). */
+  geometry: ChannelGeometry;
+  /** Ring 0's private control block for this channel (r0/serve-control.ts). */
+  control: SharedArrayBuffer;
   /** Guest RAM of the VM. */
   ram: SharedArrayBuffer;
   session: number;
   /** Control port: MAP_REGION views go to ring 3 on it. */
   port: MessagePort;
-  /** Spin budget override in microseconds. */
+  /** Spin budget in microseconds (clamped by the serve loop). */
   spinUs?: number;
 }
 
@@ -105,20 +111,27 @@ export default async function run(task: Ring0Task): Promise<unknown> {
 
 function serve(r0: Ring0, task: ServeTask): ServeResult {
   const post = (msg: ControlMessage) => task.port.postMessage(msg);
+  const control = new ServeControl(task.control);
   const session: Session = r0.createSession(new Uint8Array(task.ram), post, task.session);
-  let server: ChannelServer | undefined;
-  server = new ChannelServer(
+  // From here on, what this thread holds is recorded where the service finds it if the thread
+  // has to be given up (stuck in a device model): fds, mappings, detached host drivers.
+  workerResources.attach(control);
+  const server = new ChannelServer(
     task.channel,
     {
-      handle: (frame, length, slot) => r0.handleFrame(session, frame, (bytes) => server!.answer(slot, bytes), length),
+      handle: (frame, length, ticket) => r0.handleFrame(session, frame, length, ticket),
       poll: (now) => r0.poll(now),
+      error: (where, e) => log.error(`session ${session.id}: ring-0 bug in ${where}: ${(e as Error)?.stack ?? String(e)}`),
     },
-    task.spinUs === undefined ? {} : { spinUs: task.spinUs },
+    { geometry: task.geometry, control, ...(task.spinUs === undefined ? {} : { spinUs: task.spinUs }) },
   );
+  session.replier = server;
   try {
     server.run();
   } finally {
     r0.endSession(session);
+    if (workerResources.lost) log.error(`the resource journal was full: ${workerResources.lost} records lost`);
+    workerResources.detach();
     task.port.close();
   }
   return { session: session.id, answered: server.stats.answered, sleeps: server.stats.sleeps, opCounts: { ...r0.opCounts } };

@@ -1,12 +1,29 @@
-// Ring 3's end of the shared-memory channel: post a request frame, wait (spin, then sleep) for the answer, honour a deadline.
+// Ring 3's end of the shared-memory channel: claim a slot under a lease, post a request frame, wait (spin, then sleep) for the answer, honour a deadline, and notice a closed channel at once.
 
-import { attachChannel, type ChannelViews, Ctl, Slot, SlotState } from '../shared/channel-layout.js';
+import {
+  attachChannel,
+  type ChannelViews,
+  Ctl,
+  channelClockMs,
+  claimWord,
+  leaseExpired,
+  ServerState,
+  Slot,
+  SlotState,
+  slotState,
+  withSlotState,
+} from '../shared/channel-layout.js';
 import { FrameTooLargeError, PciRawCodec } from '../shared/codec.js';
 import type { PciRawAnswer } from '../shared/protocol.js';
-import { VERR_BUFFER_OVERFLOW, VERR_INVALID_PARAMETER, VERR_INVALID_STATE, VERR_TIMEOUT } from '../shared/status.js';
+import { VERR_BUFFER_OVERFLOW, VERR_INTERNAL_ERROR, VERR_INVALID_PARAMETER, VERR_INVALID_STATE, VERR_TIMEOUT } from '../shared/status.js';
 
 /** How long a synchronous call spins on a request ring 0 has not taken yet, in microseconds. */
 const TAKE_SPIN_US = 5;
+/**
+ * Longest single sleep of a waiting call, in ms: between sleeps it looks at the channel state,
+ * so a close that raced with its post is seen within this time even without a wake-up.
+ */
+const WAIT_SLICE_MS = 50;
 
 /** Options of a {@link ChannelClient}. */
 export interface ChannelClientOptions {
@@ -16,6 +33,8 @@ export interface ChannelClientOptions {
   spinUs?: number;
 }
 
+const CLOSED: PciRawAnswer = { rc: VERR_INVALID_STATE, msg: 'the channel is closed: ring 0 no longer serves this VM (connect again)' };
+
 /**
  * One thread's client end of a channel. Several threads (vCPUs) may each hold one over the same
  * SharedArrayBuffer: each call claims its own slot, so calls run concurrently. Not for use by
@@ -23,7 +42,12 @@ export interface ChannelClientOptions {
  *
  * Every call returns a {@link PciRawAnswer}; transport failures are answers too: VERR_TIMEOUT
  * when ring 0 did not answer by the deadline (the slot is handed back), VERR_BUFFER_OVERFLOW when
- * the request does not fit a slot, VERR_INVALID_STATE when the channel is closed.
+ * the request does not fit a slot, VERR_INVALID_STATE when the channel is closed (also for a call
+ * in flight when it closes: it learns of it at once, not at its deadline).
+ *
+ * Each claim carries the caller's deadline as a lease (shared/channel-layout.ts): a slot left
+ * behind by a thread that died in the middle of a call is reclaimed by the next thread that finds
+ * no free slot, once that lease is SLOT_LEASE_GRACE_MS past.
  */
 export class ChannelClient {
   readonly views: ChannelViews;
@@ -36,8 +60,11 @@ export class ChannelClient {
   /** A word nobody changes, to sleep on while every slot is busy. */
   readonly #nap = new Int32Array(new SharedArrayBuffer(4));
   #hint = 0;
-  /** Calls made and calls that timed out (statistics). */
-  readonly stats = { calls: 0, timeouts: 0 };
+  /** This client's claim tokens: a random base (per client) and a counter. */
+  readonly #tokenBase = (Math.random() * 0x7fff) << 16;
+  #tokenSeq = 0;
+  /** Calls made, calls that timed out, and slots of dead callers this client reclaimed (statistics). */
+  readonly stats = { calls: 0, timeouts: 0, reclaimed: 0 };
 
   /** Attaches to `sab` (made by ring 0's service). Throws TypeError when it is not a channel. */
   constructor(sab: SharedArrayBuffer, options: ChannelClientOptions = {}) {
@@ -48,9 +75,9 @@ export class ChannelClient {
     this.spinUs = checkPositive('spinUs', options.spinUs ?? 50, true);
   }
 
-  /** True once ring 0 has stopped serving this channel or it was closed. */
+  /** True once ring 0 has stopped serving this channel (or is closing it). */
   get closed(): boolean {
-    return Atomics.load(this.views.i32, Ctl.SERVER_STATE) >= 2;
+    return Atomics.load(this.views.i32, Ctl.SERVER_STATE) >= ServerState.STOP_REQUESTED;
   }
 
   /**
@@ -77,8 +104,10 @@ export class ChannelClient {
   #callSync(op: number, target: number, params: unknown, frame: Uint8Array | undefined, timeoutMs: number): PciRawAnswer {
     const t0 = performance.now();
     const deadline = t0 + timeoutMs;
-    const slot = this.#post(op, target, params, deadline, frame);
-    if (typeof slot !== 'number') return slot;
+    const posted = this.#post(op, target, params, deadline, frame);
+    if (typeof posted !== 'number') return posted;
+    const slot = posted;
+    const token = this.#token;
     const { i32, header } = this.views;
     const st = header[slot]! + Slot.STATE;
     // Spin first: a request served by a polling ring 0 comes back in about a microsecond, far
@@ -88,81 +117,106 @@ export class ChannelClient {
     // it the core (measured: 65 -> 27 us p50 with both threads pinned to one core).
     const spinEnd = t0 + this.spinUs / 1000;
     const takeEnd = t0 + TAKE_SPIN_US / 1000;
-    let s = Atomics.load(i32, st);
-    for (let n = 0; s !== SlotState.DONE; n++) {
+    let w = Atomics.load(i32, st);
+    for (let n = 0; slotState(w) !== SlotState.DONE; n++) {
       if ((n & 63) === 63) {
         const now = performance.now();
         // Ring 0 awake (not sleeping) yet not taking the request: it is off-CPU, sharing this
         // core; sleeping hands it the core. Ring 0 asleep: our doorbell is waking it, spin on.
-        if (now >= spinEnd || (s === SlotState.POSTED && now >= takeEnd && Atomics.load(i32, Ctl.SERVER_SLEEPING) === 0)) break;
+        if (now >= spinEnd || (slotState(w) === SlotState.POSTED && now >= takeEnd && Atomics.load(i32, Ctl.SERVER_SLEEPING) === 0)) break;
       }
-      s = Atomics.load(i32, st);
+      w = Atomics.load(i32, st);
     }
-    while (s !== SlotState.DONE) {
-      const left = deadline - performance.now();
-      if (left <= 0) return this.#abandon(slot, op);
+    let closedSince = Number.POSITIVE_INFINITY;
+    while (slotState(w) !== SlotState.DONE) {
+      const now = performance.now();
+      if (now >= deadline) return this.#abandon(slot, op, token, VERR_TIMEOUT);
+      if (this.closed) {
+        // Ring 0 answers what it holds when it closes; a request it never saw is ours to drop.
+        if (closedSince === Number.POSITIVE_INFINITY) closedSince = now;
+        else if (now - closedSince >= WAIT_SLICE_MS) return this.#abandon(slot, op, token, VERR_INVALID_STATE);
+      }
       Atomics.store(i32, header[slot]! + Slot.WAITER, 1);
-      Atomics.wait(i32, st, s, left);
-      s = Atomics.load(i32, st);
+      Atomics.wait(i32, st, w, Math.min(deadline - now, WAIT_SLICE_MS));
+      w = Atomics.load(i32, st);
     }
-    return this.#finish(slot);
+    return this.#finish(slot, token);
   }
 
   /**
    * Asynchronous call (control plane): waits with Atomics.waitAsync so the event loop runs.
-   * Resolves with the answer, or VERR_TIMEOUT at the deadline.
+   * Resolves with the answer, VERR_TIMEOUT at the deadline, or VERR_INVALID_STATE once the
+   * channel closed.
    */
   async call(op: number, target: number, params: unknown, timeoutMs = this.timeoutMs): Promise<PciRawAnswer> {
     const deadline = performance.now() + timeoutMs;
-    const slot = this.#post(op, target, params, deadline);
-    if (typeof slot !== 'number') return slot;
+    const posted = this.#post(op, target, params, deadline);
+    if (typeof posted !== 'number') return posted;
+    const slot = posted;
+    const token = this.#token;
     const { i32, header } = this.views;
     const st = header[slot]! + Slot.STATE;
-    let s = Atomics.load(i32, st);
-    while (s !== SlotState.DONE) {
-      const left = deadline - performance.now();
-      if (left <= 0) return this.#abandon(slot, op);
+    let w = Atomics.load(i32, st);
+    let closedSince = Number.POSITIVE_INFINITY;
+    while (slotState(w) !== SlotState.DONE) {
+      const now = performance.now();
+      if (now >= deadline) return this.#abandon(slot, op, token, VERR_TIMEOUT);
+      if (this.closed) {
+        if (closedSince === Number.POSITIVE_INFINITY) closedSince = now;
+        else if (now - closedSince >= WAIT_SLICE_MS) return this.#abandon(slot, op, token, VERR_INVALID_STATE);
+      }
       Atomics.store(i32, header[slot]! + Slot.WAITER, 1);
-      const w = Atomics.waitAsync(i32, st, s, left);
-      if (w.async) {
+      const left = Math.min(deadline - now, WAIT_SLICE_MS);
+      const wait = Atomics.waitAsync(i32, st, w, left);
+      if (wait.async) {
         // A pending waitAsync does not keep Node alive: hold a timer until it settles.
         const keepAlive = setTimeout(() => {}, Math.ceil(left) + 1);
         try {
-          await w.value;
+          await wait.value;
         } finally {
           clearTimeout(keepAlive);
         }
       }
-      s = Atomics.load(i32, st);
+      w = Atomics.load(i32, st);
     }
-    return this.#finish(slot);
+    return this.#finish(slot, token);
   }
+
+  /** The token of the last slot this client claimed (read right after #post). */
+  #token = 0;
 
   /** Claims a slot, writes the frame and rings the doorbell. Returns the slot or a failed answer. */
   #post(op: number, target: number, params: unknown, deadline: number, frame?: Uint8Array): number | PciRawAnswer {
     this.stats.calls++;
     const { i32, header, slotCount, data } = this.views;
-    if (Atomics.load(i32, Ctl.SERVER_STATE) >= 2) {
-      return { rc: VERR_INVALID_STATE, msg: 'the channel is closed: ring 0 no longer serves this VM (connect again)' };
-    }
+    if (this.closed) return CLOSED;
+    const claimed = claimWord(deadline + (channelClockMs() - performance.now()));
     let slot = -1;
     for (let tries = 0; slot < 0; tries++) {
       for (let k = 0; k < slotCount; k++) {
         const i = (this.#hint + k) % slotCount;
-        if (Atomics.compareExchange(i32, header[i]! + Slot.STATE, SlotState.FREE, SlotState.CLAIMED) === SlotState.FREE) {
+        const st = header[i]! + Slot.STATE;
+        const w = Atomics.load(i32, st);
+        if (slotState(w) === SlotState.FREE && Atomics.compareExchange(i32, st, w, claimed) === w) {
           slot = i;
           this.#hint = i;
           break;
         }
       }
       if (slot >= 0) break;
+      if (this.closed) return CLOSED;
+      // Every slot is in flight. Slots whose callers died in the middle of a call come back here.
+      if (this.#reclaim() > 0) continue;
       if (performance.now() >= deadline) {
         this.stats.timeouts++;
         return { rc: VERR_TIMEOUT, msg: `all ${slotCount} channel slots stayed busy until the deadline: fewer requests in flight, or a larger slotCount` };
       }
-      // Every slot is in flight: back off briefly (a slot frees within one request's time).
+      // Back off briefly (a slot frees within one request's time).
       Atomics.wait(this.#nap, 0, 0, tries < 100 ? 0.01 : 1);
     }
+    const h = header[slot]!;
+    const token = (this.#tokenBase | (++this.#tokenSeq & 0xffff)) >>> 0;
+    this.#token = token;
     let len: number;
     try {
       if (frame) {
@@ -171,49 +225,91 @@ export class ChannelClient {
         len = frame.length;
       } else len = this.#codec.encodeRequest(data[slot]!, this.session, op, target, params);
     } catch (e) {
-      Atomics.store(i32, header[slot]! + Slot.STATE, SlotState.FREE);
+      Atomics.compareExchange(i32, h + Slot.STATE, claimed, withSlotState(claimed, SlotState.FREE));
       if (e instanceof FrameTooLargeError) {
         return { rc: VERR_BUFFER_OVERFLOW, msg: `${e.message}: split the request or connect with a larger slotBytes` };
       }
       return { rc: VERR_INVALID_PARAMETER, msg: `the request parameters cannot be encoded: ${(e as Error).message}` };
     }
-    const h = header[slot]!;
     Atomics.store(i32, h + Slot.REQ_LEN, len);
     Atomics.store(i32, h + Slot.WAITER, 0);
-    Atomics.store(i32, h + Slot.STATE, SlotState.POSTED);
+    Atomics.store(i32, h + Slot.TOKEN, token | 0);
+    const posted = withSlotState(claimed, SlotState.POSTED);
+    if (Atomics.compareExchange(i32, h + Slot.STATE, claimed, posted) !== claimed) {
+      // Another thread reclaimed the slot: only possible after our lease expired.
+      this.stats.timeouts++;
+      return { rc: VERR_TIMEOUT, msg: `operation ${op} lost its slot before it was posted: the deadline had passed` };
+    }
     Atomics.or(i32, Ctl.POSTED_MASK + (slot >>> 5), 1 << (slot & 31));
     Atomics.add(i32, Ctl.DOORBELL, 1);
     if (Atomics.load(i32, Ctl.SERVER_SLEEPING) !== 0) Atomics.notify(i32, Ctl.DOORBELL);
+    // Posted after ring 0 began closing? Then ring 0 may never look: take the request back.
+    if (this.closed && Atomics.compareExchange(i32, h + Slot.STATE, posted, withSlotState(posted, SlotState.FREE)) === posted) return CLOSED;
     return slot;
   }
 
-  /** Reads the answer of a DONE slot and frees it. */
-  #finish(slot: number): PciRawAnswer {
+  /**
+   * Frees slots of dead callers: CLAIMED, POSTED or DONE with a lease expired more than
+   * SLOT_LEASE_GRACE_MS ago. Returns how many were freed.
+   */
+  #reclaim(): number {
+    const { i32, header, slotCount } = this.views;
+    const now = channelClockMs();
+    let n = 0;
+    for (let i = 0; i < slotCount; i++) {
+      const st = header[i]! + Slot.STATE;
+      const w = Atomics.load(i32, st);
+      const s = slotState(w);
+      if ((s === SlotState.CLAIMED || s === SlotState.POSTED || s === SlotState.DONE) && leaseExpired(w, now)) {
+        if (Atomics.compareExchange(i32, st, w, withSlotState(w, SlotState.FREE)) === w) n++;
+      }
+    }
+    this.stats.reclaimed += n;
+    return n;
+  }
+
+  /** Reads the answer of a DONE slot and frees it, if the slot is still this call's. */
+  #finish(slot: number, token: number): PciRawAnswer {
     const { i32, header, data } = this.views;
     const h = header[slot]!;
+    const w = Atomics.load(i32, h + Slot.STATE);
     const len = Atomics.load(i32, h + Slot.ANS_LEN);
     let answer: PciRawAnswer;
+    const n = Math.max(0, Math.min(len, this.#answer.length));
+    this.#answer.set(data[slot]!.subarray(0, n));
+    if (
+      slotState(w) !== SlotState.DONE ||
+      Atomics.load(i32, h + Slot.TOKEN) >>> 0 !== token ||
+      Atomics.compareExchange(i32, h + Slot.STATE, w, withSlotState(w, SlotState.FREE)) !== w
+    ) {
+      // Reclaimed by another thread after our lease ran out: the bytes may be someone else's.
+      this.stats.timeouts++;
+      return { rc: VERR_TIMEOUT, msg: 'the answer arrived after this call had been given up for lost (far past its deadline)' };
+    }
     try {
-      const n = Math.max(0, Math.min(len, this.#answer.length));
-      this.#answer.set(data[slot]!.subarray(0, n));
       answer = this.#codec.decodeAnswer(this.#answer, n);
     } catch (e) {
-      answer = { rc: -225, msg: `ring 0 answer could not be decoded: ${(e as Error).message}` };
+      answer = { rc: VERR_INTERNAL_ERROR, msg: `ring 0 answer could not be decoded: ${(e as Error).message}` };
     }
-    Atomics.store(i32, h + Slot.STATE, SlotState.FREE);
     return answer;
   }
 
-  /** The deadline passed: hand the slot back (or to ring 0 to free) and answer VERR_TIMEOUT. */
-  #abandon(slot: number, op: number): PciRawAnswer {
+  /**
+   * The deadline passed or the channel closed: hand the slot back (or to ring 0 to free) and
+   * answer `rc` (VERR_TIMEOUT or VERR_INVALID_STATE). An answer that arrived meanwhile is taken.
+   */
+  #abandon(slot: number, op: number, token: number, rc: number): PciRawAnswer {
     const { i32, header } = this.views;
     const st = header[slot]! + Slot.STATE;
-    if (Atomics.compareExchange(i32, st, SlotState.POSTED, SlotState.FREE) !== SlotState.POSTED) {
-      if (Atomics.compareExchange(i32, st, SlotState.TAKEN, SlotState.ABANDONED) !== SlotState.TAKEN) {
-        // Answered in the meantime: take it.
-        return this.#finish(slot);
-      }
+    for (let n = 0; n < 4; n++) {
+      const w = Atomics.load(i32, st);
+      const s = slotState(w);
+      if (s === SlotState.DONE) return this.#finish(slot, token);
+      if (s === SlotState.POSTED && Atomics.compareExchange(i32, st, w, withSlotState(w, SlotState.FREE)) === w) break;
+      if (s === SlotState.TAKEN && Atomics.compareExchange(i32, st, w, withSlotState(w, SlotState.ABANDONED)) === w) break;
+      if (s !== SlotState.POSTED && s !== SlotState.TAKEN) break;
     }
+    if (rc === VERR_INVALID_STATE) return CLOSED;
     this.stats.timeouts++;
     return {
       rc: VERR_TIMEOUT,

@@ -126,6 +126,9 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
     this.ram = new Uint8Array(endpoint.ram);
     this.#ch = new ChannelClient(endpoint.channel, options);
     this.#recordLatency = options.recordLatency ?? false;
+    // The control port closes when the ring-0 thread serving this VM is gone (given up, or
+    // killed): withdraw device mappings then, so ring 0 can release and rebind the devices.
+    conn?.port.on('close', () => this.#releaseDeviceMaps());
   }
 
   /** Connects a new VM to `service`: a ring-0 worker starts serving its channel. */
@@ -144,8 +147,8 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
     return { ...this.#endpoint };
   }
 
-  /** Transport statistics (calls, timeouts). */
-  get transport(): { calls: number; timeouts: number } {
+  /** Transport statistics: calls made, calls that timed out, slots of dead callers reclaimed. */
+  get transport(): { calls: number; timeouts: number; reclaimed: number } {
     return { ...this.#ch.stats };
   }
 

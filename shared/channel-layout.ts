@@ -1,4 +1,4 @@
-// Layout of the shared-memory channel between ring 3 and a ring-0 worker: named word indices, slot states.
+// Layout of the shared-memory channel between ring 3 and a ring-0 worker: named word indices, slot states, slot leases.
 //
 // One channel = one SharedArrayBuffer:
 //
@@ -6,22 +6,34 @@
 //   slot = [ SLOT_HEADER_WORDS Int32 words ][ slotBytes bytes of data ]
 //
 // A slot carries one request and then its answer (the answer overwrites the request in the data
-// area after ring 0 has copied the request out). Its state word moves:
+// area after ring 0 has copied the request out). Its state word holds the state in its low
+// SLOT_STATE_BITS bits and, above them, the lease of the ring-3 caller that claimed it (see
+// below). The state moves:
 //
-//   FREE --ring 3 claims (CAS)--> CLAIMED --writes frame--> POSTED --ring 0 takes (CAS)--> TAKEN
-//   TAKEN --ring 0 answers (CAS)--> DONE --ring 3 reads the answer--> FREE
+//   FREE --ring 3 claims (CAS)--> CLAIMED --writes frame (CAS)--> POSTED --ring 0 takes (CAS)--> TAKEN
+//   TAKEN --ring 0 answers (CAS)--> DONE --ring 3 reads the answer (CAS)--> FREE
 //   POSTED --ring 3 deadline passes (CAS)--> FREE              (ring 0 never saw it)
+//   TAKEN  --ring 3 deadline passes (CAS)--> ABANDONED --ring 0 finishes--> FREE
+//   CLAIMED, POSTED, DONE --lease expired (CAS, by another ring-3 thread)--> FREE
 // After POSTED, ring 3 sets the slot's bit in the posted mask and rings the doorbell; ring 0
 // takes the mask to find posted slots without reading every slot header.
-//   TAKEN  --ring 3 deadline passes (CAS)--> ABANDONED --ring 0 finishes--> FREE
 //
-// Only the slot's owner of the moment writes its data, so no lock is needed: the CAS on the
-// state word is the hand-over.
+// Leases: a caller that claims a slot writes its own deadline (LEASE_TICK_MS ticks of the
+// process-wide monotonic clock, modulo 2^29) into the state word with the claim, in one CAS.
+// Ring 0 keeps those bits on every transition. A caller that dies (a vCPU thread terminated in
+// the middle of a call) leaves its slot CLAIMED, POSTED or DONE; another ring-3 thread that finds
+// no free slot reclaims slots whose lease expired more than SLOT_LEASE_GRACE_MS ago.
+//
+// Trust: every word here can be written by ring 3 at any moment. Ring 0 reads only the slot
+// states, lengths and frames (copying a frame out before it looks at it), the posted mask and the
+// doorbell (as hints to look); its own state (stop requests, spin budget, slot geometry) lives in
+// ring 0's private memory (r0/serve-control.ts). The words ring 0 writes for ring 3 to read
+// (SERVER_STATE, SERVER_SLEEPING, ANSWERED, SLEEPS, SERVER_SPIN_US) are never read back by ring 0.
 
 /** Magic of a channel's control block ('RPCH'). */
 export const CHANNEL_MAGIC = 0x4843_5052;
-/** Layout version of the channel (changes when any index below changes). */
-export const CHANNEL_LAYOUT_VERSION = 2;
+/** Layout version of the channel (changes when any index or encoding below changes). */
+export const CHANNEL_LAYOUT_VERSION = 3;
 
 /** Int32 word indices of the control block. */
 export const Ctl = {
@@ -29,13 +41,13 @@ export const Ctl = {
   MAGIC: 0,
   /** CHANNEL_LAYOUT_VERSION. */
   LAYOUT: 1,
-  /** Number of slots. */
+  /** Number of slots (for ring 3; ring 0 uses the geometry it created the channel with). */
   SLOT_COUNT: 2,
-  /** Data bytes per slot. */
+  /** Data bytes per slot (for ring 3; ring 0 uses its own copy). */
   SLOT_BYTES: 3,
   /** Incremented by ring 3 after each post; ring 0 sleeps on it (Atomics.wait) when idle. */
   DOORBELL: 4,
-  /** {@link ServerState}. */
+  /** {@link ServerState}, published by ring 0 (ring 0 never reads it back). */
   SERVER_STATE: 5,
   /** 1 while ring 0 sleeps on DOORBELL: ring 3 only calls Atomics.notify then. */
   SERVER_SLEEPING: 6,
@@ -45,7 +57,7 @@ export const Ctl = {
   ANSWERED: 8,
   /** Times ring 0 went to sleep (statistics, wraps). */
   SLEEPS: 9,
-  /** Spin budget of ring 0 in microseconds before it sleeps (ring 3 may tune it). */
+  /** Ring 0's spin budget in microseconds, published for information (set it with the serverSpinUs option). */
   SERVER_SPIN_US: 10,
   /**
    * First of {@link POSTED_MASK_WORDS} words: bit i%32 of word i/32 is set (Atomics.or) by ring 3
@@ -61,17 +73,21 @@ export const POSTED_MASK_WORDS = 32;
 /** Words in the control block (room to grow: unused words are zero). */
 export const CTL_WORDS = 64;
 
-/** States of ring 0's serve loop in Ctl.SERVER_STATE. */
+/**
+ * States of ring 0's serve loop in Ctl.SERVER_STATE, as ring 0 publishes them. ring 3 treats
+ * STOP_REQUESTED and STOPPED alike: the channel is closed, no new request will be served.
+ */
 export const ServerState = {
   NOT_STARTED: 0,
   RUNNING: 1,
+  /** Ring 0 is closing the channel: it answers what it holds with VERR_INVALID_STATE. */
   STOP_REQUESTED: 2,
   STOPPED: 3,
 } as const;
 
 /** Int32 word indices of a slot header. */
 export const Slot = {
-  /** {@link SlotState}. */
+  /** {@link SlotState} in the low {@link SLOT_STATE_BITS} bits, the caller's lease above them. */
   STATE: 0,
   /** Bytes of the request frame in the data area. */
   REQ_LEN: 1,
@@ -79,12 +95,14 @@ export const Slot = {
   ANS_LEN: 2,
   /** 1 while ring 3 sleeps on STATE: ring 0 only calls Atomics.notify then. */
   WAITER: 3,
+  /** Ring 3's claim token: the caller checks it is still its own before it trusts an answer. */
+  TOKEN: 4,
 } as const;
 
 /** Words in a slot header. */
 export const SLOT_HEADER_WORDS = 8;
 
-/** Slot states (Slot.STATE). */
+/** Slot states (the low bits of Slot.STATE). */
 export const SlotState = {
   FREE: 0,
   CLAIMED: 1,
@@ -93,6 +111,59 @@ export const SlotState = {
   DONE: 4,
   ABANDONED: 5,
 } as const;
+
+/** Bits of Slot.STATE that hold the {@link SlotState}; the lease is above them. */
+export const SLOT_STATE_BITS = 3;
+/** Mask of the state bits of Slot.STATE. */
+export const SLOT_STATE_MASK = (1 << SLOT_STATE_BITS) - 1;
+/** Milliseconds per lease tick. */
+export const LEASE_TICK_MS = 4;
+/** Lease ticks wrap modulo 2^29 (about 24.8 days); comparisons are modular. */
+const LEASE_MODULO = 1 << (32 - SLOT_STATE_BITS);
+/**
+ * How long past its lease a slot must stay unanswered, unread or unposted before another ring-3
+ * thread reclaims it, in ms. A live caller gives its slot up at its deadline; this covers one
+ * that is merely late (descheduled, a GC pause).
+ */
+export const SLOT_LEASE_GRACE_MS = 250;
+
+/** The {@link SlotState} of a state word. */
+export function slotState(word: number): number {
+  return word & SLOT_STATE_MASK;
+}
+
+/** `word` with its state bits replaced by `state` (the lease is kept). */
+export function withSlotState(word: number, state: number): number {
+  return (word & ~SLOT_STATE_MASK) | state;
+}
+
+/** The per-thread offset of performance.now() from the process-wide monotonic clock (uv_hrtime). */
+const CLOCK_OFFSET_MS = Number(process.hrtime.bigint() / 1000n) / 1000 - performance.now();
+
+/**
+ * Milliseconds of the process-wide monotonic clock: the same in every thread of the process
+ * (performance.now() alone starts at each thread's own origin).
+ */
+export function channelClockMs(): number {
+  return performance.now() + CLOCK_OFFSET_MS;
+}
+
+/** A state word claiming a slot (CLAIMED) for a caller whose deadline is `deadlineMs` on {@link channelClockMs}. */
+export function claimWord(deadlineMs: number): number {
+  const ticks = Math.ceil(deadlineMs / LEASE_TICK_MS) % LEASE_MODULO;
+  return (ticks << SLOT_STATE_BITS) | SlotState.CLAIMED;
+}
+
+/**
+ * True when the lease in `word` expired more than `graceMs` before `nowMs` ({@link channelClockMs}).
+ * Modular: a lease more than half the modulus (12 days) in the future counts as expired.
+ */
+export function leaseExpired(word: number, nowMs: number, graceMs = SLOT_LEASE_GRACE_MS): boolean {
+  const lease = word >>> SLOT_STATE_BITS;
+  const now = Math.floor((nowMs - graceMs) / LEASE_TICK_MS) % LEASE_MODULO;
+  const ahead = (now - lease + LEASE_MODULO) % LEASE_MODULO;
+  return ahead !== 0 && ahead < LEASE_MODULO / 2;
+}
 
 /** Default number of slots: in-flight requests per VM (vCPUs + async control plane + IRQ pump). */
 export const DEFAULT_SLOT_COUNT = 64;
@@ -118,8 +189,14 @@ export function slotOffset(i: number, slotBytes: number): number {
   return CTL_WORDS * 4 + i * (SLOT_HEADER_WORDS * 4 + slotBytes);
 }
 
+/** How many slots a channel has and how big each one's data area is (bytes). */
+export interface ChannelGeometry {
+  slotCount: number;
+  slotBytes: number;
+}
+
 /** Views over a channel's memory shared by both ends (ring 0 and ring 3 build the same). */
-export interface ChannelViews {
+export interface ChannelViews extends ChannelGeometry {
   sab: SharedArrayBuffer;
   /** The whole channel as Int32 words (control block and slot headers). */
   i32: Int32Array;
@@ -127,21 +204,28 @@ export interface ChannelViews {
   data: Uint8Array[];
   /** Per slot: the Int32 index of its header's first word in `i32`. */
   header: Int32Array;
-  slotCount: number;
-  slotBytes: number;
 }
 
 /**
- * Creates a channel of `slotCount` slots with `slotBytes` data bytes each (a multiple of 8,
- * at least 256) for session `session`. Throws RangeError naming the bad option.
+ * Checks a channel geometry: `slotCount` in 1..1024, `slotBytes` a multiple of 8 in
+ * 256..1048576. Throws RangeError naming the bad option.
  */
-export function createChannel(session: number, slotCount = DEFAULT_SLOT_COUNT, slotBytes = DEFAULT_SLOT_BYTES): ChannelViews {
+export function checkGeometry(slotCount: number, slotBytes: number): ChannelGeometry {
   if (!Number.isInteger(slotCount) || slotCount < 1 || slotCount > 1024) {
     throw new RangeError(`slotCount ${slotCount} must be an integer in 1..1024`);
   }
   if (!Number.isInteger(slotBytes) || slotBytes < 256 || slotBytes > 1 << 20 || slotBytes % 8 !== 0) {
     throw new RangeError(`slotBytes ${slotBytes} must be a multiple of 8 in 256..1048576`);
   }
+  return { slotCount, slotBytes };
+}
+
+/**
+ * Creates a channel of `slotCount` slots with `slotBytes` data bytes each (see
+ * {@link checkGeometry}) for session `session`. Throws RangeError naming the bad option.
+ */
+export function createChannel(session: number, slotCount = DEFAULT_SLOT_COUNT, slotBytes = DEFAULT_SLOT_BYTES): ChannelViews {
+  const geometry = checkGeometry(slotCount, slotBytes);
   const sab = new SharedArrayBuffer(channelBytes(slotCount, slotBytes));
   const i32 = new Int32Array(sab);
   i32[Ctl.MAGIC] = CHANNEL_MAGIC;
@@ -149,24 +233,24 @@ export function createChannel(session: number, slotCount = DEFAULT_SLOT_COUNT, s
   i32[Ctl.SLOT_COUNT] = slotCount;
   i32[Ctl.SLOT_BYTES] = slotBytes;
   i32[Ctl.SESSION] = session;
-  i32[Ctl.SERVER_SPIN_US] = DEFAULT_SERVER_SPIN_US;
-  return attachChannel(sab);
+  return attachChannel(sab, geometry);
 }
 
 /**
- * Builds the views of an existing channel (the other end, or another vCPU thread). Throws
- * TypeError when `sab` is not a rawpci channel of this layout version.
+ * Builds the views of an existing channel. Ring 3 (another vCPU thread) passes only `sab` and
+ * the geometry is read from the control block; ring 0 passes the `geometry` it created the
+ * channel with and the control block is not trusted at all. Throws TypeError when `sab` is not a
+ * rawpci channel of this layout version or its size does not match the geometry.
  */
-export function attachChannel(sab: SharedArrayBuffer): ChannelViews {
+export function attachChannel(sab: SharedArrayBuffer, geometry?: ChannelGeometry): ChannelViews {
   if (!(sab instanceof SharedArrayBuffer) || sab.byteLength < CTL_WORDS * 4) {
     throw new TypeError('a rawpci channel is a SharedArrayBuffer made by createChannel()');
   }
   const i32 = new Int32Array(sab);
-  if (i32[Ctl.MAGIC] !== CHANNEL_MAGIC || i32[Ctl.LAYOUT] !== CHANNEL_LAYOUT_VERSION) {
+  if (!geometry && (i32[Ctl.MAGIC] !== CHANNEL_MAGIC || i32[Ctl.LAYOUT] !== CHANNEL_LAYOUT_VERSION)) {
     throw new TypeError('SharedArrayBuffer is not a rawpci channel of this layout version');
   }
-  const slotCount = i32[Ctl.SLOT_COUNT]!;
-  const slotBytes = i32[Ctl.SLOT_BYTES]!;
+  const { slotCount, slotBytes } = geometry ?? { slotCount: i32[Ctl.SLOT_COUNT]!, slotBytes: i32[Ctl.SLOT_BYTES]! };
   if (sab.byteLength !== channelBytes(slotCount, slotBytes)) throw new TypeError('rawpci channel size does not match its header');
   const data: Uint8Array[] = [];
   const header = new Int32Array(slotCount);

@@ -265,7 +265,7 @@ export class VfioHost implements PciHostBackend {
     let fd = -1;
     try {
       const name = new TextEncoder().encode(`${bdf}\0`);
-      fd = libc.ioctl(g.fd, VFIO_GROUP_GET_DEVICE_FD, name, `VFIO_GROUP_GET_DEVICE_FD ${bdf}`);
+      fd = libc.ioctlFd(g.fd, VFIO_GROUP_GET_DEVICE_FD, name, `VFIO_GROUP_GET_DEVICE_FD ${bdf}`);
       const dev = new VfioDevice(this, info, fd, events, group, boundByUs);
       this.#open.add(dev);
       return dev;

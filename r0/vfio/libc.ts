@@ -1,7 +1,12 @@
-// The libc calls the VFIO host needs (open, ioctl, pread/pwrite, eventfd, read), bound through koffi; loaded only by r0/vfio/*.
+// The libc calls the VFIO host needs (open, ioctl, pread/pwrite, eventfd, read, mmap), bound through koffi; loaded only by r0/vfio/* and the reaper.
+//
+// Every descriptor and mapping made here is reported to this thread's workerResources (recorded
+// right after it is made, forgotten right before it is released), so the service can release
+// them if the thread is given up (r0/serve-control.ts, r0/reaper.ts).
 
 import koffi from 'koffi';
 import { MAP_SHARED, PROT_RW } from '../../shared/linux/mman.js';
+import { workerResources } from '../serve-control.js';
 
 /** A failed libc call: `errno` and the call's name. */
 export class LibcError extends Error {
@@ -51,6 +56,7 @@ const c = {
   eventfd: lib.func('int eventfd(unsigned int initval, int flags)'),
   mmap: lib.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)'),
   munmap: lib.func('int munmap(void *addr, size_t len)'),
+  munmapAt: lib.func('munmap', 'int', ['uint64_t', 'size_t']),
   // memset(p, 0, 0) returns p: the address of a (Shared)ArrayBuffer's backing store.
   addressOf: lib.func('memset', 'uint64_t', ['void *', 'int', 'size_t']),
 };
@@ -63,18 +69,28 @@ function errno(): number {
 export function open(path: string, flags: number, what = `opening ${path}`): number {
   const fd = c.open(path, flags) as number;
   if (fd < 0) throw new LibcError('open', errno(), what);
+  workerResources.addFd(fd);
   return fd;
 }
 
 /** close(2); errors ignored (nothing to do about them). */
 export function close(fd: number): void {
-  if (fd >= 0) c.close(fd);
+  if (fd < 0) return;
+  workerResources.removeFd(fd);
+  c.close(fd);
 }
 
 /** ioctl(2) with a pointer argument (a struct in `arg`). Returns the result; throws LibcError. */
 export function ioctl(fd: number, request: number, arg: Uint8Array | null, what: string): number {
   const r = c.ioctlPtr(fd, request, arg) as number;
   if (r < 0) throw new LibcError('ioctl', errno(), what);
+  return r;
+}
+
+/** ioctl(2) that returns a new file descriptor (VFIO_GROUP_GET_DEVICE_FD). Throws LibcError. */
+export function ioctlFd(fd: number, request: number, arg: Uint8Array | null, what: string): number {
+  const r = ioctl(fd, request, arg, what);
+  workerResources.addFd(r);
   return r;
 }
 
@@ -111,6 +127,7 @@ export function lseek(fd: number, offset: number, whence: number): number {
 export function eventfd(flags: number): number {
   const fd = c.eventfd(0, flags) as number;
   if (fd < 0) throw new LibcError('eventfd', errno(), 'creating an eventfd for an interrupt');
+  workerResources.addFd(fd);
   return fd;
 }
 
@@ -131,5 +148,24 @@ export function mmap(fd: number, len: number, offset: bigint, what: string): Map
   const ptr = c.mmap(null, len, PROT_RW, MAP_SHARED, fd, offset);
   if (ptr === null || koffi.address(ptr) === 0xffff_ffff_ffff_ffffn) throw new LibcError('mmap', errno(), what);
   const buffer = koffi.view(ptr, len);
-  return { buffer, unmap: () => void c.munmap(ptr, len) };
+  const address = BigInt(koffi.address(ptr));
+  workerResources.addMap(address, len);
+  let mapped = true;
+  return {
+    buffer,
+    unmap: () => {
+      if (!mapped) return;
+      mapped = false;
+      workerResources.removeMap(address);
+      c.munmap(ptr, len);
+    },
+  };
+}
+
+/**
+ * munmap(2) of a mapping made by another thread (a dead worker's BAR mapping, from its journal),
+ * by address. Errors ignored.
+ */
+export function munmapAt(address: bigint, len: number): void {
+  c.munmapAt(address, len);
 }

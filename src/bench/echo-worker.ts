@@ -2,6 +2,7 @@
 
 import { workerData } from 'node:worker_threads';
 import { ChannelServer } from '../../r0/channel-server.js';
+import { ServeControl } from '../../r0/serve-control.js';
 import { PciRawCodec } from '../../shared/codec.js';
 
 /** What the echo worker gets as workerData. */
@@ -10,6 +11,8 @@ export interface EchoWorkerData {
   channel: SharedArrayBuffer;
   /** The value every answer carries (`{ rc: 0, out: { value } }`). */
   value: number;
+  /** Ring 0's private control block (ServeControl): the bench stops the loop through it. */
+  control: SharedArrayBuffer;
 }
 
 /**
@@ -18,7 +21,7 @@ export interface EchoWorkerData {
  */
 export function runEchoServer(data: EchoWorkerData): void {
   const answer = new PciRawCodec().encodeAnswer({ rc: 0, out: { value: data.value } });
-  new ChannelServer(data.channel, { handle: () => answer, poll: () => Number.POSITIVE_INFINITY }).run();
+  new ChannelServer(data.channel, { handle: () => answer, poll: () => Number.POSITIVE_INFINITY }, { control: new ServeControl(data.control) }).run();
 }
 
 if (workerData && (workerData as EchoWorkerData).channel) runEchoServer(workerData as EchoWorkerData);

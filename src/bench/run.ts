@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { Bench } from 'tinybench';
 import { HostTable } from '../../r0/host-table.js';
 import { Ring0 } from '../../r0/ring0.js';
+import { ServeControl } from '../../r0/serve-control.js';
 import { Ring0Service } from '../../r0/service.js';
 import { SimHost } from '../../r0/sim/host.js';
 import { TimerQueue } from '../../r0/timers.js';
@@ -196,8 +197,9 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
   // ---- the channel with a ring 0 that does nothing: transport + client codec ----
   {
     const views = createChannel(1);
+    const control = ServeControl.create();
     const w = new Worker(new URL('./echo-worker.js', import.meta.url), {
-      workerData: { channel: views.sab, value: TESTDEV_ID } satisfies EchoWorkerData,
+      workerData: { channel: views.sab, value: TESTDEV_ID, control: control.sab } satisfies EchoWorkerData,
     });
     try {
       await waitFor(() => Atomics.load(views.i32, Ctl.SERVER_STATE) !== ServerState.NOT_STARTED, 10_000, 'echo worker did not start');
@@ -208,7 +210,7 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
       };
       add(await measure('channel-echo-pio', echo, options));
     } finally {
-      Atomics.store(views.i32, Ctl.SERVER_STATE, ServerState.STOP_REQUESTED);
+      control.requestStop();
       Atomics.add(views.i32, Ctl.DOORBELL, 1);
       Atomics.notify(views.i32, Ctl.DOORBELL);
       await w.terminate();

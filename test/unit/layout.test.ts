@@ -1,6 +1,20 @@
 // Pins the protocol numbers and shared-memory indices: changing one breaks every ring 3 in the field.
 import test from 'ava';
-import { CHANNEL_LAYOUT_VERSION, CTL_WORDS, Ctl, ServerState, SLOT_HEADER_WORDS, Slot, SlotState } from '../../shared/channel-layout.js';
+import { ServeCtl, ServeState } from '../../r0/serve-control.js';
+import {
+  CHANNEL_LAYOUT_VERSION,
+  CTL_WORDS,
+  Ctl,
+  claimWord,
+  LEASE_TICK_MS,
+  ServerState,
+  SLOT_HEADER_WORDS,
+  SLOT_STATE_BITS,
+  Slot,
+  SlotState,
+  slotState,
+  withSlotState,
+} from '../../shared/channel-layout.js';
 import { REQ_HEADER_BYTES, ReqHeader, SHARED_STRUCTURE_COUNT } from '../../shared/codec.js';
 import { PCIRAW_ADDRESS_SPACE, PCIRAW_MEMINFO, PCIRAW_POWER, PCIRAW_PROTOCOL_VERSION, PCIRAWDRIVERRFLAG, PCIRAWR0_DO } from '../../shared/protocol.js';
 import { VBoxStatus } from '../../shared/status.js';
@@ -67,7 +81,7 @@ test('VBox status codes carry err.h numbers', (t) => {
 });
 
 test('channel control block and slot header indices are pinned', (t) => {
-  t.is(CHANNEL_LAYOUT_VERSION, 2);
+  t.is(CHANNEL_LAYOUT_VERSION, 3);
   t.is(CTL_WORDS, 64);
   t.is(SLOT_HEADER_WORDS, 8);
   t.deepEqual(Ctl, {
@@ -84,9 +98,20 @@ test('channel control block and slot header indices are pinned', (t) => {
     SERVER_SPIN_US: 10,
     POSTED_MASK: 16,
   });
-  t.deepEqual(Slot, { STATE: 0, REQ_LEN: 1, ANS_LEN: 2, WAITER: 3 });
+  t.deepEqual(Slot, { STATE: 0, REQ_LEN: 1, ANS_LEN: 2, WAITER: 3, TOKEN: 4 });
   t.deepEqual(SlotState, { FREE: 0, CLAIMED: 1, POSTED: 2, TAKEN: 3, DONE: 4, ABANDONED: 5 });
   t.deepEqual(ServerState, { NOT_STARTED: 0, RUNNING: 1, STOP_REQUESTED: 2, STOPPED: 3 });
+  // The state word: state in the low 3 bits, the caller's lease (4-ms ticks) above.
+  t.is(SLOT_STATE_BITS, 3);
+  t.is(LEASE_TICK_MS, 4);
+  t.is(slotState(claimWord(400)), SlotState.CLAIMED);
+  t.is(claimWord(400) >>> SLOT_STATE_BITS, 100);
+  t.is(withSlotState(claimWord(400), SlotState.DONE) >>> SLOT_STATE_BITS, 100);
+});
+
+test("ring 0's private serve control block indices are pinned", (t) => {
+  t.deepEqual(ServeCtl, { STOP: 0, STATE: 1, BUSY: 2, THREAD_ID: 3, GIVEN_UP: 4 });
+  t.deepEqual(ServeState, { NOT_STARTED: 0, RUNNING: 1, STOPPED: 2 });
 });
 
 test('request header layout and the shared msgpackr structure count are pinned', (t) => {

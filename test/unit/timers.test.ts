@@ -1,6 +1,6 @@
 // Ring 0's timer queue: due order, suspend keeps the remaining time, clear drops.
 import test from 'ava';
-import { TimerQueue } from '../../r0/timers.js';
+import { TIMER_GROUP_MAX, TimerQueue } from '../../r0/timers.js';
 
 function clock() {
   let now = 0;
@@ -50,4 +50,31 @@ test('clear and cancel drop timers', (t) => {
   q.runDue(1);
   t.is(fired, 0);
   t.is(q.size, 0);
+});
+
+test(`a device with TIMER_GROUP_MAX (${TIMER_GROUP_MAX}) timers pending gets no more: the extra one is dropped and reported, never run`, (t) => {
+  const c = clock();
+  const q = new TimerQueue(c.now);
+  const g = q.group();
+  let fired = 0;
+  let dropped = 0;
+  for (let i = 0; i < TIMER_GROUP_MAX + 10; i++)
+    g.schedule(
+      1,
+      () => fired++,
+      () => dropped++,
+    );
+  t.is(g.size, TIMER_GROUP_MAX);
+  t.is(dropped, 10);
+  c.set(1);
+  q.runDue(1);
+  t.is(fired, TIMER_GROUP_MAX);
+  // Room again once they fired.
+  g.schedule(
+    1,
+    () => fired++,
+    () => dropped++,
+  );
+  t.is(g.size, 1);
+  t.is(dropped, 10);
 });
