@@ -74,22 +74,17 @@ export class HostTable {
    * Returns -1 when the table is full.
    */
   claim(pciAddress: number, session: number): number {
-    const e = this.#entry('device', pciAddress, true);
-    if (e < 0) return -1;
-    return Atomics.compareExchange(this.#i32, e + E_OWNER, 0, session);
+    return this.#claim('device', pciAddress, session);
   }
 
   /** Releases device `pciAddress` if `session` owns it. Returns true when it did. */
   release(pciAddress: number, session: number): boolean {
-    const e = this.#entry('device', pciAddress, false);
-    if (e < 0) return false;
-    return Atomics.compareExchange(this.#i32, e + E_OWNER, session, 0) === session;
+    return this.#release('device', pciAddress, session);
   }
 
   /** The session owning `pciAddress`, 0 when free. */
   owner(pciAddress: number): number {
-    const e = this.#entry('device', pciAddress, false);
-    return e < 0 ? 0 : Atomics.load(this.#i32, e + E_OWNER);
+    return this.#owner('device', pciAddress);
   }
 
   /**
@@ -98,21 +93,31 @@ export class HostTable {
    * functions of its group), -1 when the table is full.
    */
   claimGroup(group: number, session: number): number {
-    const e = this.#entry('group', group, true);
-    if (e < 0) return -1;
-    return Atomics.compareExchange(this.#i32, e + E_OWNER, 0, session);
+    return this.#claim('group', group, session);
   }
 
   /** Releases IOMMU group `group` if `session` holds it. Returns true when it did. */
   releaseGroup(group: number, session: number): boolean {
-    const e = this.#entry('group', group, false);
-    if (e < 0) return false;
-    return Atomics.compareExchange(this.#i32, e + E_OWNER, session, 0) === session;
+    return this.#release('group', group, session);
   }
 
   /** The session holding IOMMU group `group`, 0 when free. */
   groupOwner(group: number): number {
-    const e = this.#entry('group', group, false);
+    return this.#owner('group', group);
+  }
+
+  #claim(part: Part, id: number, session: number): number {
+    const e = this.#entry(part, id, true);
+    return e < 0 ? -1 : Atomics.compareExchange(this.#i32, e + E_OWNER, 0, session);
+  }
+
+  #release(part: Part, id: number, session: number): boolean {
+    const e = this.#entry(part, id, false);
+    return e >= 0 && Atomics.compareExchange(this.#i32, e + E_OWNER, session, 0) === session;
+  }
+
+  #owner(part: Part, id: number): number {
+    const e = this.#entry(part, id, false);
     return e < 0 ? 0 : Atomics.load(this.#i32, e + E_OWNER);
   }
 

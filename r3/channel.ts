@@ -127,17 +127,11 @@ export class ChannelClient {
       }
       w = Atomics.load(i32, st);
     }
-    let closedSince = Number.POSITIVE_INFINITY;
+    const closed = { since: Number.POSITIVE_INFINITY };
     while (slotState(w) !== SlotState.DONE) {
-      const now = performance.now();
-      if (now >= deadline) return this.#abandon(slot, op, token, VERR_TIMEOUT);
-      if (this.closed) {
-        // Ring 0 answers what it holds when it closes; a request it never saw is ours to drop.
-        if (closedSince === Number.POSITIVE_INFINITY) closedSince = now;
-        else if (now - closedSince >= WAIT_SLICE_MS) return this.#abandon(slot, op, token, VERR_INVALID_STATE);
-      }
-      Atomics.store(i32, header[slot]! + Slot.WAITER, 1);
-      Atomics.wait(i32, st, w, Math.min(deadline - now, WAIT_SLICE_MS));
+      const next = this.#nextWait(slot, op, token, deadline, closed);
+      if (typeof next !== 'number') return next;
+      Atomics.wait(i32, st, w, next);
       w = Atomics.load(i32, st);
     }
     return this.#finish(slot, token);
@@ -157,16 +151,10 @@ export class ChannelClient {
     const { i32, header } = this.views;
     const st = header[slot]! + Slot.STATE;
     let w = Atomics.load(i32, st);
-    let closedSince = Number.POSITIVE_INFINITY;
+    const closed = { since: Number.POSITIVE_INFINITY };
     while (slotState(w) !== SlotState.DONE) {
-      const now = performance.now();
-      if (now >= deadline) return this.#abandon(slot, op, token, VERR_TIMEOUT);
-      if (this.closed) {
-        if (closedSince === Number.POSITIVE_INFINITY) closedSince = now;
-        else if (now - closedSince >= WAIT_SLICE_MS) return this.#abandon(slot, op, token, VERR_INVALID_STATE);
-      }
-      Atomics.store(i32, header[slot]! + Slot.WAITER, 1);
-      const left = Math.min(deadline - now, WAIT_SLICE_MS);
+      const left = this.#nextWait(slot, op, token, deadline, closed);
+      if (typeof left !== 'number') return left;
       const wait = Atomics.waitAsync(i32, st, w, left);
       if (wait.async) {
         // A pending waitAsync does not keep Node alive: hold a timer until it settles.
@@ -180,6 +168,23 @@ export class ChannelClient {
       w = Atomics.load(i32, st);
     }
     return this.#finish(slot, token);
+  }
+
+  /**
+   * One step of waiting for slot `slot`'s answer: the answer to give up with (the deadline
+   * passed, or the channel closed and nobody answered within a wait slice: ring 0 answers what
+   * it holds when it closes, so a request it never saw is ours to drop), or how long to sleep
+   * next in ms. `closed.since` remembers when the close was first seen.
+   */
+  #nextWait(slot: number, op: number, token: number, deadline: number, closed: { since: number }): PciRawAnswer | number {
+    const now = performance.now();
+    if (now >= deadline) return this.#abandon(slot, op, token, VERR_TIMEOUT);
+    if (this.closed) {
+      if (closed.since === Number.POSITIVE_INFINITY) closed.since = now;
+      else if (now - closed.since >= WAIT_SLICE_MS) return this.#abandon(slot, op, token, VERR_INVALID_STATE);
+    }
+    Atomics.store(this.views.i32, this.views.header[slot]! + Slot.WAITER, 1);
+    return Math.min(deadline - now, WAIT_SLICE_MS);
   }
 
   /** The token of the last slot this client claimed (read right after #post). */

@@ -13,13 +13,18 @@ import { connectVm, EDU, openOn, startService, TESTDEV } from '../helpers/ring0.
 
 const faultyModule = fileURLToPath(new URL('../fixtures/faulty-model.js', import.meta.url));
 
-test('a slot recycled 20,000 times while its GET_IRQ is parked leaves no stale waiter: the next interrupt reaches the caller still waiting', async (t) => {
+/** A service and a VM with edu open, powered, decoding, its IRQ handler registered (guest IRQ 11). */
+async function eduVm() {
   const service = await startService();
   const vm = await connectVm(service);
+  const h = openOn(vm, EDU);
+  vm.registerIrqHandler(h, 11);
+  return { service, vm, h, bar: vm.getRegionInfo(h, 0).regionStart };
+}
+
+test('a slot recycled 20,000 times while its GET_IRQ is parked leaves no stale waiter: the next interrupt reaches the caller still waiting', async (t) => {
+  const { service, vm, h, bar } = await eduVm();
   try {
-    const h = openOn(vm, EDU);
-    vm.registerIrqHandler(h, 11);
-    const bar = vm.getRegionInfo(h, 0).regionStart;
     const frame = frameFor(vm.session, PCIRAWR0_DO.GET_IRQ, 0, { timeoutMs: 30_000 });
     // Post a GET_IRQ, wait until ring 0 took (parked) it, then write the slot FREE behind ring 0's back and post again.
     const n = repostUntilTaken(channelOf(vm), 63, frame, 20_000);
@@ -37,12 +42,8 @@ test('a slot recycled 20,000 times while its GET_IRQ is parked leaves no stale w
 });
 
 test('an interrupt is never delivered to a GET_IRQ whose caller gave up: the next GET_IRQ gets it', async (t) => {
-  const service = await startService();
-  const vm = await connectVm(service);
+  const { service, vm, h, bar } = await eduVm();
   try {
-    const h = openOn(vm, EDU);
-    vm.registerIrqHandler(h, 11);
-    const bar = vm.getRegionInfo(h, 0).regionStart;
     // Ring 0 would hold this one 5 s; its caller gives up after 100 ms (the slot becomes ABANDONED).
     const gaveUp = await vm.raw(PCIRAWR0_DO.GET_IRQ, 0, { timeoutMs: 5000 }, 100);
     t.is(gaveUp.rc, VBoxStatus.VERR_TIMEOUT);

@@ -3,30 +3,8 @@
 import test from 'ava';
 import { PCIRAWR0_DO } from '../../shared/protocol.js';
 import { statusName, VBoxStatus } from '../../shared/status.js';
+import { PARAM_KEYS } from '../helpers/params.js';
 import { connectVm, EDU, openOn, startService } from '../helpers/ring0.js';
-
-const KEYS = [
-  'pciAddress',
-  'flags',
-  'region',
-  'port',
-  'cb',
-  'value',
-  'address',
-  'offset',
-  'guestIrq',
-  'hostIrq',
-  'state',
-  'hostStart',
-  'guestStart',
-  'size',
-  'action',
-  'timeoutMs',
-  'kind',
-  'mapId',
-  'startAddress',
-  'regionSize',
-];
 
 /** Values that break naive formatting or comparison: maps with toString/valueOf keys, arrays, binary, dates. */
 const HOSTILE_VALUES: [string, unknown][] = [
@@ -55,7 +33,7 @@ test('every operation answers hostile parameter maps with a status other than VE
       if (op === PCIRAWR0_DO.CLOSE_DEVICE || op === PCIRAWR0_DO.DEINIT_VM) continue;
       const target = [PCIRAWR0_DO.OPEN_DEVICE, PCIRAWR0_DO.INIT_VM, PCIRAWR0_DO.CONTIG_MEM_INFO].includes(op as never) ? 0 : h;
       for (const [what, v] of HOSTILE_VALUES) {
-        const cases = [Object.fromEntries(KEYS.map((k) => [k, v])), { toString: v, valueOf: v, hasOwnProperty: v }, { __proto__x: v, constructor: v }];
+        const cases = [Object.fromEntries(PARAM_KEYS.map((k) => [k, v])), { toString: v, valueOf: v, hasOwnProperty: v }, { __proto__x: v, constructor: v }];
         for (const params of cases) {
           const a = vm.rawSync(op, target, params);
           answered++;

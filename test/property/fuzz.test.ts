@@ -5,6 +5,7 @@ import type { Ring0Service } from '../../r0/service.js';
 import type { RawPciClient } from '../../r3/client.js';
 import { PCIRAW_POWER, PCIRAWR0_DO } from '../../shared/protocol.js';
 import { statusName, VERR_INTERNAL_ERROR } from '../../shared/status.js';
+import { PARAM_KEYS } from '../helpers/params.js';
 import { channelOf, frameFor, postRawFrame } from '../helpers/raw-channel.js';
 import { connectVm, EDU, openOn, startService, TESTDEV } from '../helpers/ring0.js';
 
@@ -59,36 +60,7 @@ const anyValue = fc.oneof(
   fc.array(fc.integer(), { maxLength: 3 }),
   fc.record({ cb: fc.integer({ min: -1, max: 9 }), u: fc.oneof(fc.integer(), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })) }),
 );
-const paramsArb = fc.dictionary(
-  fc.constantFrom(
-    'pciAddress',
-    'flags',
-    'region',
-    'port',
-    'cb',
-    'value',
-    'address',
-    'offset',
-    'guestIrq',
-    'hostIrq',
-    'state',
-    'hostStart',
-    'guestStart',
-    'size',
-    'action',
-    'timeoutMs',
-    'kind',
-    'mapId',
-    'startAddress',
-    'regionSize',
-    'zz',
-    'toString',
-    'valueOf',
-    'constructor',
-  ),
-  anyValue,
-  { maxKeys: 5 },
-);
+const paramsArb = fc.dictionary(fc.constantFrom(...PARAM_KEYS, 'zz', 'toString', 'valueOf', 'constructor'), anyValue, { maxKeys: 5 });
 
 testProp.serial(
   'random bytes as a request frame get a status and ring 0 keeps serving',

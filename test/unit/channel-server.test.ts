@@ -11,6 +11,18 @@ const codec = new PciRawCodec();
 const okAnswer = codec.encodeAnswer({ rc: 0, out: { value: 7 } });
 const frame = frameFor(1, PCIRAWR0_DO.INIT_VM, 0, {});
 
+/** A 4-slot channel whose server parks every request it takes, recording the tickets. */
+function parkingServer() {
+  const ch = createChannel(1, 4, 256);
+  const tickets: number[] = [];
+  const server = new ChannelServer(
+    ch.sab,
+    { handle: (_f, _l, ticket) => void tickets.push(ticket), poll: () => Number.POSITIVE_INFINITY },
+    { geometry: { slotCount: 4, slotBytes: 256 } },
+  );
+  return { ch, tickets, server };
+}
+
 test('a handler that throws is answered VERR_INTERNAL_ERROR and the next request is served', (t) => {
   const ch = createChannel(1, 4, 256);
   let calls = 0;
@@ -40,13 +52,7 @@ test('a handler that throws is answered VERR_INTERNAL_ERROR and the next request
 });
 
 test('a parked request answered after its caller gave up frees the slot and reaches nobody', (t) => {
-  const ch = createChannel(1, 4, 256);
-  const tickets: number[] = [];
-  const server = new ChannelServer(
-    ch.sab,
-    { handle: (_f, _l, ticket) => void tickets.push(ticket), poll: () => Infinity },
-    { geometry: { slotCount: 4, slotBytes: 256 } },
-  );
+  const { ch, tickets, server } = parkingServer();
   postNoWait(ch.sab, 2, frame);
   server.serveOnce();
   t.is(slotStateOf(ch.sab, 2), SlotState.TAKEN);
@@ -61,13 +67,7 @@ test('a parked request answered after its caller gave up frees the slot and reac
 });
 
 test("a ticket goes stale when ring 3 recycles its slot behind ring 0's back", (t) => {
-  const ch = createChannel(1, 4, 256);
-  const tickets: number[] = [];
-  const server = new ChannelServer(
-    ch.sab,
-    { handle: (_f, _l, ticket) => void tickets.push(ticket), poll: () => Infinity },
-    { geometry: { slotCount: 4, slotBytes: 256 } },
-  );
+  const { ch, tickets, server } = parkingServer();
   postNoWait(ch.sab, 0, frame);
   server.serveOnce();
   // Hostile ring 3: writes the slot FREE while ring 0 holds it, and posts again.
@@ -101,13 +101,7 @@ test('stopping the loop answers held and posted requests VERR_INVALID_STATE and 
 });
 
 test("a worker given up never writes into the channel again; the service's orphan sweep answers for it", (t) => {
-  const ch = createChannel(1, 4, 256);
-  const tickets: number[] = [];
-  const server = new ChannelServer(
-    ch.sab,
-    { handle: (_f, _l, ticket) => void tickets.push(ticket), poll: () => Infinity },
-    { geometry: { slotCount: 4, slotBytes: 256 } },
-  );
+  const { ch, tickets, server } = parkingServer();
   postNoWait(ch.sab, 3, frame);
   server.serveOnce();
   server.control.giveUp();
