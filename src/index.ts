@@ -15,12 +15,17 @@
 // await ring0.close();
 // ```
 
-export { type OpenChannelOptions, Ring0Service, type Ring0ServiceOptions } from '../r0/service.js';
+export { MAX_SERVER_SPIN_US } from '../r0/channel-server.js';
+export { DEVICE_MAX_MAPPINGS } from '../r0/open-device.js';
+export { DEFAULT_REQUEST_LIMIT_MS, type OpenChannelOptions, Ring0Service, type Ring0ServiceOptions } from '../r0/service.js';
+// Per-session bounds (docs/hostile-ring3.md).
+export { SESSION_EVENT_QUEUE_MAX, SESSION_MAX_DEVICES, SESSION_MAX_PARKED } from '../r0/session.js';
 export { ConfigSpace } from '../r0/sim/config-space.js';
 // Simulated host: the device-model interface (Palacios vmm_host_dev.h hooks) and the building blocks.
 export type { SimDeviceHost, SimDeviceModel, SimModelFactory, SimMsiMessage, SimRegion, SimRegionKind } from '../r0/sim/device.js';
 export { DEFAULT_INVENTORY, loadInventory, parseInventory, type SimInventory, type SimInventoryEntry, SimInventoryError } from '../r0/sim/inventory.js';
 export { createSimModel, EduDevice, HostBridgeDevice, listSimModels, registerSimModel, SimPciFunction, TestDevDevice } from '../r0/sim/models/index.js';
+export { TIMER_GROUP_MAX } from '../r0/timers.js';
 export { ChannelClient, type ChannelClientOptions } from '../r3/channel.js';
 export {
   type ConnectOptions,
