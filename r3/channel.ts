@@ -11,6 +11,7 @@ import {
   Slot,
   SlotState,
   slotState,
+  toChannelClock,
   withSlotState,
 } from '../shared/channel-layout.js';
 import { FrameTooLargeError, PciRawCodec } from '../shared/codec.js';
@@ -195,7 +196,7 @@ export class ChannelClient {
     this.stats.calls++;
     const { i32, header, slotCount, data } = this.views;
     if (this.closed) return CLOSED;
-    const claimed = claimWord(deadline + (channelClockMs() - performance.now()));
+    const claimed = claimWord(toChannelClock(deadline));
     let slot = -1;
     for (let tries = 0; slot < 0; tries++) {
       for (let k = 0; k < slotCount; k++) {

@@ -148,6 +148,11 @@ export function channelClockMs(): number {
   return performance.now() + CLOCK_OFFSET_MS;
 }
 
+/** A time on this thread's performance.now() clock (ms) on the {@link channelClockMs} clock. */
+export function toChannelClock(performanceMs: number): number {
+  return performanceMs + CLOCK_OFFSET_MS;
+}
+
 /** A state word claiming a slot (CLAIMED) for a caller whose deadline is `deadlineMs` on {@link channelClockMs}. */
 export function claimWord(deadlineMs: number): number {
   const ticks = Math.ceil(deadlineMs / LEASE_TICK_MS) % LEASE_MODULO;
