@@ -5,15 +5,13 @@
 // domain, IRQ queueing) lives in the dispatcher so both hosts get it alike.
 
 import type { Bdf } from '../shared/bdf.js';
-
-/** Address space a region decodes. */
-export type HostRegionKind = 'io' | 'mem32' | 'mem64' | 'rom';
+import type { PciRegionKind } from '../shared/pci/region.js';
 
 /** One region of a host device (PCI Local Bus spec 3.0, 6.2.5). */
 export interface HostRegion {
   /** 0..5 BARs, 6 expansion ROM. */
   index: number;
-  kind: HostRegionKind;
+  kind: PciRegionKind;
   /** Host physical address (memory) or first port (I/O). */
   start: bigint;
   /** Bytes (ports for I/O). */
@@ -86,12 +84,12 @@ export interface HostDevice {
   readonly configSize: number;
   /** Present regions. */
   regions(): readonly HostRegion[];
-  cfgRead(offset: number, data: Uint8Array): boolean;
-  cfgWrite(offset: number, data: Uint8Array): boolean;
-  ioRead(region: number, offset: number, data: Uint8Array): boolean;
-  ioWrite(region: number, offset: number, data: Uint8Array): boolean;
-  memRead(region: number, offset: number, data: Uint8Array): boolean;
-  memWrite(region: number, offset: number, data: Uint8Array): boolean;
+  readConfig(offset: number, data: Uint8Array): boolean;
+  writeConfig(offset: number, data: Uint8Array): boolean;
+  readIo(region: number, offset: number, data: Uint8Array): boolean;
+  writeIo(region: number, offset: number, data: Uint8Array): boolean;
+  readMem(region: number, offset: number, data: Uint8Array): boolean;
+  writeMem(region: number, offset: number, data: Uint8Array): boolean;
   /**
    * What MAP_REGION hands ring 3 for the region: a SharedArrayBuffer onto its memory (simulated
    * host), a {@link HostFdMapping} that ring 3 mmaps itself (VFIO), or undefined when the region

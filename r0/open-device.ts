@@ -43,7 +43,7 @@ export class OpenDevice implements HostDeviceEvents {
   readonly info: HostDeviceInfo;
   readonly timers: TimerGroup;
   /** Set right after the host opened it. */
-  dev!: HostDevice;
+  hostDevice!: HostDevice;
   power: DevicePower = 'open';
   #powerBeforeSuspend: DevicePower = 'open';
   /** The domain attached at power ON. */
@@ -71,7 +71,7 @@ export class OpenDevice implements HostDeviceEvents {
 
   /** Present regions of the device. */
   regions(): readonly HostRegion[] {
-    return this.dev.regions();
+    return this.hostDevice.regions();
   }
 
   /** I/O regions as plain port ranges (ports fit a number), built once for the PIO hot path. */
@@ -85,7 +85,7 @@ export class OpenDevice implements HostDeviceEvents {
 
   /** The memory region (BAR or ROM) holding bytes `address .. address + cb - 1` (cb 1..8), or undefined. */
   memRegionAt(address: bigint, cb: number): HostRegion | undefined {
-    this.#mem ??= this.dev
+    this.#mem ??= this.hostDevice
       .regions()
       .filter((x) => x.kind !== 'io')
       .map((r) => ({ r, lo: r.start, last: [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n].map((w) => r.start + r.size - w) }));
@@ -98,7 +98,7 @@ export class OpenDevice implements HostDeviceEvents {
 
   /** The I/O region holding ports `port .. port + cb - 1`, or undefined. */
   ioRegionAt(port: number, cb: number): HostRegion | undefined {
-    this.#io ??= this.dev
+    this.#io ??= this.hostDevice
       .regions()
       .filter((x) => x.kind === 'io')
       .map((r) => ({ r, lo: Number(r.start), hi: Number(r.start + r.size) }));
@@ -180,7 +180,7 @@ export class OpenDevice implements HostDeviceEvents {
   /** ACK_IRQ of INTx: unmask; a line still asserted raises the next event. */
   ackIntx(): void {
     this.intxMasked = false;
-    this.dev.ackIntx?.();
+    this.hostDevice.ackIntx?.();
     this.deliverIntx();
   }
 
@@ -240,7 +240,7 @@ export class OpenDevice implements HostDeviceEvents {
       ['unmap regions', () => this.#unmapAll()],
       ['detach IOMMU domain', () => (this.domain = undefined)],
       ['reset', () => void this.#resetDevice()],
-      ['release host device', () => this.dev.close()],
+      ['release host device', () => this.hostDevice.close()],
     ];
     for (const [what, step] of steps) {
       try {
@@ -260,12 +260,12 @@ export class OpenDevice implements HostDeviceEvents {
   #quiesce(): void {
     this.timers.clear();
     const cmd = new Uint8Array(2);
-    if (!this.dev.cfgRead(PCI_COMMAND, cmd)) return;
+    if (!this.hostDevice.readConfig(PCI_COMMAND, cmd)) return;
     const v = cmd[0]! | (cmd[1]! << 8);
     const off = v & ~(PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
     cmd[0] = off & 0xff;
     cmd[1] = off >>> 8;
-    this.dev.cfgWrite(PCI_COMMAND, cmd);
+    this.hostDevice.writeConfig(PCI_COMMAND, cmd);
   }
 
   #resetDevice(): boolean {
@@ -273,7 +273,7 @@ export class OpenDevice implements HostDeviceEvents {
     this.intxAsserted = false;
     this.intxMasked = false;
     this.session.dropEventsOf(this.handle);
-    return this.dev.reset();
+    return this.hostDevice.reset();
   }
 
   #irqLive(): boolean {
@@ -286,7 +286,7 @@ export class OpenDevice implements HostDeviceEvents {
     if (this.power === 'off') return 'device powered off';
     if (!this.domain) return 'no IOMMU domain attached (INIT_VM, then POWER_STATE_CHANGE ON)';
     const cmd = new Uint8Array(2);
-    if (this.dev.cfgRead(PCI_COMMAND, cmd) && (cmd[0]! & PCI_COMMAND_MASTER) === 0) return 'bus mastering disabled in PCI_COMMAND';
+    if (this.hostDevice.readConfig(PCI_COMMAND, cmd) && (cmd[0]! & PCI_COMMAND_MASTER) === 0) return 'bus mastering disabled in PCI_COMMAND';
     return undefined;
   }
 

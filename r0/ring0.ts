@@ -371,7 +371,7 @@ export class Ring0 {
       if (detached !== undefined) this.#rebind(info, detached);
       return release(opened);
     }
-    dev.dev = opened;
+    dev.hostDevice = opened;
     session.handles.set(handle, dev);
     return ok({ device: handle });
   }
@@ -443,7 +443,7 @@ export class Ring0 {
     if (dev.maps.size >= DEVICE_MAX_MAPPINGS) {
       return fail(VERR_OUT_OF_RESOURCES, `${dev.info.bdf} already has ${DEVICE_MAX_MAPPINGS} mappings (DEVICE_MAX_MAPPINGS): unmap one first`);
     }
-    const view = r.mappable ? dev.dev.mapRegion(r.index) : undefined;
+    const view = r.mappable ? dev.hostDevice.mapRegion(r.index) : undefined;
     if (!view) {
       return fail(
         VERR_NOT_SUPPORTED,
@@ -510,9 +510,9 @@ export class Ring0 {
     dev.accesses++;
     if (write) {
       putLe(data, value);
-      return dev.dev.ioWrite(r.index, off, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the port write at 0x${port.toString(16)}`);
+      return dev.hostDevice.writeIo(r.index, off, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the port write at 0x${port.toString(16)}`);
     }
-    if (!dev.dev.ioRead(r.index, off, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the port read at 0x${port.toString(16)}`);
+    if (!dev.hostDevice.readIo(r.index, off, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the port read at 0x${port.toString(16)}`);
     const read = getLe32(data);
     return { rc: VINF_SUCCESS, out: { value: read } as never, cacheKey: read * 16 };
   }
@@ -551,9 +551,9 @@ export class Ring0 {
     dev.accesses++;
     if (write) {
       putLoc(data, loc!);
-      return dev.dev.memWrite(r.index, off, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the memory write at 0x${address.toString(16)}`);
+      return dev.hostDevice.writeMem(r.index, off, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the memory write at 0x${address.toString(16)}`);
     }
-    if (!dev.dev.memRead(r.index, off, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the memory read at 0x${address.toString(16)}`);
+    if (!dev.hostDevice.readMem(r.index, off, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the memory read at 0x${address.toString(16)}`);
     return locAnswer(getLoc(data));
   }
 
@@ -571,7 +571,7 @@ export class Ring0 {
       if (c !== 1 && c !== 2 && c !== 4) return fail(VERR_INVALID_PARAMETER, `config access width ${show(c)} must be 1, 2 or 4 bytes`);
       cb = c;
     }
-    const size = dev.dev.configSize;
+    const size = dev.hostDevice.configSize;
     if (!isInt(offset) || offset < 0 || offset + cb > size) {
       return fail(VERR_OUT_OF_RANGE, `config offset ${show(offset)}+${cb} is outside the ${size}-byte config space of ${dev.info.bdf}`);
     }
@@ -587,9 +587,9 @@ export class Ring0 {
     dev.accesses++;
     if (write) {
       putLoc(data, loc!);
-      return dev.dev.cfgWrite(offset, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the config write at 0x${offset.toString(16)}`);
+      return dev.hostDevice.writeConfig(offset, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the config write at 0x${offset.toString(16)}`);
     }
-    if (!dev.dev.cfgRead(offset, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the config read at 0x${offset.toString(16)}`);
+    if (!dev.hostDevice.readConfig(offset, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the config read at 0x${offset.toString(16)}`);
     return locAnswer(getLoc(data));
   }
 

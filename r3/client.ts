@@ -5,6 +5,7 @@ import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import type { OpenChannelOptions, Ring0Service } from '../r0/service.js';
 import { Bdf } from '../shared/bdf.js';
 import type { RawPciEndpoint, Ring0Connection } from '../shared/connection.js';
+import type { PciRegionKind } from '../shared/pci/region.js';
 import {
   opName,
   PCIRAW_ADDRESS_SPACE,
@@ -20,7 +21,7 @@ import {
   type PciRawOutGetIrq,
   type PciRawOutGetRegionInfo,
 } from '../shared/protocol.js';
-import { VERR_TIMEOUT } from '../shared/status.js';
+import { VERR_INTERNAL_ERROR, VERR_NOT_SUPPORTED, VERR_TIMEOUT } from '../shared/status.js';
 import { ChannelClient, type ChannelClientOptions } from './channel.js';
 import { type DeviceMapping, mapDevice } from './device-mmap.js';
 import { RawPciError } from './errors.js';
@@ -30,7 +31,7 @@ export interface RegionInfo extends PciRawOutGetRegionInfo {
   /** Region index (0..5 BARs, 6 ROM). */
   region: number;
   /** `'io'`, `'mem32'`, `'mem64'`, or `'rom'` (index 6); `'none'` when absent. */
-  kind: 'io' | 'mem32' | 'mem64' | 'rom' | 'none';
+  kind: PciRegionKind | 'none';
   /** PCIRAW_ADDRESS_SPACE_MEM_PREFETCH set. */
   prefetchable: boolean;
 }
@@ -532,7 +533,7 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
         // Ring 0 counts the mapping: withdraw it there too, then report.
         this.#ch.callSync(PCIRAWR0_DO.UNMAP_REGION, handle, { startAddress: info.regionStart, regionSize: info.regionSize, mapId, region: info.region });
         this.#maps.delete(mapId);
-        throw new RawPciError(-225, PCIRAWR0_DO.MAP_REGION, `mapping region ${info.region} into ring 3: ${(e as Error).message}`);
+        throw new RawPciError(VERR_INTERNAL_ERROR, PCIRAWR0_DO.MAP_REGION, `mapping region ${info.region} into ring 3: ${(e as Error).message}`);
       }
       this.#deviceMaps.set(mapId, { handle, mapping });
       sab = mapping.buffer;
@@ -552,7 +553,8 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   /** Collects the views ring 0 posted on the control port, then returns the one for `mapId`. */
   #takeView(mapId: number): SharedArrayBuffer | DeviceRange {
     const port: MessagePort | undefined = this.#conn?.port;
-    if (!port) throw new RawPciError(-37, PCIRAWR0_DO.MAP_REGION, "this client was attached from another thread: map regions on the VM's primary client");
+    if (!port)
+      throw new RawPciError(VERR_NOT_SUPPORTED, PCIRAWR0_DO.MAP_REGION, "this client was attached from another thread: map regions on the VM's primary client");
     // Ring 0 posts the view before it answers, so it is queued by now; drain the port.
     for (let i = 0; i < 1000 && !this.#maps.has(mapId); i++) {
       const m = receiveMessageOnPort(port);
@@ -567,7 +569,7 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
       else if (msg.type === 'unmap') this.#dropView(msg.mapId);
     }
     const view = this.#maps.get(mapId);
-    if (!view) throw new RawPciError(-225, PCIRAWR0_DO.MAP_REGION, `ring 0 mapped region ${mapId} but its view never arrived`);
+    if (!view) throw new RawPciError(VERR_INTERNAL_ERROR, PCIRAWR0_DO.MAP_REGION, `ring 0 mapped region ${mapId} but its view never arrived`);
     return view;
   }
 

@@ -12,6 +12,7 @@
 
 import { Packr } from 'msgpackr';
 import { PCIRAW_PROTOCOL_VERSION, PCIRAW_REQ_MAGIC, type PciRawAnswer, type PciRawSendReq } from './protocol.js';
+import { VERR_INVALID_MAGIC, VERR_INVALID_PARAMETER, VERR_PARSE_ERROR, VERR_VERSION_MISMATCH } from './status.js';
 
 /** Thrown by {@link PciRawCodec.encodeRequest} when a frame does not fit its slot. */
 export class FrameTooLargeError extends RangeError {
@@ -186,22 +187,22 @@ export class PciRawCodec {
 
   #decodeRequest(frame: Uint8Array, length: number): PciRawSendReq | { rc: number; msg: string } {
     if (length < REQ_HEADER_BYTES || length > frame.length) {
-      return { rc: -2, msg: `request frame of ${length} bytes is shorter than its ${REQ_HEADER_BYTES}-byte header` };
+      return { rc: VERR_INVALID_PARAMETER, msg: `request frame of ${length} bytes is shorter than its ${REQ_HEADER_BYTES}-byte header` };
     }
     const magic = u32le(frame, ReqHeader.MAGIC);
     if (magic !== PCIRAW_REQ_MAGIC) {
-      return { rc: -3, msg: `bad request magic 0x${magic.toString(16)} (expected 0x${PCIRAW_REQ_MAGIC.toString(16)})` };
+      return { rc: VERR_INVALID_MAGIC, msg: `bad request magic 0x${magic.toString(16)} (expected 0x${PCIRAW_REQ_MAGIC.toString(16)})` };
     }
     const version = u32le(frame, ReqHeader.VERSION);
     if (version !== PCIRAW_PROTOCOL_VERSION) {
       return {
-        rc: -11,
+        rc: VERR_VERSION_MISMATCH,
         msg: `ring 3 speaks protocol 0x${version.toString(16)}, ring 0 speaks 0x${PCIRAW_PROTOCOL_VERSION.toString(16)}: use the same rawpci version on both sides`,
       };
     }
     const size = u32le(frame, ReqHeader.SIZE);
     if (size !== length) {
-      return { rc: -2, msg: `request header says ${size} bytes but the frame holds ${length}` };
+      return { rc: VERR_INVALID_PARAMETER, msg: `request header says ${size} bytes but the frame holds ${length}` };
     }
     const session = u32le(frame, ReqHeader.SESSION);
     let body: unknown;
@@ -213,19 +214,19 @@ export class PciRawCodec {
       body = this.#packr.unpack(frame, this.#range);
     } catch (e) {
       this.#reset();
-      return { rc: -53, msg: `request body is not valid msgpack: ${(e as Error).message}` };
+      return { rc: VERR_PARSE_ERROR, msg: `request body is not valid msgpack: ${(e as Error).message}` };
     }
     if (this.#tampered()) this.#reset();
     if (!Array.isArray(body) || body.length !== 3) {
-      return { rc: -53, msg: 'request body must be [op, target, params]' };
+      return { rc: VERR_PARSE_ERROR, msg: 'request body must be [op, target, params]' };
     }
     const [op, target, params] = body as [unknown, unknown, unknown];
-    if (typeof op !== 'number' || !Number.isInteger(op)) return { rc: -53, msg: 'request op must be an integer' };
+    if (typeof op !== 'number' || !Number.isInteger(op)) return { rc: VERR_PARSE_ERROR, msg: 'request op must be an integer' };
     if (typeof target !== 'number' || !Number.isInteger(target) || target < 0 || target > 0xffff_ffff) {
-      return { rc: -53, msg: 'request target must be an unsigned 32-bit handle' };
+      return { rc: VERR_PARSE_ERROR, msg: 'request target must be an unsigned 32-bit handle' };
     }
     if (params === null || typeof params !== 'object' || Array.isArray(params)) {
-      return { rc: -53, msg: 'request params must be a map' };
+      return { rc: VERR_PARSE_ERROR, msg: 'request params must be a map' };
     }
     return { version, size, session, op, target, params } as PciRawSendReq;
   }

@@ -22,7 +22,7 @@ export { DEFAULT_REQUEST_LIMIT_MS, type OpenChannelOptions, Ring0Service, type R
 export { SESSION_EVENT_QUEUE_MAX, SESSION_MAX_DEVICES, SESSION_MAX_PARKED } from '../r0/session.js';
 export { ConfigSpace } from '../r0/sim/config-space.js';
 // Simulated host: the device-model interface (Palacios vmm_host_dev.h hooks) and the building blocks.
-export type { SimDeviceHost, SimDeviceModel, SimModelFactory, SimMsiMessage, SimRegion, SimRegionKind } from '../r0/sim/device.js';
+export type { SimBarKind, SimDeviceHost, SimDeviceModel, SimModelFactory, SimMsiMessage, SimRegion } from '../r0/sim/device.js';
 export { DEFAULT_INVENTORY, loadInventory, parseInventory, type SimInventory, type SimInventoryEntry, SimInventoryError } from '../r0/sim/inventory.js';
 export { createSimModel, EduDevice, HostBridgeDevice, listSimModels, registerSimModel, SimPciFunction, TestDevDevice } from '../r0/sim/models/index.js';
 export { TIMER_GROUP_MAX } from '../r0/timers.js';
@@ -41,6 +41,7 @@ export * from '../r3/guest/index.js';
 export { Bdf } from '../shared/bdf.js';
 export { PciRawCodec } from '../shared/codec.js';
 export type { RawPciEndpoint, Ring0Connection } from '../shared/connection.js';
+export type { PciBarKind, PciRegionKind } from '../shared/pci/region.js';
 export * from '../shared/protocol.js';
 export { rtFailure, rtSuccess, statusName, VBoxStatus, type VBoxStatusName } from '../shared/status.js';
 

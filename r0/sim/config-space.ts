@@ -118,6 +118,7 @@ import {
   PCI_VENDOR_ID,
 } from '../../shared/linux/pci-regs.js';
 import { msiLayout } from '../../shared/msi-layout.js';
+import type { SimBarKind } from './device.js';
 
 /** Command register bits a guest may change (QEMU pci_init_wmask; PCI Local Bus spec 6.2.2). */
 export const CONFIG_COMMAND_WRITABLE =
@@ -138,9 +139,6 @@ export const PCI_EXT_CAP_START = 0x100;
 /** Size of the PCI Express capability we build (through Link Status 2, as QEMU's v2 cap). */
 export const CONFIG_PCIE_CAP_SIZE = 0x3c;
 
-/** Kind of a BAR: I/O ports, 32-bit memory or 64-bit memory (two BAR slots). */
-export type BarKind = 'io' | 'mem32' | 'mem64';
-
 /**
  * A BAR a model declares (PCI Local Bus spec 3.0, 6.2.5.1). `index` 0..5 (a `mem64` BAR takes
  * `index` and `index + 1`, so `index` <= 4); `size` a power of two in bytes (ports for I/O):
@@ -148,7 +146,8 @@ export type BarKind = 'io' | 'mem32' | 'mem64';
  */
 export interface BarDecl {
   index: number;
-  kind: BarKind;
+  /** I/O ports, 32-bit memory or 64-bit memory (two BAR slots). */
+  kind: SimBarKind;
   size: number;
   /** Prefetchable memory (PCI_BASE_ADDRESS_MEM_PREFETCH); memory BARs only. */
   prefetchable?: boolean;
@@ -157,7 +156,7 @@ export interface BarDecl {
 /** A declared BAR with its read-only flag bits (the low 2 bits for I/O, 4 for memory). */
 export interface BarInfo {
   index: number;
-  kind: BarKind;
+  kind: SimBarKind;
   size: number;
   prefetchable: boolean;
   /** The read-only low bits: PCI_BASE_ADDRESS_SPACE_IO, or memory type and prefetch bits. */

@@ -7,8 +7,10 @@
 // runs, so a hook sees a region index, a byte offset inside it and a width it declared valid.
 // Reads and writes succeed whole or fail whole: a hook returns false and nothing happened.
 
-/** What kind of address space a region decodes (PCI Local Bus spec 3.0, 6.2.5.1). */
-export type SimRegionKind = 'io' | 'mem32' | 'mem64' | 'rom';
+import type { PciBarKind } from '../../shared/pci/region.js';
+
+/** The BAR kinds a simulated device declares (a below-1-MiB `mem24` BAR is not modelled). */
+export type SimBarKind = Exclude<PciBarKind, 'mem24'>;
 
 /**
  * One region (BAR or expansion ROM) of a simulated device. Sizes are powers of two, in bytes
@@ -17,7 +19,7 @@ export type SimRegionKind = 'io' | 'mem32' | 'mem64' | 'rom';
 export interface SimRegion {
   /** Region index: 0..5 for BARs (a 64-bit BAR takes index and index + 1), 6 for the ROM. */
   index: number;
-  kind: SimRegionKind;
+  kind: SimBarKind | 'rom';
   /** Size in bytes (ports for I/O). */
   size: number;
   /** Prefetchable memory (PCI_BASE_ADDRESS_MEM_PREFETCH). */

@@ -130,11 +130,11 @@ class SimOpenDevice implements HostDevice {
     return this.#regions;
   }
 
-  cfgRead(offset: number, data: Uint8Array): boolean {
+  readConfig(offset: number, data: Uint8Array): boolean {
     return this.#model.readConfig(offset, data);
   }
 
-  cfgWrite(offset: number, data: Uint8Array): boolean {
+  writeConfig(offset: number, data: Uint8Array): boolean {
     const ok = this.#model.writeConfig(offset, data);
     // A config write can reset the function (PCIe Initiate FLR): its BARs read 0 then. Restore
     // them as Linux restores config space after an FLR, so host regions stay where they are.
@@ -152,19 +152,19 @@ class SimOpenDevice implements HostDevice {
     return (low & mask) >>> 0 !== Number(first.hostPhys & 0xffff_fff0n) >>> 0;
   }
 
-  ioRead(region: number, offset: number, data: Uint8Array): boolean {
+  readIo(region: number, offset: number, data: Uint8Array): boolean {
     return this.#model.readIo(region, offset, data);
   }
 
-  ioWrite(region: number, offset: number, data: Uint8Array): boolean {
+  writeIo(region: number, offset: number, data: Uint8Array): boolean {
     return this.#model.writeIo(region, offset, data);
   }
 
-  memRead(region: number, offset: number, data: Uint8Array): boolean {
+  readMem(region: number, offset: number, data: Uint8Array): boolean {
     return this.#model.readMem(region, offset, data);
   }
 
-  memWrite(region: number, offset: number, data: Uint8Array): boolean {
+  writeMem(region: number, offset: number, data: Uint8Array): boolean {
     return this.#model.writeMem(region, offset, data);
   }
 

@@ -20,7 +20,7 @@ import {
   PCI_INTERRUPT_PIN,
   PCI_ROM_ADDRESS,
 } from '../../shared/linux/pci-regs.js';
-import type { SimDeviceModel, SimRegionKind } from './device.js';
+import type { SimDeviceModel, SimRegion } from './device.js';
 import { createSimModel, hasSimModel, listSimModels } from './models/index.js';
 
 /** One device of the simulated host. */
@@ -224,7 +224,7 @@ export const DEFAULT_HOST_WINDOWS: Readonly<HostResourceWindows> = Object.freeze
 export interface HostRegionAssignment {
   /** Region index: 0..5 BAR, 6 ROM. */
   index: number;
-  kind: SimRegionKind;
+  kind: SimRegion['kind'];
   /** Bytes (ports for I/O). */
   size: number;
   prefetchable: boolean;

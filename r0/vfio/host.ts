@@ -41,7 +41,6 @@ import {
   O_RDONLY,
   O_RDWR,
   SEEK_END,
-  VFIO_API_VERSION,
   VFIO_CHECK_EXTENSION,
   VFIO_DEVICE_GET_INFO,
   VFIO_DEVICE_GET_IRQ_INFO,
@@ -67,10 +66,10 @@ import {
   VFIO_PCI_ROM_REGION_INDEX,
   VFIO_REGION_INFO,
   VFIO_SET_IOMMU,
-  VFIO_TYPE1_IOMMU,
   VFIO_TYPE1v2_IOMMU,
 } from '../../shared/linux/vfio-abi.js';
 import {
+  VFIO_API_VERSION,
   VFIO_DEVICE_FLAGS_RESET,
   VFIO_DMA_MAP_FLAG_READ,
   VFIO_DMA_MAP_FLAG_WRITE,
@@ -80,6 +79,7 @@ import {
   VFIO_IRQ_SET_DATA_EVENTFD,
   VFIO_IRQ_SET_DATA_NONE,
   VFIO_REGION_INFO_FLAG_MMAP,
+  VFIO_TYPE1_IOMMU,
 } from '../../shared/linux/vfio-consts.js';
 import { msiLayout } from '../../shared/msi-layout.js';
 import { VBoxStatus, VERR_ACCESS_DENIED, VERR_DEV_IO_ERROR, VERR_NOT_SUPPORTED, VERR_PERMISSION_DENIED, VERR_RESOURCE_BUSY } from '../../shared/status.js';
@@ -578,11 +578,11 @@ export class VfioDevice implements HostDevice {
     return this.#regions;
   }
 
-  cfgRead(offset: number, data: Uint8Array): boolean {
+  readConfig(offset: number, data: Uint8Array): boolean {
     return this.#rw(VFIO_PCI_CONFIG_REGION_INDEX, offset, data, false);
   }
 
-  cfgWrite(offset: number, data: Uint8Array): boolean {
+  writeConfig(offset: number, data: Uint8Array): boolean {
     const ok = this.#rw(VFIO_PCI_CONFIG_REGION_INDEX, offset, data, true);
     // vfio-pci virtualises the MSI capability: the enable bit only reaches the device through
     // VFIO_DEVICE_SET_IRQS (as QEMU's vfio_msi_enable does), so follow the guest's writes.
@@ -590,19 +590,19 @@ export class VfioDevice implements HostDevice {
     return ok;
   }
 
-  ioRead(region: number, offset: number, data: Uint8Array): boolean {
+  readIo(region: number, offset: number, data: Uint8Array): boolean {
     return this.#rw(region, offset, data, false);
   }
 
-  ioWrite(region: number, offset: number, data: Uint8Array): boolean {
+  writeIo(region: number, offset: number, data: Uint8Array): boolean {
     return this.#rw(region, offset, data, true);
   }
 
-  memRead(region: number, offset: number, data: Uint8Array): boolean {
+  readMem(region: number, offset: number, data: Uint8Array): boolean {
     return this.#rw(region, offset, data, false);
   }
 
-  memWrite(region: number, offset: number, data: Uint8Array): boolean {
+  writeMem(region: number, offset: number, data: Uint8Array): boolean {
     return this.#rw(region, offset, data, true);
   }
 
@@ -696,7 +696,7 @@ export class VfioDevice implements HostDevice {
       let kind: HostRegion['kind'] = 'rom';
       let prefetchable = false;
       if (i < VFIO_PCI_ROM_REGION_INDEX) {
-        this.cfgRead(PCI_BASE_ADDRESS_0 + 4 * i, cfg);
+        this.readConfig(PCI_BASE_ADDRESS_0 + 4 * i, cfg);
         const bar = new DataView(cfg.buffer).getUint32(0, true);
         if (bar & PCI_BASE_ADDRESS_SPACE_IO) kind = 'io';
         else {
@@ -755,14 +755,14 @@ export class VfioDevice implements HostDevice {
 
   #findCap(id: number): number {
     const b = new Uint8Array(2);
-    if (!this.cfgRead(PCI_STATUS, b) || !((b[0]! | (b[1]! << 8)) & PCI_STATUS_CAP_LIST)) return 0;
+    if (!this.readConfig(PCI_STATUS, b) || !((b[0]! | (b[1]! << 8)) & PCI_STATUS_CAP_LIST)) return 0;
     const one = new Uint8Array(1);
-    this.cfgRead(PCI_CAPABILITY_LIST, one);
+    this.readConfig(PCI_CAPABILITY_LIST, one);
     let ptr = one[0]! & 0xfc;
     for (let n = 0; ptr !== 0 && n < 48; n++) {
-      this.cfgRead(ptr, one);
+      this.readConfig(ptr, one);
       if (one[0] === id) return ptr;
-      this.cfgRead(ptr + 1, one);
+      this.readConfig(ptr + 1, one);
       ptr = one[0]! & 0xfc;
     }
     return 0;
@@ -828,14 +828,14 @@ export class VfioDevice implements HostDevice {
   #msiChanged(offset: number, written: Uint8Array): void {
     const c = this.#msiCap;
     const b = new Uint8Array(4);
-    this.cfgRead(c + PCI_MSI_FLAGS, b.subarray(0, 2));
+    this.readConfig(c + PCI_MSI_FLAGS, b.subarray(0, 2));
     let flags = b[0]! | (b[1]! << 8);
     const at = c + PCI_MSI_FLAGS - offset;
     const wroteFlags = at >= 0 && at < written.length;
     if (wroteFlags) flags = (flags & ~PCI_MSI_FLAGS_ENABLE) | (written[at]! & PCI_MSI_FLAGS_ENABLE);
     const is64 = (flags & PCI_MSI_FLAGS_64BIT) !== 0;
     const u32 = (off: number) => {
-      this.cfgRead(off, b);
+      this.readConfig(off, b);
       return new DataView(b.buffer).getUint32(0, true);
     };
     const lo = u32(c + PCI_MSI_ADDRESS_LO);

@@ -21,19 +21,11 @@ import {
   PCI_ROM_ADDRESS_ENABLE,
   PCI_ROM_ADDRESS_MASK,
 } from '../../shared/linux/pci-regs.js';
-
-/**
- * What a BAR decodes: `io` ports; `mem24` memory below 1 MiB (PCI_BASE_ADDRESS_MEM_TYPE_1M, the
- * legacy type of PCI 2.x); `mem32`; `mem64` (two registers: low, high); `rom` the expansion ROM
- * (PCI_ROM_ADDRESS, 6.2.5.2).
- */
-export type GuestBarKind = 'io' | 'mem24' | 'mem32' | 'mem64' | 'rom';
-
-/** Region index of the expansion ROM (as in rawpci.h's region numbering and VFIO). */
-export const ROM_REGION = 6;
+import { VFIO_PCI_ROM_REGION_INDEX } from '../../shared/linux/vfio-abi.js';
+import type { PciRegionKind } from '../../shared/pci/region.js';
 
 /** Exclusive upper bound of each kind's address space. */
-const LIMIT: Record<GuestBarKind, bigint> = {
+const LIMIT: Record<PciRegionKind, bigint> = {
   io: 0x1_0000n,
   mem24: 0x10_0000n,
   mem32: 0x1_0000_0000n,
@@ -45,7 +37,7 @@ const LIMIT: Record<GuestBarKind, bigint> = {
 export interface VirtualBarDecl {
   /** Region index: 0..5 (a mem64 BAR also owns index + 1), 6 for the ROM. */
   index: number;
-  kind: GuestBarKind;
+  kind: PciRegionKind;
   /** Size in bytes (ports for I/O): a power of two. */
   size: bigint;
   /** PCI_BASE_ADDRESS_MEM_PREFETCH (memory BARs only). */
@@ -67,7 +59,7 @@ export interface DecodedRange {
  */
 export class VirtualBar {
   readonly index: number;
-  readonly kind: GuestBarKind;
+  readonly kind: PciRegionKind;
   readonly size: bigint;
   readonly prefetchable: boolean;
   readonly hostStart: bigint;

@@ -57,10 +57,12 @@ import {
   PCI_STATUS,
   PCI_STATUS_CAP_LIST,
 } from '../../shared/linux/pci-regs.js';
+import { VFIO_PCI_ROM_REGION_INDEX } from '../../shared/linux/vfio-abi.js';
 import { childLogger } from '../../shared/log.js';
+import type { PciRegionKind } from '../../shared/pci/region.js';
 import { PCIRAW_IRQ_KIND, type PciRawDevHandle, type PciRawIrqEvent, type PciRawIrqKind } from '../../shared/protocol.js';
 import type { MappedRegion, RegionInfo } from '../client.js';
-import { type GuestBarKind, ROM_REGION, VirtualBar } from './bars.js';
+import { VirtualBar } from './bars.js';
 import { type GuestDirectMapping, type GuestPciFunction, type GuestPciLink, type MmioWidth, ones, type PortWidth } from './guest-bus.js';
 import { setMask, VirtualMsi, VirtualMsix } from './msi.js';
 
@@ -169,10 +171,10 @@ export class PciFront implements GuestPciFunction {
     const snapshot = new DataView(this.#virt.slice().buffer);
     // Regions: GET_REGION_INFO says kind and size; the BAR's own type bits tell MEM24 apart.
     const bars = new Map<number, VirtualBar>();
-    for (let r = 0; r <= ROM_REGION; r++) {
+    for (let r = 0; r <= VFIO_PCI_ROM_REGION_INDEX; r++) {
       const info = host.getRegionInfo(handle, r);
       if (!info.present || info.kind === 'none') continue;
-      let kind: GuestBarKind = info.kind;
+      let kind: PciRegionKind = info.kind;
       if (kind === 'mem32' && (snapshot.getUint32(PCI_BASE_ADDRESS_0 + 4 * r, true) & PCI_BASE_ADDRESS_MEM_TYPE_MASK) === PCI_BASE_ADDRESS_MEM_TYPE_1M)
         kind = 'mem24';
       bars.set(r, new VirtualBar({ index: r, kind, size: info.regionSize, prefetchable: info.prefetchable, hostStart: info.regionStart }));
@@ -482,7 +484,7 @@ export class PciFront implements GuestPciFunction {
   #writeBar(reg: number, value: number): void {
     const cmd = this.command;
     if (reg === PCI_ROM_ADDRESS) {
-      const rom = this.bars.get(ROM_REGION);
+      const rom = this.bars.get(VFIO_PCI_ROM_REGION_INDEX);
       if (rom?.writeLow(value, (cmd & PCI_COMMAND_MEMORY) !== 0)) log.debug(`${this.name}: ROM now at 0x${rom.base!.toString(16)}`);
     } else {
       const idx = (reg - PCI_BASE_ADDRESS_0) >>> 2;

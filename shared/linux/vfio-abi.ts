@@ -28,12 +28,6 @@ export const VFIO_IOMMU_GET_INFO = 0x3b70;
 export const VFIO_IOMMU_MAP_DMA = 0x3b71;
 export const VFIO_IOMMU_UNMAP_DMA = 0x3b72;
 
-/** VFIO_GET_API_VERSION answers this (vfio.h VFIO_API_VERSION). */
-export const VFIO_API_VERSION = 0;
-/** IOMMU models for VFIO_SET_IOMMU / VFIO_CHECK_EXTENSION. */
-export const VFIO_TYPE1_IOMMU = 1;
-export const VFIO_TYPE1v2_IOMMU = 3;
-
 /** Region indices of a vfio-pci device (vfio.h, anonymous enum). */
 export const VFIO_PCI_BAR0_REGION_INDEX = 0;
 export const VFIO_PCI_BAR5_REGION_INDEX = 5;
@@ -55,15 +49,13 @@ export const VFIO_GROUP_STATUS = { SIZE: 8, argsz: 0, flags: 4 } as const;
 export const VFIO_DEVICE_INFO = { SIZE: 16, argsz: 0, flags: 4, num_regions: 8, num_irqs: 12 } as const;
 
 /** struct vfio_region_info { u32 argsz, flags, index, cap_offset; u64 size, offset; } */
+/** The v2 type1 IOMMU model (vfio.h VFIO_TYPE1v2_IOMMU; the other plain defines are in ./vfio-consts.ts). */
+export const VFIO_TYPE1v2_IOMMU = 3;
+
 export const VFIO_REGION_INFO = { SIZE: 32, argsz: 0, flags: 4, index: 8, cap_offset: 12, size: 16, offset: 24 } as const;
 
 /** struct vfio_irq_info { u32 argsz, flags, index, count; } */
 export const VFIO_IRQ_INFO = { SIZE: 16, argsz: 0, flags: 4, index: 8, count: 12 } as const;
-/** vfio_irq_info.flags bits. */
-export const VFIO_IRQ_INFO_EVENTFD = 1 << 0;
-export const VFIO_IRQ_INFO_MASKABLE = 1 << 1;
-export const VFIO_IRQ_INFO_AUTOMASKED = 1 << 2;
-export const VFIO_IRQ_INFO_NORESIZE = 1 << 3;
 
 /** struct vfio_irq_set { u32 argsz, flags, index, start, count; u8 data[]; } (eventfds: s32 each). */
 export const VFIO_IRQ_SET = { SIZE: 20, argsz: 0, flags: 4, index: 8, start: 12, count: 16, data: 20 } as const;

@@ -147,11 +147,11 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
     expect(mmio(), EDU_ID, 'in-thread MMIO read of edu ID');
 
     // The device model alone (what the host "hardware" costs).
-    const dev = session.handles.get(td)!.dev;
+    const dev = session.handles.get(td)!.hostDevice;
     const buf = new Uint8Array(4);
-    dev.ioRead(0, 0, buf);
-    expect(new DataView(buf.buffer).getUint32(0, true), TESTDEV_ID, 'model ioRead of testdev ID');
-    add(await measure('model-direct-pio', () => dev.ioRead(0, 0, buf), options));
+    dev.readIo(0, 0, buf);
+    expect(new DataView(buf.buffer).getUint32(0, true), TESTDEV_ID, 'model readIo of testdev ID');
+    add(await measure('model-direct-pio', () => dev.readIo(0, 0, buf), options));
 
     // The dispatcher without the codec: a request decoded once.
     const req = codec.decodeRequest(codec.encodeRequestBuffer(session.id, PCIRAWR0_DO.PIO_READ, td, { port, cb: 4 }));

@@ -298,7 +298,7 @@ function ioflgToPciflg(ioflg: bigint): number {
 }
 
 /** One decoded BAR, for JSON and for attach checks. */
-export interface BarInfo {
+export interface DecodedBar {
   index: number;
   kind: 'io' | 'mem32' | 'mem64' | 'mem1m' | 'mem-type3';
   prefetchable: boolean;
@@ -311,10 +311,10 @@ export interface BarInfo {
 }
 
 /** lspci show_bases: BAR lines plus their decoded form. */
-export function basesLines(_rec: PciDeviceRecord, cfg: ConfigView, bi: BaseInfo, cnt: number, verbose: number): { lines: string[]; bars: BarInfo[] } {
+export function basesLines(_rec: PciDeviceRecord, cfg: ConfigView, bi: BaseInfo, cnt: number, verbose: number): { lines: string[]; bars: DecodedBar[] } {
   const cmd = cfg.word(PCI_COMMAND);
   const lines: string[] = [];
-  const bars: BarInfo[] = [];
+  const bars: DecodedBar[] = [];
   for (let i = 0; i < cnt; i++) {
     const pos = bi.baseAddr[i]!;
     const len = bi.size[i] ?? 0n;
@@ -339,7 +339,7 @@ export function basesLines(_rec: PciDeviceRecord, cfg: ConfigView, bi: BaseInfo,
         if (pos && !hwLower && !hwUpper && !(ioflg & IORESOURCE_PCI_EA_BEI)) virt = true;
       }
     }
-    let bar: BarInfo;
+    let bar: DecodedBar;
     if (flg & PCI_BASE_ADDRESS_SPACE_IO) {
       const a = pos & ~3n;
       s += 'I/O ports at ';
@@ -451,7 +451,7 @@ function showRange(prefix: string, base: bigint, limit: bigint, bits: number, di
 }
 
 /** lspci show_htype1 (PCI-to-PCI bridge), without the capability list. */
-function bridgeLines(rec: PciDeviceRecord, cfg: ConfigView, bi: BaseInfo, verbose: number): { lines: string[]; bars: BarInfo[]; rom?: RomInfo } {
+function bridgeLines(rec: PciDeviceRecord, cfg: ConfigView, bi: BaseInfo, verbose: number): { lines: string[]; bars: DecodedBar[]; rom?: RomInfo } {
   const lines: string[] = [];
   let ioBase = cfg.byte(PCI_IO_BASE);
   let ioLimit = cfg.byte(PCI_IO_LIMIT);
@@ -546,7 +546,7 @@ function devsel(status: number): string {
 export interface DeviceDecode {
   lines: string[];
   headerType: number;
-  bars: BarInfo[];
+  bars: DecodedBar[];
   rom?: RomInfo;
   capabilities: CapabilityInfo[];
   command: number;

@@ -2,7 +2,7 @@
 //
 // A model extends `SimPciFunction`, builds its `ConfigSpace` (identity, BARs, ROM, capabilities)
 // and passes it to `super`, then implements the register hooks it needs (`readIo`/`writeIo`,
-// `memRead`/`memWrite`) and `resetState`. The base class gives it:
+// `readBar`/`writeBar`) and `resetState`. The base class gives it:
 // - config reads and writes with their side effects (INTx disable, MSI/MSI-X enable and masks,
 //   PM state filtering, PCIe Function Level Reset);
 // - the MSI-X table and pending bit array inside the memory BAR the capability names
@@ -37,11 +37,9 @@ import {
   PCI_PM_PMC,
   PCI_STATUS_INTERRUPT,
 } from '../../../shared/linux/pci-regs.js';
+import { VFIO_PCI_ROM_REGION_INDEX } from '../../../shared/linux/vfio-abi.js';
 import type { ConfigSpace, MsixState } from '../config-space.js';
 import type { SimDeviceHost, SimDeviceModel, SimRegion } from '../device.js';
-
-/** Region index of the expansion ROM (PCI Local Bus spec 6.2.5.2; VFIO_PCI_ROM_REGION_INDEX). */
-export const SIM_ROM_REGION = 6;
 
 /**
  * How {@link SimPciFunction.signalVector} delivered a vector: `'msix'`/`'msi'` a message was
@@ -114,7 +112,7 @@ function hex(v: number | bigint): string {
 /**
  * Abstract simulated PCI function implementing {@link SimDeviceModel} over a {@link ConfigSpace}.
  * Subclasses pass their built config to the constructor (which records it as the power-on
- * state), override `readIo`/`writeIo`, `memRead`/`memWrite`, `romImage`, `regionBacking` as
+ * state), override `readIo`/`writeIo`, `readBar`/`writeBar`, `romImage`, `regionBacking` as
  * they need, and implement {@link resetState}.
  */
 export abstract class SimPciFunction implements SimDeviceModel {
@@ -165,7 +163,7 @@ export abstract class SimPciFunction implements SimDeviceModel {
       if (backing) region.backing = backing;
       return region;
     });
-    if (this.config.romSize > 0) out.push({ index: SIM_ROM_REGION, kind: 'rom', size: this.config.romSize });
+    if (this.config.romSize > 0) out.push({ index: VFIO_PCI_ROM_REGION_INDEX, kind: 'rom', size: this.config.romSize });
     return out;
   }
 
@@ -295,7 +293,7 @@ export abstract class SimPciFunction implements SimDeviceModel {
 
   /**
    * Memory read: the ROM (region 6), the MSI-X table and PBA are answered here; any other offset
-   * of a declared memory BAR goes to {@link memRead}. False when `region` is no memory region
+   * of a declared memory BAR goes to {@link readBar}. False when `region` is no memory region
    * of this device or the access leaves it.
    */
   readMem(region: number, offset: number, data: Uint8Array): boolean {
@@ -303,7 +301,7 @@ export abstract class SimPciFunction implements SimDeviceModel {
       this.log(`memory read of ${data.length} bytes at region ${region}+${hex(offset)} is outside the device's memory regions`);
       return false;
     }
-    if (region === SIM_ROM_REGION) {
+    if (region === VFIO_PCI_ROM_REGION_INDEX) {
       const image = this.romImage();
       fillOnes(data);
       if (image && offset < image.length) data.set(image.subarray(offset, Math.min(offset + data.length, image.length)));
@@ -320,16 +318,16 @@ export abstract class SimPciFunction implements SimDeviceModel {
         return true;
       }
     }
-    return this.memRead(region, offset, data);
+    return this.readBar(region, offset, data);
   }
 
-  /** Memory write: ROM writes are ignored, MSI-X table/PBA handled here, the rest to {@link memWrite}. */
+  /** Memory write: ROM writes are ignored, MSI-X table/PBA handled here, the rest to {@link writeBar}. */
   writeMem(region: number, offset: number, data: Uint8Array): boolean {
     if (!this.memRegionContains(region, offset, data.length)) {
       this.log(`memory write of ${data.length} bytes at region ${region}+${hex(offset)} is outside the device's memory regions`);
       return false;
     }
-    if (region === SIM_ROM_REGION) {
+    if (region === VFIO_PCI_ROM_REGION_INDEX) {
       this.log(`write to the expansion ROM at ${hex(offset)} ignored (read-only)`);
       return true;
     }
@@ -344,18 +342,18 @@ export abstract class SimPciFunction implements SimDeviceModel {
         return true;
       }
     }
-    return this.memWrite(region, offset, data);
+    return this.writeBar(region, offset, data);
   }
 
   /** A memory BAR read outside the MSI-X structures; default: log, all-ones. */
-  protected memRead(region: number, offset: number, data: Uint8Array): boolean {
+  protected readBar(region: number, offset: number, data: Uint8Array): boolean {
     this.log(`memory read of ${data.length} bytes at BAR${region}+${hex(offset)}: no register there`);
     fillOnes(data);
     return true;
   }
 
   /** A memory BAR write outside the MSI-X structures; default: log, ignore. */
-  protected memWrite(region: number, offset: number, data: Uint8Array): boolean {
+  protected writeBar(region: number, offset: number, data: Uint8Array): boolean {
     this.log(`memory write of ${data.length} bytes at BAR${region}+${hex(offset)}: no register there, ignored`);
     return true;
   }
@@ -368,7 +366,7 @@ export abstract class SimPciFunction implements SimDeviceModel {
 
   private memRegionContains(region: number, offset: number, length: number): boolean {
     let size: number;
-    if (region === SIM_ROM_REGION) size = this.config.romSize;
+    if (region === VFIO_PCI_ROM_REGION_INDEX) size = this.config.romSize;
     else {
       const bar = this.config.bar(region);
       if (!bar || bar.kind === 'io') return false;

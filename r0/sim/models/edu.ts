@@ -156,9 +156,9 @@ export class EduDevice extends SimPciFunction {
     return this.irqStatus;
   }
 
-  protected override memRead(region: number, offset: number, data: Uint8Array): boolean {
+  protected override readBar(region: number, offset: number, data: Uint8Array): boolean {
     const width = data.length;
-    if (region !== 0) return super.memRead(region, offset, data);
+    if (region !== 0) return super.readBar(region, offset, data);
     if (!this.widthOk(offset, width)) {
       this.log(`BAR0 read of ${width} bytes at 0x${offset.toString(16)}: bad width (below 0x80 use 4 bytes, from 0x80 4 or 8)`);
       fillOnes(data);
@@ -202,9 +202,9 @@ export class EduDevice extends SimPciFunction {
     return true;
   }
 
-  protected override memWrite(region: number, offset: number, data: Uint8Array): boolean {
+  protected override writeBar(region: number, offset: number, data: Uint8Array): boolean {
     const width = data.length;
-    if (region !== 0) return super.memWrite(region, offset, data);
+    if (region !== 0) return super.writeBar(region, offset, data);
     if (!this.widthOk(offset, width)) {
       this.log(`BAR0 write of ${width} bytes at 0x${offset.toString(16)} ignored: bad width (below 0x80 use 4 bytes, from 0x80 4 or 8)`);
       return true;

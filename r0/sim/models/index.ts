@@ -6,7 +6,7 @@ import { HostBridgeDevice } from './host-bridge.js';
 import { TestDevDevice } from './testdev.js';
 
 export type { SimMsixEntry, SimVectorRoute } from './base.js';
-export { fillOnes, readLe, readLe64, SIM_ROM_REGION, SimPciFunction, writeLe } from './base.js';
+export { fillOnes, readLe, readLe64, SimPciFunction, writeLe } from './base.js';
 export { EduDevice } from './edu.js';
 export { HostBridgeDevice } from './host-bridge.js';
 export { TestDevDevice } from './testdev.js';

@@ -202,12 +202,12 @@ export class TestDevDevice extends SimPciFunction {
       this.log(`I/O read of ${data.length} bytes at region ${region}+0x${offset.toString(16)} is outside BAR0`);
       return false;
     }
-    this.ioRead(offset, data);
+    this.readPort(offset, data);
     this.accessCount = (this.accessCount + 1) >>> 0;
     return true;
   }
 
-  private ioRead(offset: number, data: Uint8Array): void {
+  private readPort(offset: number, data: Uint8Array): void {
     const width = data.length;
     if (offset >= TESTDEV_REG.SCRATCH && offset + width <= TESTDEV_REG.SCRATCH + 4 && (width === 1 || width === 2 || width === 4)) {
       const at = offset - TESTDEV_REG.SCRATCH;
@@ -249,12 +249,12 @@ export class TestDevDevice extends SimPciFunction {
       this.log(`I/O write of ${data.length} bytes at region ${region}+0x${offset.toString(16)} is outside BAR0`);
       return false;
     }
-    if (this.ioWrite(offset, data)) this.accessCount = (this.accessCount + 1) >>> 0;
+    if (this.writePort(offset, data)) this.accessCount = (this.accessCount + 1) >>> 0;
     return true;
   }
 
   /** Returns false when the write cleared ACCESS_COUNT (and so is not counted). */
-  private ioWrite(offset: number, data: Uint8Array): boolean {
+  private writePort(offset: number, data: Uint8Array): boolean {
     const width = data.length;
     if (offset >= TESTDEV_REG.SCRATCH && offset + width <= TESTDEV_REG.SCRATCH + 4 && (width === 1 || width === 2 || width === 4)) {
       this.scratch.set(data, offset - TESTDEV_REG.SCRATCH);
@@ -291,14 +291,14 @@ export class TestDevDevice extends SimPciFunction {
     this.signalVector(vector);
   }
 
-  protected override memRead(region: number, offset: number, data: Uint8Array): boolean {
-    if (region !== TESTDEV_MEM_BAR) return super.memRead(region, offset, data);
+  protected override readBar(region: number, offset: number, data: Uint8Array): boolean {
+    if (region !== TESTDEV_MEM_BAR) return super.readBar(region, offset, data);
     data.set(this.mem.subarray(offset, offset + data.length));
     return true;
   }
 
-  protected override memWrite(region: number, offset: number, data: Uint8Array): boolean {
-    if (region !== TESTDEV_MEM_BAR) return super.memWrite(region, offset, data);
+  protected override writeBar(region: number, offset: number, data: Uint8Array): boolean {
+    if (region !== TESTDEV_MEM_BAR) return super.writeBar(region, offset, data);
     this.mem.set(data, offset);
     return true;
   }

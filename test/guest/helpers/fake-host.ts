@@ -1,7 +1,7 @@
 // A fake device-access seam for PciFront unit tests: ring 0's checks and INTx automask over an in-process sim model, no threads.
 
 import { ConfigSpace } from '../../../r0/sim/config-space.js';
-import type { SimDeviceHost, SimMsiMessage } from '../../../r0/sim/device.js';
+import type { SimDeviceHost, SimMsiMessage, SimRegion } from '../../../r0/sim/device.js';
 import { SimPciFunction } from '../../../r0/sim/models/base.js';
 import type { MappedRegion, RegionInfo } from '../../../r3/client.js';
 import { RawPciError } from '../../../r3/errors.js';
@@ -14,7 +14,7 @@ import { VERR_ACCESS_DENIED, VERR_NOT_SUPPORTED, VERR_OUT_OF_RANGE } from '../..
 
 interface FakeRegion {
   index: number;
-  kind: 'io' | 'mem32' | 'mem64' | 'rom';
+  kind: SimRegion['kind'];
   start: bigint;
   size: bigint;
   prefetchable: boolean;
@@ -291,12 +291,12 @@ export class BarZooDevice extends SimPciFunction {
     return true;
   }
 
-  protected override memRead(region: number, offset: number, data: Uint8Array): boolean {
+  protected override readBar(region: number, offset: number, data: Uint8Array): boolean {
     data.set(this.store.get(region)!.subarray(offset, offset + data.length));
     return true;
   }
 
-  protected override memWrite(region: number, offset: number, data: Uint8Array): boolean {
+  protected override writeBar(region: number, offset: number, data: Uint8Array): boolean {
     this.store.get(region)!.set(data, offset);
     return true;
   }
