@@ -1,10 +1,10 @@
 // RawPciClient: ring 3's API, one method per raw PCI operation, synchronous (vCPU) and asynchronous (control plane).
 
 import { EventEmitter } from 'node:events';
-import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import type { OpenChannelOptions, Ring0Service } from '../r0/service.js';
 import { Bdf } from '../shared/bdf.js';
 import type { RawPciEndpoint, Ring0Connection } from '../shared/connection.js';
+import { VFIO_PCI_ROM_REGION_INDEX } from '../shared/linux/vfio-abi.js';
 import type { PciRegionKind } from '../shared/pci/region.js';
 import {
   opName,
@@ -21,10 +21,10 @@ import {
   type PciRawOutGetIrq,
   type PciRawOutGetRegionInfo,
 } from '../shared/protocol.js';
-import { VERR_INTERNAL_ERROR, VERR_NOT_SUPPORTED, VERR_TIMEOUT } from '../shared/status.js';
+import { VERR_TIMEOUT } from '../shared/status.js';
 import { ChannelClient, type ChannelClientOptions } from './channel.js';
-import { type DeviceMapping, mapDevice } from './device-mmap.js';
 import { RawPciError } from './errors.js';
+import { RegionViews } from './region-views.js';
 
 /** GET_REGION_INFO's answer, with the region kind spelled out. */
 export interface RegionInfo extends PciRawOutGetRegionInfo {
@@ -103,10 +103,8 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   readonly #ch: ChannelClient;
   readonly #conn: Ring0Connection | undefined;
   readonly #endpoint: RawPciEndpoint;
-  /** Views ring 0 posted on the control port, not yet taken by mapRegion. */
-  readonly #maps = new Map<number, SharedArrayBuffer | DeviceRange>();
-  /** Device regions this client mmapped itself (vfio host), by mapId, until unmapped. */
-  readonly #deviceMaps = new Map<number, { handle: PciRawDevHandle; mapping: DeviceMapping }>();
+  /** MAP_REGION views: what ring 0 posted on the control port, and this client's own device mmaps. */
+  readonly #views: RegionViews;
   /** Encoded PIO_READ requests by handle/port/width (see pioRead). */
   readonly #frames = new Map<number, Uint8Array>();
   /** Encoded MMIO_READ requests: index = width, then handle, then address. */
@@ -127,9 +125,12 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
     this.ram = new Uint8Array(endpoint.ram);
     this.#ch = new ChannelClient(endpoint.channel, options);
     this.#recordLatency = options.recordLatency ?? false;
+    this.#views = new RegionViews(conn?.port, (handle, info, mapId) =>
+      this.#ch.callSync(PCIRAWR0_DO.UNMAP_REGION, handle, { startAddress: info.regionStart, regionSize: info.regionSize, mapId, region: info.region }),
+    );
     // The control port closes when the ring-0 thread serving this VM is gone (given up, or
     // killed): withdraw device mappings then, so ring 0 can release and rebind the devices.
-    conn?.port.on('close', () => this.#releaseDeviceMaps());
+    conn?.port.on('close', () => this.#views.releaseDeviceMaps());
   }
 
   /** Connects a new VM to `service`: a ring-0 worker starts serving its channel. */
@@ -186,12 +187,12 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
    * and a mapping of a VFIO device fd would keep the device from being released.
    */
   closeDevice(handle: PciRawDevHandle): void {
-    this.#releaseDeviceMaps(handle);
+    this.#views.releaseDeviceMaps(handle);
     this.#sync(PCIRAWR0_DO.CLOSE_DEVICE, handle, { flags: 0 });
   }
   /** Asynchronous {@link closeDevice}. */
   async closeDeviceAsync(handle: PciRawDevHandle): Promise<void> {
-    this.#releaseDeviceMaps(handle);
+    this.#views.releaseDeviceMaps(handle);
     await this.#async(PCIRAWR0_DO.CLOSE_DEVICE, handle, { flags: 0 });
   }
 
@@ -217,13 +218,13 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   mapRegion(handle: PciRawDevHandle, region: number): MappedRegion {
     const info = this.getRegionInfo(handle, region);
     const out = this.#sync(PCIRAWR0_DO.MAP_REGION, handle, { startAddress: info.regionStart, regionSize: info.regionSize, region, flags: 0 });
-    return this.#mapped(handle, info, out!.mapId as number);
+    return this.#views.mapped(handle, info, out!.mapId as number);
   }
   /** Asynchronous {@link mapRegion}. */
   async mapRegionAsync(handle: PciRawDevHandle, region: number): Promise<MappedRegion> {
     const info = await this.getRegionInfoAsync(handle, region);
     const out = await this.#async(PCIRAWR0_DO.MAP_REGION, handle, { startAddress: info.regionStart, regionSize: info.regionSize, region, flags: 0 });
-    return this.#mapped(handle, info, out!.mapId as number);
+    return this.#views.mapped(handle, info, out!.mapId as number);
   }
 
   /**
@@ -232,12 +233,12 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
    */
   unmapRegion(m: MappedRegion): void {
     this.#sync(PCIRAWR0_DO.UNMAP_REGION, m.handle, { startAddress: m.start, regionSize: m.size, mapId: m.mapId, region: m.region });
-    this.#dropView(m.mapId);
+    this.#views.drop(m.mapId);
   }
   /** Asynchronous {@link unmapRegion}. */
   async unmapRegionAsync(m: MappedRegion): Promise<void> {
     await this.#async(PCIRAWR0_DO.UNMAP_REGION, m.handle, { startAddress: m.start, regionSize: m.size, mapId: m.mapId, region: m.region });
-    this.#dropView(m.mapId);
+    this.#views.drop(m.mapId);
   }
 
   // ---- port I/O ----
@@ -458,7 +459,7 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
     if (this.#closing) return;
     this.#closing = true;
     await this.stopIrqPump();
-    this.#releaseDeviceMaps();
+    this.#views.releaseDeviceMaps();
     if (!this.#conn) return;
     this.#conn.stop();
     await this.#conn.served.catch(() => {});
@@ -519,80 +520,6 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
     if (a.rc < 0) throw new RawPciError(a.rc, PCIRAWR0_DO.GET_IRQ, a.msg);
     return (a.out as PciRawOutGetIrq).irq;
   }
-
-  #mapped(handle: PciRawDevHandle, info: RegionInfo, mapId: number): MappedRegion {
-    const got = this.#takeView(mapId);
-    let sab: ArrayBuffer | SharedArrayBuffer;
-    if (got instanceof SharedArrayBuffer) sab = got;
-    else {
-      // The vfio host: mmap the device fd range ring 0 keeps open for this mapping.
-      let mapping: DeviceMapping;
-      try {
-        mapping = mapDevice(got.fd, got.offset, got.size);
-      } catch (e) {
-        // Ring 0 counts the mapping: withdraw it there too, then report.
-        this.#ch.callSync(PCIRAWR0_DO.UNMAP_REGION, handle, { startAddress: info.regionStart, regionSize: info.regionSize, mapId, region: info.region });
-        this.#maps.delete(mapId);
-        throw new RawPciError(VERR_INTERNAL_ERROR, PCIRAWR0_DO.MAP_REGION, `mapping region ${info.region} into ring 3: ${(e as Error).message}`);
-      }
-      this.#deviceMaps.set(mapId, { handle, mapping });
-      sab = mapping.buffer;
-    }
-    return {
-      mapId,
-      handle,
-      region: info.region,
-      start: info.regionStart,
-      size: info.regionSize,
-      sab,
-      view: new DataView(sab),
-      bytes: new Uint8Array(sab),
-    };
-  }
-
-  /** Collects the views ring 0 posted on the control port, then returns the one for `mapId`. */
-  #takeView(mapId: number): SharedArrayBuffer | DeviceRange {
-    const port: MessagePort | undefined = this.#conn?.port;
-    if (!port)
-      throw new RawPciError(VERR_NOT_SUPPORTED, PCIRAWR0_DO.MAP_REGION, "this client was attached from another thread: map regions on the VM's primary client");
-    // Ring 0 posts the view before it answers, so it is queued by now; drain the port.
-    for (let i = 0; i < 1000 && !this.#maps.has(mapId); i++) {
-      const m = receiveMessageOnPort(port);
-      if (!m) {
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-        continue;
-      }
-      const msg = m.message as { type: string; mapId: number; sab?: SharedArrayBuffer; fd?: number; offset?: bigint; size?: number };
-      if (msg.type === 'map' && msg.sab) this.#maps.set(msg.mapId, msg.sab);
-      else if (msg.type === 'map' && typeof msg.fd === 'number' && typeof msg.offset === 'bigint' && typeof msg.size === 'number')
-        this.#maps.set(msg.mapId, { fd: msg.fd, offset: msg.offset, size: msg.size });
-      else if (msg.type === 'unmap') this.#dropView(msg.mapId);
-    }
-    const view = this.#maps.get(mapId);
-    if (!view) throw new RawPciError(VERR_INTERNAL_ERROR, PCIRAWR0_DO.MAP_REGION, `ring 0 mapped region ${mapId} but its view never arrived`);
-    return view;
-  }
-
-  /** Forgets a view; a device mapping of it is withdrawn from ring 3. */
-  #dropView(mapId: number): void {
-    this.#maps.delete(mapId);
-    const d = this.#deviceMaps.get(mapId);
-    if (!d) return;
-    this.#deviceMaps.delete(mapId);
-    d.mapping.release();
-  }
-
-  /** Withdraws the device mappings of `handle` (all when undefined) before ring 0 closes devices. */
-  #releaseDeviceMaps(handle?: PciRawDevHandle): void {
-    for (const [mapId, d] of this.#deviceMaps) if (handle === undefined || d.handle === handle) this.#dropView(mapId);
-  }
-}
-
-/** A device fd range ring 0 posted for MAP_REGION (vfio host), mmapped by {@link RawPciClient}. */
-interface DeviceRange {
-  fd: number;
-  offset: bigint;
-  size: number;
 }
 
 function openParams(bdf: string | Bdf, options: OpenDeviceOptions): { pciAddress: number; flags: number } {
@@ -603,7 +530,15 @@ function openParams(bdf: string | Bdf, options: OpenDeviceOptions): { pciAddress
 
 function regionInfo(region: number, out: Out): RegionInfo {
   const o = out as unknown as PciRawOutGetRegionInfo;
-  const kind = !o.present ? 'none' : region === 6 ? 'rom' : o.flags & PCIRAW_ADDRESS_SPACE.IO ? 'io' : o.flags & PCIRAW_ADDRESS_SPACE.BAR64 ? 'mem64' : 'mem32';
+  const kind = !o.present
+    ? 'none'
+    : region === VFIO_PCI_ROM_REGION_INDEX
+      ? 'rom'
+      : o.flags & PCIRAW_ADDRESS_SPACE.IO
+        ? 'io'
+        : o.flags & PCIRAW_ADDRESS_SPACE.BAR64
+          ? 'mem64'
+          : 'mem32';
   return { ...o, region, kind, prefetchable: (o.flags & PCIRAW_ADDRESS_SPACE.MEM_PREFETCH) !== 0 };
 }
 
