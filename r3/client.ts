@@ -4,13 +4,13 @@ import { EventEmitter } from 'node:events';
 import type { OpenChannelOptions, Ring0Service } from '../r0/service.js';
 import { Bdf } from '../shared/bdf.js';
 import type { RawPciEndpoint, Ring0Connection } from '../shared/connection.js';
-import { VFIO_PCI_ROM_REGION_INDEX } from '../shared/linux/vfio-abi.js';
 import type { PciRegionKind } from '../shared/pci/region.js';
 import {
   opName,
   PCIRAW_ADDRESS_SPACE,
   PCIRAW_IRQ_KIND,
   PCIRAW_MEMINFO,
+  PCIRAW_REGION,
   PCIRAWDRIVERRFLAG,
   PCIRAWR0_DO,
   type PciRawAnswer,

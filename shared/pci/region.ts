@@ -7,10 +7,10 @@
  *   legacy; hosts report such a BAR as `'mem32'`, only a guest's view of the BAR tells it apart);
  * - `'mem32'`, `'mem64'`: a memory BAR decoding 32 or 64 address bits (a 64-bit BAR takes two
  *   BAR registers, its index and index + 1);
- * - `'rom'`: the expansion ROM (PCI_ROM_ADDRESS, region index VFIO_PCI_ROM_REGION_INDEX of shared/linux/vfio-abi.ts).
+ * - `'rom'`: the expansion ROM (PCI_ROM_ADDRESS), region index PCIRAW_REGION.ROM.
  *
- * Region indices are VFIO's: 0..5 the BARs, 6 the ROM (vfio.h VFIO_PCI_BAR0_REGION_INDEX ..
- * VFIO_PCI_ROM_REGION_INDEX), as rawpci's GET_REGION_INFO numbers them.
+ * Region indices are PCIRAW_REGION's (shared/protocol.ts): 0..5 the BARs, 6 the ROM, the same
+ * numbering as vfio.h's VFIO_PCI_BAR0_REGION_INDEX .. VFIO_PCI_ROM_REGION_INDEX.
  */
 export type PciRegionKind = 'io' | 'mem24' | 'mem32' | 'mem64' | 'rom';
 
