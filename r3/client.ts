@@ -532,7 +532,7 @@ function regionInfo(region: number, out: Out): RegionInfo {
   const o = out as unknown as PciRawOutGetRegionInfo;
   const kind = !o.present
     ? 'none'
-    : region === VFIO_PCI_ROM_REGION_INDEX
+    : region === PCIRAW_REGION.ROM
       ? 'rom'
       : o.flags & PCIRAW_ADDRESS_SPACE.IO
         ? 'io'
