@@ -7,24 +7,9 @@
 
 import { Bdf } from '../shared/bdf.js';
 import { PciRawCodec } from '../shared/codec.js';
-import { PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_5, PCI_ROM_ADDRESS } from '../shared/linux/pci-regs.js';
-import {
-  opName,
-  PCIRAW_ADDRESS_SPACE,
-  PCIRAW_CAPS,
-  PCIRAW_IRQ_KIND,
-  PCIRAW_MEMINFO,
-  PCIRAW_POWER,
-  PCIRAW_REGION,
-  PCIRAWDRIVERRFLAG,
-  PCIRAWR0_DO,
-  type PciRawAnswer,
-  type PciRawMemLoc,
-  type PciRawSendReq,
-} from '../shared/protocol.js';
+import { opName, PCIRAW_CAPS, PCIRAW_IRQ_KIND, PCIRAW_MEMINFO, PCIRAW_POWER, PCIRAWDRIVERRFLAG, PCIRAWR0_DO, type PciRawSendReq } from '../shared/protocol.js';
 import { show } from '../shared/show.js';
 import {
-  VERR_ACCESS_DENIED,
   VERR_ALREADY_EXISTS,
   VERR_DEV_IO_ERROR,
   VERR_INTERNAL_ERROR,
@@ -34,23 +19,20 @@ import {
   VERR_INVALID_STATE,
   VERR_NOT_FOUND,
   VERR_NOT_SUPPORTED,
-  VERR_OUT_OF_RANGE,
   VERR_OUT_OF_RESOURCES,
   VERR_RESOURCE_BUSY,
   VERR_TIMEOUT,
-  VINF_SUCCESS,
 } from '../shared/status.js';
-import { type HostDeviceInfo, type HostRegion, isHostDriver, isHostFailure, type PciHostBackend } from './host.js';
+import { accessBlocked, configAccess, mmioAccess, pioAccess } from './access.js';
+import { fail, isInt, isU32, type Out, ok, result } from './answer.js';
+import { type HostDeviceInfo, isHostDriver, isHostFailure, type PciHostBackend } from './host.js';
 import type { HostTable } from './host-table.js';
 import { IommuDomain } from './iommu.js';
-import { DEVICE_MAX_MAPPINGS, OpenDevice } from './open-device.js';
+import { OpenDevice } from './open-device.js';
+import { mapRegion, regionInfo, unmapRegion } from './regions.js';
 import { workerResources } from './serve-control.js';
 import { type ControlMessage, SESSION_MAX_DEVICES, SESSION_MAX_PARKED, Session } from './session.js';
 import type { TimerQueue } from './timers.js';
-
-/** 2^64 - 1 and 2^53, for range checks that allocate no bigint per request. */
-const U64_MAX = (1n << 64n) - 1n;
-const TWO_53 = 1n << 53n;
 
 /** Longest GET_IRQ wait ring 0 accepts, in milliseconds. */
 export const GET_IRQ_MAX_TIMEOUT_MS = 60_000;
@@ -68,14 +50,6 @@ export interface Ring0Options {
 const INTERNAL_ERROR_ANSWER = new PciRawCodec().encodeAnswer({ rc: VERR_INTERNAL_ERROR, msg: 'ring 0 failed internally (a bug: please report it)' });
 
 /**
- * An answer; `cacheKey` marks a successful read whose encoding depends only on that key (its
- * value and width), so handleFrame can reuse the bytes instead of encoding them again.
- */
-type Out = PciRawAnswer & { cacheKey?: number };
-const ok = (out?: unknown): Out => (out === undefined ? { rc: VINF_SUCCESS } : { rc: VINF_SUCCESS, out: out as never });
-const fail = (rc: number, msg: string): Out => ({ rc, msg });
-
-/**
  * The ring-0 service of one worker thread: its sessions and the dispatcher over them.
  * All methods are synchronous and never throw on ring-3 input.
  */
@@ -87,6 +61,7 @@ export class Ring0 {
   readonly codec = new PciRawCodec();
   readonly #log: (msg: string) => void;
   #nextMapId = 1;
+  readonly #newMapId = (): number => this.#nextMapId++;
   /** Requests handled, per operation name (statistics). */
   readonly opCounts: Record<string, number> = {};
 
@@ -229,23 +204,23 @@ export class Ring0 {
       case PCIRAWR0_DO.CLOSE_DEVICE:
         return this.#closeDevice(dev, p);
       case PCIRAWR0_DO.GET_REGION_INFO:
-        return this.#regionInfo(dev, p);
+        return regionInfo(dev, p);
       case PCIRAWR0_DO.MAP_REGION:
-        return this.#mapRegion(dev, p);
+        return mapRegion(dev, p, this.#newMapId);
       case PCIRAWR0_DO.UNMAP_REGION:
-        return this.#unmapRegion(dev, p);
+        return unmapRegion(dev, p);
       case PCIRAWR0_DO.PIO_READ:
-        return this.#pio(dev, p, false);
+        return pioAccess(dev, p, false);
       case PCIRAWR0_DO.PIO_WRITE:
-        return this.#pio(dev, p, true);
+        return pioAccess(dev, p, true);
       case PCIRAWR0_DO.MMIO_READ:
-        return this.#mmio(dev, p, false);
+        return mmioAccess(dev, p, false);
       case PCIRAWR0_DO.MMIO_WRITE:
-        return this.#mmio(dev, p, true);
+        return mmioAccess(dev, p, true);
       case PCIRAWR0_DO.PCICFG_READ:
-        return this.#cfg(dev, p, false);
+        return configAccess(dev, p, false);
       case PCIRAWR0_DO.PCICFG_WRITE:
-        return this.#cfg(dev, p, true);
+        return configAccess(dev, p, true);
       case PCIRAWR0_DO.REGISTER_R0_IRQ_HANDLER:
         return this.#registerIrq(dev, p);
       case PCIRAWR0_DO.UNREGISTER_R0_IRQ_HANDLER:
@@ -415,184 +390,6 @@ export class Ring0 {
     }
   }
 
-  // ---- regions ----
-
-  #regionInfo(dev: OpenDevice, p: Record<string, unknown>): Out {
-    const region = p.region;
-    if (!isInt(region) || region < 0 || region >= PCIRAW_REGION.COUNT) {
-      return fail(VERR_INVALID_PARAMETER, `region ${show(region)} is not a region index: 0..5 are BARs, 6 the expansion ROM`);
-    }
-    const r = dev.regions().find((x) => x.index === region);
-    if (!r) return ok({ regionStart: 0n, regionSize: 0n, present: false, flags: 0 });
-    return ok({ regionStart: r.start, regionSize: r.size, present: true, flags: regionFlags(r) });
-  }
-
-  #mapRegion(dev: OpenDevice, p: Record<string, unknown>): Out {
-    const r = this.#regionArg(dev, p.region);
-    if ('rc' in r) return r;
-    if (p.flags !== 0) return fail(VERR_INVALID_FLAGS, 'MAP_REGION flags must be 0');
-    if (p.startAddress !== r.start || p.regionSize !== r.size) {
-      return fail(
-        VERR_INVALID_PARAMETER,
-        `MAP_REGION must map the whole region ${r.index}: startAddress 0x${r.start.toString(16)}n, regionSize 0x${r.size.toString(16)}n as GET_REGION_INFO gives them`,
-      );
-    }
-    if (r.kind === 'io') return fail(VERR_NOT_SUPPORTED, `region ${r.index} is an I/O BAR: ports cannot be mapped, use PIO_READ/PIO_WRITE`);
-    if (!dev.session.postControl) return fail(VERR_NOT_SUPPORTED, 'MAP_REGION needs a channel connection (views travel on its control port)');
-    if (dev.power === 'suspended' || dev.power === 'off') return fail(VERR_INVALID_STATE, `${dev.info.bdf} is ${dev.power}: power it on or resume it first`);
-    if (dev.maps.size >= DEVICE_MAX_MAPPINGS) {
-      return fail(VERR_OUT_OF_RESOURCES, `${dev.info.bdf} already has ${DEVICE_MAX_MAPPINGS} mappings (DEVICE_MAX_MAPPINGS): unmap one first`);
-    }
-    const view = r.mappable ? dev.hostDevice.mapRegion(r.index) : undefined;
-    if (!view) {
-      return fail(
-        VERR_NOT_SUPPORTED,
-        `region ${r.index} of ${dev.info.bdf} (${dev.info.description}) has side effects and must be trapped: use MMIO_READ/MMIO_WRITE`,
-      );
-    }
-    const mapId = this.#nextMapId++;
-    dev.maps.set(mapId, { region: r.index, start: r.start, size: r.size });
-    // A SharedArrayBuffer travels as is; a device fd range (VFIO) is mmapped by ring 3 itself.
-    const how = view instanceof SharedArrayBuffer ? { sab: view } : { fd: view.fd, offset: view.offset, size: view.size };
-    dev.session.postControl({ type: 'map', mapId, handle: dev.handle, region: r.index, ...how });
-    return ok({ mapId });
-  }
-
-  #unmapRegion(dev: OpenDevice, p: Record<string, unknown>): Out {
-    const mapId = p.mapId;
-    const m = isU32(mapId) ? dev.maps.get(mapId) : undefined;
-    if (!m) return fail(VERR_NOT_FOUND, `mapping ${show(mapId)} is not a mapping of this device (MAP_REGION returns the id)`);
-    if (p.region !== m.region || p.startAddress !== m.start || p.regionSize !== m.size) {
-      return fail(VERR_INVALID_PARAMETER, `UNMAP_REGION must repeat MAP_REGION's region ${m.region}, startAddress and regionSize`);
-    }
-    dev.maps.delete(mapId as number);
-    dev.session.postControl?.({ type: 'unmap', mapId: mapId as number });
-    return ok();
-  }
-
-  #regionArg(dev: OpenDevice, region: unknown): HostRegion | Out {
-    if (!isInt(region) || region < 0 || region >= PCIRAW_REGION.COUNT) {
-      return fail(VERR_INVALID_PARAMETER, `region ${show(region)} is not a region index: 0..5 are BARs, 6 the expansion ROM`);
-    }
-    const r = dev.regions().find((x) => x.index === region);
-    if (!r) return fail(VERR_NOT_FOUND, `${dev.info.bdf} has no region ${region}`);
-    return r;
-  }
-
-  // ---- accesses ----
-
-  #accessBlocked(dev: OpenDevice, what: string): Out | undefined {
-    if (dev.power === 'suspended') return fail(VERR_INVALID_STATE, `${what}: ${dev.info.bdf} is suspended (RESUME it first)`);
-    if (dev.power === 'off') return fail(VERR_INVALID_STATE, `${what}: ${dev.info.bdf} is powered off (POWER_STATE_CHANGE ON first)`);
-    return undefined;
-  }
-
-  #pio(dev: OpenDevice, p: Record<string, unknown>, write: boolean): Out {
-    const { port, cb } = p;
-    if (!isInt(port) || port < 0 || port > 0xffff) return fail(VERR_INVALID_PARAMETER, `port ${show(port)} must be an integer 0..0xffff`);
-    if (cb !== 1 && cb !== 2 && cb !== 4) return fail(VERR_INVALID_PARAMETER, `PIO width ${show(cb)} must be 1, 2 or 4 bytes`);
-    let value = 0;
-    if (write) {
-      const v = p.value;
-      if (!isInt(v) || v < 0 || v > widthMax(cb)) return fail(VERR_INVALID_PARAMETER, `PIO value ${show(v)} does not fit ${cb} byte(s)`);
-      value = v;
-    }
-    const r = dev.ioRegionAt(port, cb);
-    if (!r) {
-      const io = dev.regions().filter((x) => x.kind === 'io');
-      const where = io.length ? io.map((x) => `0x${x.start.toString(16)}-0x${(x.start + x.size - 1n).toString(16)}`).join(', ') : 'none: it has no I/O BARs';
-      return fail(VERR_OUT_OF_RANGE, `port 0x${port.toString(16)}+${cb} is outside the I/O BARs of ${dev.info.bdf} (${where})`);
-    }
-    const blocked = this.#accessBlocked(dev, write ? 'PIO_WRITE' : 'PIO_READ');
-    if (blocked) return blocked;
-    const data = new Uint8Array(cb);
-    const off = port - Number(r.start);
-    dev.accesses++;
-    if (write) {
-      putLe(data, value);
-      return dev.hostDevice.writeIo(r.index, off, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the port write at 0x${port.toString(16)}`);
-    }
-    if (!dev.hostDevice.readIo(r.index, off, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the port read at 0x${port.toString(16)}`);
-    const read = getLe32(data);
-    return { rc: VINF_SUCCESS, out: { value: read } as never, cacheKey: read * 16 };
-  }
-
-  #mmio(dev: OpenDevice, p: Record<string, unknown>, write: boolean): Out {
-    const address = p.address;
-    if (typeof address !== 'bigint' || address < 0n || address > U64_MAX) {
-      return fail(VERR_INVALID_PARAMETER, 'MMIO address must be a bigint host physical address (0 .. 2^64-1)');
-    }
-    let cb: number;
-    let loc: PciRawMemLoc | undefined;
-    if (write) {
-      const v = checkMemLoc(p.value, [1, 2, 4, 8]);
-      if (typeof v === 'string') return fail(VERR_INVALID_PARAMETER, v);
-      loc = v;
-      cb = v.cb;
-    } else {
-      const c = p.cb;
-      if (c !== 1 && c !== 2 && c !== 4 && c !== 8) return fail(VERR_INVALID_PARAMETER, `MMIO width ${show(c)} must be 1, 2, 4 or 8 bytes`);
-      cb = c;
-    }
-    const r = dev.memRegionAt(address, cb);
-    if (!r) {
-      const mem = dev.regions().filter((x) => x.kind !== 'io');
-      const where = mem.length
-        ? mem.map((x) => `${x.index === 6 ? 'ROM' : `BAR${x.index}`} 0x${x.start.toString(16)}-0x${(x.start + x.size - 1n).toString(16)}`).join(', ')
-        : 'none: it has no memory BARs';
-      return fail(VERR_OUT_OF_RANGE, `address 0x${address.toString(16)}+${cb} is outside the memory regions of ${dev.info.bdf} (${where})`);
-    }
-    if (write && r.kind === 'rom') return fail(VERR_ACCESS_DENIED, `the expansion ROM of ${dev.info.bdf} is read-only`);
-    const blocked = this.#accessBlocked(dev, write ? 'MMIO_WRITE' : 'MMIO_READ');
-    if (blocked) return blocked;
-    const data = new Uint8Array(cb);
-    // Host physical addresses fit a double exactly below 2^53: no bigint subtraction needed.
-    const off = address < TWO_53 ? Number(address) - Number(r.start) : Number(address - r.start);
-    dev.accesses++;
-    if (write) {
-      putLoc(data, loc!);
-      return dev.hostDevice.writeMem(r.index, off, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the memory write at 0x${address.toString(16)}`);
-    }
-    if (!dev.hostDevice.readMem(r.index, off, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the memory read at 0x${address.toString(16)}`);
-    return locAnswer(getLoc(data));
-  }
-
-  #cfg(dev: OpenDevice, p: Record<string, unknown>, write: boolean): Out {
-    const offset = p.offset;
-    let cb: number;
-    let loc: PciRawMemLoc | undefined;
-    if (write) {
-      const v = checkMemLoc(p.value, [1, 2, 4]);
-      if (typeof v === 'string') return fail(VERR_INVALID_PARAMETER, v);
-      loc = v;
-      cb = v.cb;
-    } else {
-      const c = p.cb;
-      if (c !== 1 && c !== 2 && c !== 4) return fail(VERR_INVALID_PARAMETER, `config access width ${show(c)} must be 1, 2 or 4 bytes`);
-      cb = c;
-    }
-    const size = dev.hostDevice.configSize;
-    if (!isInt(offset) || offset < 0 || offset + cb > size) {
-      return fail(VERR_OUT_OF_RANGE, `config offset ${show(offset)}+${cb} is outside the ${size}-byte config space of ${dev.info.bdf}`);
-    }
-    if (offset % cb !== 0) return fail(VERR_INVALID_PARAMETER, `config offset 0x${offset.toString(16)} is not aligned to its width ${cb}`);
-    if (write && dev.power === 'suspended') return fail(VERR_INVALID_STATE, `PCICFG_WRITE: ${dev.info.bdf} is suspended (RESUME it first)`);
-    if (write && (overlaps(offset, cb, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_5 + 4) || overlaps(offset, cb, PCI_ROM_ADDRESS, PCI_ROM_ADDRESS + 4))) {
-      return fail(
-        VERR_ACCESS_DENIED,
-        `config offset 0x${offset.toString(16)} is a BAR of ${dev.info.bdf}: host BARs belong to the host; virtualise them in ring 3 (PciFront)`,
-      );
-    }
-    const data = new Uint8Array(cb);
-    dev.accesses++;
-    if (write) {
-      putLoc(data, loc!);
-      return dev.hostDevice.writeConfig(offset, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the config write at 0x${offset.toString(16)}`);
-    }
-    if (!dev.hostDevice.readConfig(offset, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the config read at 0x${offset.toString(16)}`);
-    return locAnswer(getLoc(data));
-  }
-
   // ---- interrupts ----
 
   #registerIrq(dev: OpenDevice, p: Record<string, unknown>): Out {
@@ -648,7 +445,7 @@ export class Ring0 {
   #ackIrq(dev: OpenDevice, p: Record<string, unknown>): Out {
     const kind = p.kind;
     if (kind === PCIRAW_IRQ_KIND.INTX) {
-      const blocked = this.#accessBlocked(dev, 'ACK_IRQ');
+      const blocked = accessBlocked(dev, 'ACK_IRQ');
       if (blocked) return blocked;
       dev.ackIntx();
       return ok();
@@ -719,72 +516,4 @@ export class Ring0 {
     this.backend.dma.sync(domain.id, session.ram, domain.mappings());
     return refused;
   }
-}
-
-/** The answer of an MMIO or config read; values up to 32 bits get a cache key (value, width). */
-function locAnswer(value: PciRawMemLoc): Out {
-  const a: Out = { rc: VINF_SUCCESS, out: { value } as never };
-  if (value.cb !== 8) a.cacheKey = value.u * 16 + value.cb * 2 + 1;
-  return a;
-}
-
-function result(r: { rc: number; msg?: string }): Out {
-  return r.rc === 0 ? ok() : fail(r.rc, r.msg ?? '');
-}
-
-function regionFlags(r: HostRegion): number {
-  if (r.kind === 'io') return PCIRAW_ADDRESS_SPACE.IO;
-  let f = PCIRAW_ADDRESS_SPACE.MEM;
-  if (r.kind === 'mem64') f |= PCIRAW_ADDRESS_SPACE.BAR64;
-  if (r.prefetchable) f |= PCIRAW_ADDRESS_SPACE.MEM_PREFETCH;
-  return f;
-}
-
-function isInt(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v);
-}
-
-function isU32(v: unknown): v is number {
-  return isInt(v) && v >= 0 && v <= 0xffff_ffff;
-}
-
-function widthMax(cb: number): number {
-  return cb === 4 ? 0xffff_ffff : (1 << (cb * 8)) - 1;
-}
-
-function overlaps(off: number, cb: number, lo: number, hi: number): boolean {
-  return off < hi && lo < off + cb;
-}
-
-/** Checks a PCIRAWMEMLOC from ring 3. Returns it, or a message saying what is wrong. */
-function checkMemLoc(v: unknown, widths: number[]): PciRawMemLoc | string {
-  if (v === null || typeof v !== 'object') return 'value must be a PCIRAWMEMLOC { cb, u }';
-  const { cb, u } = v as { cb: unknown; u: unknown };
-  if (!widths.includes(cb as number)) return `value width ${show(cb)} must be ${widths.join(', ')} bytes`;
-  if (cb === 8) {
-    if (typeof u !== 'bigint' || u < 0n || u > U64_MAX) return '8-byte values must be bigints 0 .. 2^64-1';
-    return { cb: 8, u };
-  }
-  if (!isInt(u) || u < 0 || u > widthMax(cb as number)) return `value ${show(u)} does not fit ${show(cb)} byte(s)`;
-  return { cb: cb as 1 | 2 | 4, u };
-}
-
-function putLe(data: Uint8Array, v: number): void {
-  for (let i = 0; i < data.length; i++) data[i] = (v >>> (8 * i)) & 0xff;
-}
-
-function getLe32(data: Uint8Array): number {
-  let v = 0;
-  for (let i = data.length - 1; i >= 0; i--) v = (v * 256 + data[i]!) >>> 0;
-  return v;
-}
-
-function putLoc(data: Uint8Array, loc: PciRawMemLoc): void {
-  if (loc.cb === 8) new DataView(data.buffer, data.byteOffset, 8).setBigUint64(0, loc.u, true);
-  else putLe(data, loc.u);
-}
-
-function getLoc(data: Uint8Array): PciRawMemLoc {
-  if (data.length === 8) return { cb: 8, u: new DataView(data.buffer, data.byteOffset, 8).getBigUint64(0, true) };
-  return { cb: data.length as 1 | 2 | 4, u: getLe32(data) };
 }
