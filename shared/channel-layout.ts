@@ -103,14 +103,7 @@ export const Slot = {
 export const SLOT_HEADER_WORDS = 8;
 
 /** Slot states (the low bits of Slot.STATE). */
-export const SlotState = {
-  FREE: 0,
-  CLAIMED: 1,
-  POSTED: 2,
-  TAKEN: 3,
-  DONE: 4,
-  ABANDONED: 5,
-} as const;
+export const SlotState = { FREE: 0, CLAIMED: 1, POSTED: 2, TAKEN: 3, DONE: 4, ABANDONED: 5 } as const;
 
 /** Bits of Slot.STATE that hold the {@link SlotState}; the lease is above them. */
 export const SLOT_STATE_BITS = 3;

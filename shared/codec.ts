@@ -23,12 +23,7 @@ export class FrameTooLargeError extends RangeError {
 export const REQ_HEADER_BYTES = 16;
 
 /** Field offsets of the binary request header, in bytes. */
-export const ReqHeader = {
-  MAGIC: 0,
-  VERSION: 4,
-  SIZE: 8,
-  SESSION: 12,
-} as const;
+export const ReqHeader = { MAGIC: 0, VERSION: 4, SIZE: 8, SESSION: 12 } as const;
 
 /**
  * Every parameter block and answer shape, as msgpackr record structures shared by both rings.

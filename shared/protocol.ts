@@ -56,13 +56,7 @@ export function opName(op: number): PciRawOpName | undefined {
 }
 
 /** PCIRAWPOWERSTATE (rawpci.h), plus RESET (a function-level reset of the device). */
-export const PCIRAW_POWER = {
-  ON: 0,
-  OFF: 1,
-  SUSPEND: 2,
-  RESUME: 3,
-  RESET: 4,
-} as const;
+export const PCIRAW_POWER = { ON: 0, OFF: 1, SUSPEND: 2, RESUME: 3, RESET: 4 } as const;
 /** One of {@link PCIRAW_POWER}'s values. */
 export type PciRawPowerState = (typeof PCIRAW_POWER)[keyof typeof PCIRAW_POWER];
 
@@ -73,19 +67,10 @@ export const PCIRAWDRIVERRFLAG = {
 } as const;
 
 /** PCIRAWADDRESSSPACE (rawpci.h): flags of a region, matching PCIADDRESSSPACE in pci.h. */
-export const PCIRAW_ADDRESS_SPACE = {
-  MEM: 0x00,
-  IO: 0x01,
-  BAR32: 0x00,
-  BAR64: 0x04,
-  MEM_PREFETCH: 0x08,
-} as const;
+export const PCIRAW_ADDRESS_SPACE = { MEM: 0x00, IO: 0x01, BAR32: 0x00, BAR64: 0x04, MEM_PREFETCH: 0x08 } as const;
 
 /** PCIRAWMEMINFOACTION (rawpci.h): what CONTIG_MEM_INFO does. */
-export const PCIRAW_MEMINFO = {
-  MAP: 0,
-  UNMAP: 1,
-} as const;
+export const PCIRAW_MEMINFO = { MAP: 0, UNMAP: 1 } as const;
 /** One of {@link PCIRAW_MEMINFO}'s values. */
 export type PciRawMemInfoAction = (typeof PCIRAW_MEMINFO)[keyof typeof PCIRAW_MEMINFO];
 
@@ -108,12 +93,7 @@ export const PCIRAW_REGION = {
 } as const;
 
 /** Interrupt kinds delivered by GET_IRQ. `fault` is an IOMMU fault report, not an interrupt. */
-export const PCIRAW_IRQ_KIND = {
-  INTX: 'intx',
-  MSI: 'msi',
-  MSIX: 'msix',
-  FAULT: 'fault',
-} as const;
+export const PCIRAW_IRQ_KIND = { INTX: 'intx', MSI: 'msi', MSIX: 'msix', FAULT: 'fault' } as const;
 /** One of {@link PCIRAW_IRQ_KIND}'s values. */
 export type PciRawIrqKind = (typeof PCIRAW_IRQ_KIND)[keyof typeof PCIRAW_IRQ_KIND];
 
@@ -364,7 +344,7 @@ export interface PciRawOpTypes {
 
 /**
  * PCIRAWSENDREQ: one request. On the wire the header fields (`version`, `size`, `session`)
- * are fixed binary words of the frame (see shared/frame.ts) so that ring 0 checks the version
+ * are fixed binary words of the frame (ReqHeader in shared/codec.ts) so that ring 0 checks the version
  * before it decodes anything; `op`, `target` and `params` are the msgpackr-encoded body.
  */
 export interface PciRawSendReq<O extends PciRawOp = PciRawOp> {
