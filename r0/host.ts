@@ -5,6 +5,7 @@
 // domain, IRQ queueing) lives in the dispatcher so both hosts get it alike.
 
 import type { Bdf } from '../shared/bdf.js';
+import type { PciFunctionAccess } from '../shared/pci/function-access.js';
 import type { PciRegionKind } from '../shared/pci/region.js';
 
 /** One region of a host device (PCI Local Bus spec 3.0, 6.2.5). */
@@ -78,18 +79,12 @@ export interface HostFdMapping {
  * width); each returns false when the host itself failed (the dispatcher answers
  * VERR_DEV_IO_ERROR). Data is little-endian, `data.length` bytes wide.
  */
-export interface HostDevice {
+export interface HostDevice extends PciFunctionAccess {
   readonly info: HostDeviceInfo;
   /** Config space size in bytes (256 or 4096). */
   readonly configSize: number;
   /** Present regions. */
   regions(): readonly HostRegion[];
-  readConfig(offset: number, data: Uint8Array): boolean;
-  writeConfig(offset: number, data: Uint8Array): boolean;
-  readIo(region: number, offset: number, data: Uint8Array): boolean;
-  writeIo(region: number, offset: number, data: Uint8Array): boolean;
-  readMem(region: number, offset: number, data: Uint8Array): boolean;
-  writeMem(region: number, offset: number, data: Uint8Array): boolean;
   /**
    * What MAP_REGION hands ring 3 for the region: a SharedArrayBuffer onto its memory (simulated
    * host), a {@link HostFdMapping} that ring 3 mmaps itself (VFIO), or undefined when the region

@@ -165,24 +165,23 @@ export class IommuDomain {
    * {@link translate} succeeds.
    */
   read(iova: bigint, dest: Uint8Array): boolean {
-    const off = this.translate(iova, dest.length);
-    if (off === undefined) {
-      this.recordFault({ ...this.#refusal(iova, dest.length), size: dest.length, write: false });
-      return false;
-    }
-    dest.set(this.ram.subarray(off, off + dest.length));
-    return true;
+    const off = this.#translateOrFault(iova, dest.length, false);
+    if (off !== undefined) dest.set(this.ram.subarray(off, off + dest.length));
+    return off !== undefined;
   }
 
   /** DMA write (device writes memory) of `src` at `iova`. Whole or nothing, like {@link read}. */
   write(iova: bigint, src: Uint8Array): boolean {
-    const off = this.translate(iova, src.length);
-    if (off === undefined) {
-      this.recordFault({ ...this.#refusal(iova, src.length), size: src.length, write: true });
-      return false;
-    }
-    this.ram.set(src, off);
-    return true;
+    const off = this.#translateOrFault(iova, src.length, true);
+    if (off !== undefined) this.ram.set(src, off);
+    return off !== undefined;
+  }
+
+  /** {@link translate}, recording a fault of a `size`-byte DMA when it fails. */
+  #translateOrFault(iova: bigint, size: number, write: boolean): number | undefined {
+    const off = this.translate(iova, size);
+    if (off === undefined) this.recordFault({ ...this.#refusal(iova, size), size, write });
+    return off;
   }
 
   /** Records a fault (kept: the last 64). Callers pass an `iova` in 0..2^64-1. */

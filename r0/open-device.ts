@@ -136,19 +136,20 @@ export class OpenDevice implements HostDeviceEvents {
   }
 
   dmaRead(iova: bigint, dest: Uint8Array): boolean {
-    const why = this.#dmaBlocked();
-    if (why) return this.#fault(iova, dest.length, false, why);
-    if (this.domain!.read(iova, dest)) return true;
-    const f = this.domain!.faults.at(-1)!;
-    return this.#fault(f.iova, dest.length, false, domainReason(f.reason), true);
+    return this.#dma(iova, dest, false);
   }
 
   dmaWrite(iova: bigint, src: Uint8Array): boolean {
+    return this.#dma(iova, src, true);
+  }
+
+  /** A DMA of `bytes` at `iova` through ring 0's policy and the VM's IOMMU domain; a refusal is a fault report. */
+  #dma(iova: bigint, bytes: Uint8Array, write: boolean): boolean {
     const why = this.#dmaBlocked();
-    if (why) return this.#fault(iova, src.length, true, why);
-    if (this.domain!.write(iova, src)) return true;
+    if (why) return this.#fault(iova, bytes.length, write, why);
+    if (write ? this.domain!.write(iova, bytes) : this.domain!.read(iova, bytes)) return true;
     const f = this.domain!.faults.at(-1)!;
-    return this.#fault(f.iova, src.length, true, domainReason(f.reason), true);
+    return this.#fault(f.iova, bytes.length, write, domainReason(f.reason), true);
   }
 
   iommuFault(iova: bigint, write: boolean, reason: string): void {

@@ -210,17 +210,14 @@ export class Ring0 {
       case PCIRAWR0_DO.UNMAP_REGION:
         return unmapRegion(dev, p);
       case PCIRAWR0_DO.PIO_READ:
-        return pioAccess(dev, p, false);
       case PCIRAWR0_DO.PIO_WRITE:
-        return pioAccess(dev, p, true);
+        return pioAccess(dev, p, req.op === PCIRAWR0_DO.PIO_WRITE);
       case PCIRAWR0_DO.MMIO_READ:
-        return mmioAccess(dev, p, false);
       case PCIRAWR0_DO.MMIO_WRITE:
-        return mmioAccess(dev, p, true);
+        return mmioAccess(dev, p, req.op === PCIRAWR0_DO.MMIO_WRITE);
       case PCIRAWR0_DO.PCICFG_READ:
-        return configAccess(dev, p, false);
       case PCIRAWR0_DO.PCICFG_WRITE:
-        return configAccess(dev, p, true);
+        return configAccess(dev, p, req.op === PCIRAWR0_DO.PCICFG_WRITE);
       case PCIRAWR0_DO.REGISTER_R0_IRQ_HANDLER:
         return this.#registerIrq(dev, p);
       case PCIRAWR0_DO.UNREGISTER_R0_IRQ_HANDLER:

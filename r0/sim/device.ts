@@ -7,6 +7,7 @@
 // runs, so a hook sees a region index, a byte offset inside it and a width it declared valid.
 // Reads and writes succeed whole or fail whole: a hook returns false and nothing happened.
 
+import type { PciFunctionAccess } from '../../shared/pci/function-access.js';
 import type { PciBarKind } from '../../shared/pci/region.js';
 
 /** The BAR kinds a simulated device declares (a below-1-MiB `mem24` BAR is not modelled). */
@@ -78,7 +79,7 @@ export interface SimDeviceHost {
  * space; I/O and memory hooks see one region. `data.length` is the access width (1, 2, 4 or 8
  * bytes), little-endian.
  */
-export interface SimDeviceModel {
+export interface SimDeviceModel extends PciFunctionAccess {
   /** Model name as the inventory names it, e.g. `'edu'`. */
   readonly model: string;
   /** Config space size in bytes: 256 (conventional) or 4096 (PCI Express). */
@@ -89,18 +90,6 @@ export interface SimDeviceModel {
   open(host: SimDeviceHost): void;
   /** Called once when the VM closes the device. */
   close(): void;
-  /** Reads config space at `offset` (0..configSize-1) into `data`. */
-  readConfig(offset: number, data: Uint8Array): boolean;
-  /** Writes config space at `offset`; read-only bits are kept (the model's writable mask). */
-  writeConfig(offset: number, data: Uint8Array): boolean;
-  /** Reads `data.length` bytes at `offset` of I/O region `region`. */
-  readIo(region: number, offset: number, data: Uint8Array): boolean;
-  /** Writes `data` at `offset` of I/O region `region`. */
-  writeIo(region: number, offset: number, data: Uint8Array): boolean;
-  /** Reads `data.length` bytes at `offset` of memory region `region` (or the ROM, index 6). */
-  readMem(region: number, offset: number, data: Uint8Array): boolean;
-  /** Writes `data` at `offset` of memory region `region`. */
-  writeMem(region: number, offset: number, data: Uint8Array): boolean;
   /** Palacios ack_irq: the guest acknowledged an interrupt of this device. Optional. */
   ackIrq?(): void;
   /**

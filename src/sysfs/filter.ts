@@ -45,6 +45,20 @@ function parseHex(str: string | undefined, max: number, withMask: boolean): { va
   return { value: out, mask };
 }
 
+/** parse_hex_field of one filter field: `set` gets its value (and `x` mask) unless the field is empty or `*`; `fail(msg)` on a bad one. */
+function hexField(
+  str: string | undefined,
+  max: number,
+  msg: string,
+  fail: (m: string) => never,
+  set: (value: number, mask: number) => void,
+  withMask = false,
+): void {
+  const r = parseHex(str, max, withMask);
+  if (r === undefined) fail(msg);
+  else if (r) set(r.value, r.mask);
+}
+
 /**
  * Adds lspci's `-s [[[[domain]:]bus]:][slot][.[func]]` to `f`. Throws TypeError with libpci's
  * message (`Invalid bus number`, ...) prefixed by the option.
@@ -58,27 +72,19 @@ export function parseSlotFilter(f: PciFilter, str: string): PciFilter {
   if (fields.length > 3) fail('Too many fields');
   let i = 0;
   if (fields.length === 3) {
-    const d = parseHex(fields[0], 0x7fffffff, false);
-    if (d === undefined) fail('Invalid domain number');
-    if (d) f.domain = d.value;
+    hexField(fields[0], 0x7fffffff, 'Invalid domain number', fail, (v) => (f.domain = v));
     i++;
   }
   if (fields.length >= i + 2) {
-    const b = parseHex(fields[i], 0xff, false);
-    if (b === undefined) fail('Invalid bus number');
-    if (b) f.bus = b.value;
+    hexField(fields[i], 0xff, 'Invalid bus number', fail, (v) => (f.bus = v));
     i++;
   }
   const fdev = fields[i];
   if (defined(fdev)) {
     const s = fdev.split('.');
     if (s.length > 2) fail('Invalid slot/function number');
-    const sl = parseHex(s[0], 0x1f, false);
-    if (sl === undefined) fail('Invalid slot number');
-    if (sl) f.slot = sl.value;
-    const fn = parseHex(s[1], 7, false);
-    if (fn === undefined) fail('Invalid function number');
-    if (fn) f.func = fn.value;
+    hexField(s[0], 0x1f, 'Invalid slot number', fail, (v) => (f.slot = v));
+    hexField(s[1], 7, 'Invalid function number', fail, (v) => (f.func = v));
   }
   return f;
 }
@@ -92,21 +98,20 @@ export function parseIdFilter(f: PciFilter, str: string): PciFilter {
   const fields = str.split(':');
   if (fields.length > 4) fail('Too many fields');
   if (fields.length < 2) fail('At least two fields must be given');
-  const v = parseHex(fields[0], 0xffff, false);
-  if (v === undefined) fail('Invalid vendor ID');
-  if (v) f.vendor = v.value;
-  const d = parseHex(fields[1], 0xffff, false);
-  if (d === undefined) fail('Invalid device ID');
-  if (d) f.device = d.value;
-  const c = parseHex(fields[2], 0xffff, true);
-  if (c === undefined) fail('Invalid class code');
-  if (c) {
-    f.deviceClass = c.value;
-    f.deviceClassMask = c.mask;
-  }
-  const p = parseHex(fields[3], 0xff, false);
-  if (p === undefined) fail('Invalid programming interface code');
-  if (p) f.progIf = p.value;
+  hexField(fields[0], 0xffff, 'Invalid vendor ID', fail, (v) => (f.vendor = v));
+  hexField(fields[1], 0xffff, 'Invalid device ID', fail, (v) => (f.device = v));
+  hexField(
+    fields[2],
+    0xffff,
+    'Invalid class code',
+    fail,
+    (v, mask) => {
+      f.deviceClass = v;
+      f.deviceClassMask = mask;
+    },
+    true,
+  );
+  hexField(fields[3], 0xff, 'Invalid programming interface code', fail, (v) => (f.progIf = v));
   return f;
 }
 
