@@ -200,11 +200,11 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
 
   /** GET_REGION_INFO of region `region` (0..5 BARs, 6 ROM). Errors: VERR_INVALID_PARAMETER. */
   getRegionInfo(handle: PciRawDevHandle, region: number): RegionInfo {
-    return regionInfo(region, this.#sync(PCIRAWR0_DO.GET_REGION_INFO, handle, { region: int('region', region) }));
+    return regionInfoOf(region, this.#sync(PCIRAWR0_DO.GET_REGION_INFO, handle, { region: int('region', region) }));
   }
   /** Asynchronous {@link getRegionInfo}. */
   async getRegionInfoAsync(handle: PciRawDevHandle, region: number): Promise<RegionInfo> {
-    return regionInfo(region, await this.#async(PCIRAWR0_DO.GET_REGION_INFO, handle, { region: int('region', region) }));
+    return regionInfoOf(region, await this.#async(PCIRAWR0_DO.GET_REGION_INFO, handle, { region: int('region', region) }));
   }
 
   /**
@@ -528,7 +528,8 @@ function openParams(bdf: string | Bdf, options: OpenDeviceOptions): { pciAddress
   return { pciAddress: b.pciAddress, flags: options.detachHostDriver ? PCIRAWDRIVERRFLAG.DETACH_HOST_DRIVER : 0 };
 }
 
-function regionInfo(region: number, out: Out): RegionInfo {
+/** GET_REGION_INFO's `out` for region `region` as a {@link RegionInfo}: the kind from the PCIRAW_ADDRESS_SPACE flags (the ROM by its index). */
+export function regionInfoOf(region: number, out: Out): RegionInfo {
   const o = out as unknown as PciRawOutGetRegionInfo;
   const kind = !o.present
     ? 'none'

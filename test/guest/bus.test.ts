@@ -7,7 +7,8 @@ import { GuestPciBus } from '../../r3/guest/guest-bus.js';
 import { PciFront } from '../../r3/guest/pci-front.js';
 import { Bdf } from '../../shared/bdf.js';
 import { PCI_BASE_ADDRESS_0, PCI_COMMAND, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_DEVICE_ID, PCI_VENDOR_ID } from '../../shared/linux/pci-regs.js';
-import { FakeHost, RecordingSink, rig } from './helpers/fake-host.js';
+import { RecordingSink, rig } from './helpers/rig.js';
+import { Ring0Host } from './helpers/ring0-host.js';
 
 function addr(bus: number, dev: number, fn: number, reg: number): number {
   return (0x8000_0000 | (bus << 16) | (dev << 11) | (fn << 8) | reg) >>> 0;
@@ -75,10 +76,10 @@ test('absent devices, absent functions and other bus numbers read all-ones', (t)
 test('two devices on one bus: enumeration finds both, their BARs route to the right device, their lines are separate', (t) => {
   const sink = new RecordingSink();
   const bus = new GuestPciBus({ sink });
-  const eduHost = new FakeHost(new EduDevice(), 0x11);
-  const tdHost = new FakeHost(new TestDevDevice(), 0x22, { io: 0xd000n, mem: 0xfd00_0000n, mem64: 0x80_0000_0000n });
-  bus.attach(new PciFront(eduHost, eduHost.handle), 3);
-  bus.attach(new PciFront(tdHost, tdHost.handle), 4);
+  const host = new Ring0Host([new EduDevice(), new TestDevDevice()]);
+  const [eduHandle, tdHandle] = host.handles as [number, number];
+  bus.attach(new PciFront(host, eduHandle), 3);
+  bus.attach(new PciFront(host, tdHandle), 4);
   const found: string[] = [];
   for (let dev = 0; dev < 32; dev++) {
     bus.ioWrite(0xcf8, 4, addr(0, dev, 0, 0));
@@ -94,8 +95,10 @@ test('two devices on one bus: enumeration finds both, their BARs route to the ri
   bus.configWrite(d, PCI_COMMAND, 2, PCI_COMMAND_IO);
   t.is(bus.mmioRead(0xe000_0000n, 4), 0x0100_00ed);
   t.is(bus.ioRead(0x2000 + TESTDEV_REG.ID, 4), 0x5250_0001);
-  t.true(eduHost.calls.some((c) => c.startsWith('mmioRead 0xfe000000')));
-  t.true(tdHost.calls.some((c) => c.startsWith('pioRead 0xd000')));
+  const eduBar = host.getRegionInfo(eduHandle, 0).regionStart;
+  const tdPorts = host.getRegionInfo(tdHandle, 0).regionStart;
+  t.true(host.callsOf(eduHandle).includes(`mmioRead 0x${eduBar.toString(16)}/4`));
+  t.true(host.callsOf(tdHandle).includes(`pioRead 0x${(tdPorts + BigInt(TESTDEV_REG.ID)).toString(16)}/4`));
   const lines = bus.functions().map((f) => f.line);
   t.deepEqual(lines, [19, 16], 'slot 3 INTA -> line 19, slot 4 INTA -> line 16 (swizzle)');
   t.is(bus.configRead(e, PCI_DEVICE_ID, 2), 0x11e8);
@@ -104,10 +107,9 @@ test('two devices on one bus: enumeration finds both, their BARs route to the ri
 test('two functions sharing a line: the line stays high until both deassert (level OR)', (t) => {
   const sink = new RecordingSink();
   const bus = new GuestPciBus({ sink, intxLines: [9, 9, 9, 9] });
-  const a = new FakeHost(new TestDevDevice(), 0x31);
-  const b = new FakeHost(new TestDevDevice(), 0x32, { io: 0xd000n, mem: 0xfd00_0000n, mem64: 0x80_0000_0000n });
-  const ba = bus.attach(new PciFront(a, a.handle), 1);
-  const bb = bus.attach(new PciFront(b, b.handle), 2);
+  const host = new Ring0Host([new TestDevDevice(), new TestDevDevice()]);
+  const ba = bus.attach(new PciFront(host, host.handles[0]!), 1);
+  const bb = bus.attach(new PciFront(host, host.handles[1]!), 2);
   for (const [bdf, port] of [
     [ba, 0x1000],
     [bb, 0x1100],
@@ -117,18 +119,15 @@ test('two functions sharing a line: the line stays high until both deassert (lev
   }
   bus.ioWrite(0x1000 + TESTDEV_REG.DOORBELL, 4, 0);
   bus.ioWrite(0x1100 + TESTDEV_REG.DOORBELL, 4, 0);
-  a.deliver(bus);
-  b.deliver(bus);
+  host.deliver(bus);
   t.true(bus.lineLevel(9));
   bus.ioWrite(0x1000 + TESTDEV_REG.IRQ_STATUS, 4, 1);
   bus.endOfInterrupt(9);
-  a.deliver(bus);
-  b.deliver(bus);
+  host.deliver(bus);
   t.true(bus.lineLevel(9), 'b still asserts');
   bus.ioWrite(0x1100 + TESTDEV_REG.IRQ_STATUS, 4, 1);
   bus.endOfInterrupt(9);
-  a.deliver(bus);
-  b.deliver(bus);
+  host.deliver(bus);
   t.false(bus.lineLevel(9));
   t.deepEqual(
     sink.changes.filter(([l]) => l === 9).map(([, v]) => v),
@@ -146,11 +145,11 @@ test('an MMIO address nothing decodes reads all-ones at every width and writes a
 });
 
 test('bad VMM arguments throw TypeError/RangeError naming them', (t) => {
-  const { bus } = rig(new EduDevice());
+  const { bus, host, handle } = rig(new EduDevice());
   t.throws(() => bus.ioRead(0x10000, 1), { instanceOf: RangeError, message: /port/ });
   t.throws(() => bus.ioRead(0x80, 3 as 1), { instanceOf: RangeError, message: /width/ });
   t.throws(() => bus.mmioRead(5 as unknown as bigint, 4), { instanceOf: TypeError, message: /address/ });
   t.throws(() => bus.ioWrite(0x80, 1, 0x100), { instanceOf: RangeError, message: /value/ });
-  t.throws(() => bus.attach(new PciFront(new FakeHost(new EduDevice()), 0x100), 3), { instanceOf: RangeError, message: /occupied/ });
+  t.throws(() => bus.attach(new PciFront(host, handle), 3), { instanceOf: RangeError, message: /occupied/ });
   t.throws(() => new GuestPciBus({} as never), { instanceOf: TypeError, message: /sink/ });
 });

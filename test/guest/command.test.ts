@@ -17,7 +17,8 @@ import {
   PCI_STATUS,
   PCI_STATUS_INTERRUPT,
 } from '../../shared/linux/pci-regs.js';
-import { BarZooDevice, type Rig, rig } from './helpers/fake-host.js';
+import { BarZooDevice } from '../fixtures/bar-zoo-model.js';
+import { type Rig, rig } from './helpers/rig.js';
 
 const EDU_BAR = 0xe000_0000n;
 
@@ -58,7 +59,7 @@ test('the command register is kept virtually and forwarded to the host device', 
   r.host.resetCalls();
   r.cfgWrite(PCI_COMMAND, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
   t.deepEqual(r.host.calls, ['cfgWrite 0x4/2=0x6']);
-  t.is(r.host.cfgRead(0, PCI_COMMAND, 2) & 0x7, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+  t.is(r.host.cfgRead(r.handle, PCI_COMMAND, 2) & 0x7, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
   t.is(r.cfgRead(PCI_COMMAND, 2), PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 });
 

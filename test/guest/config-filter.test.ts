@@ -20,7 +20,8 @@ import {
   PCI_SUBSYSTEM_VENDOR_ID,
   PCI_VENDOR_ID,
 } from '../../shared/linux/pci-regs.js';
-import { FakeHost, RecordingSink, rig } from './helpers/fake-host.js';
+import { RecordingSink, rig } from './helpers/rig.js';
+import { Ring0Host } from './helpers/ring0-host.js';
 
 test('vendor, device, revision, class, header type, subsystem, capability pointer and pin cannot be written', (t) => {
   const r = rig(new EduDevice());
@@ -45,20 +46,20 @@ test('vendor, device, revision, class, header type, subsystem, capability pointe
 test('the interrupt line is virtual: it starts at the routed line and guest writes stay in ring 3', (t) => {
   const r = rig(new EduDevice());
   const line = r.bus.functions()[0]!.line;
+  const hostLine = r.host.cfgRead(r.handle, PCI_INTERRUPT_LINE, 1);
   t.is(r.cfgRead(PCI_INTERRUPT_LINE, 1), line);
   r.cfgWrite(PCI_INTERRUPT_LINE, 1, 0x0b);
   t.is(r.cfgRead(PCI_INTERRUPT_LINE, 1), 0x0b);
-  t.is(r.host.cfgRead(0, PCI_INTERRUPT_LINE, 1), 0, 'the host register is untouched');
+  t.is(r.host.cfgRead(r.handle, PCI_INTERRUPT_LINE, 1), hostLine, 'the host register is untouched');
 });
 
 test('the multifunction bit is virtual: set on function 0 exactly while the slot holds another function', (t) => {
   const sink = new RecordingSink();
   const bus = new GuestPciBus({ sink });
-  const a = new FakeHost(new EduDevice(), 1);
-  const b = new FakeHost(new TestDevDevice(), 2);
-  const fn0 = bus.attach(new PciFront(a, a.handle), 6, 0);
+  const host = new Ring0Host([new EduDevice(), new TestDevDevice()]);
+  const fn0 = bus.attach(new PciFront(host, host.handles[0]!), 6, 0);
   t.is(bus.configRead(fn0, PCI_HEADER_TYPE, 1) & 0x80, 0);
-  const fn1 = bus.attach(new PciFront(b, b.handle), 6, 1);
+  const fn1 = bus.attach(new PciFront(host, host.handles[1]!), 6, 1);
   t.is(bus.configRead(fn0, PCI_HEADER_TYPE, 1) & 0x80, 0x80);
   t.is((bus.configRead(fn0, PCI_CACHE_LINE_SIZE, 4) >>> 16) & 0x80, 0x80, 'also in a dword read of 0x0c');
   t.is(bus.configRead(fn1, PCI_HEADER_TYPE, 1) & 0x80, 0, 'function 1 does not carry it');
@@ -69,11 +70,11 @@ test('the multifunction bit is virtual: set on function 0 exactly while the slot
 test('status, cache line size and capabilities other than MSI/MSI-X are forwarded to the host', (t) => {
   const r = rig(new TestDevDevice());
   r.cfgWrite(PCI_CACHE_LINE_SIZE, 1, 0x10);
-  t.is(r.host.cfgRead(0, PCI_CACHE_LINE_SIZE, 1), 0x10);
-  t.is(r.cfgRead(PCI_STATUS, 2), r.host.cfgRead(0, PCI_STATUS, 2));
+  t.is(r.host.cfgRead(r.handle, PCI_CACHE_LINE_SIZE, 1), 0x10);
+  t.is(r.cfgRead(PCI_STATUS, 2), r.host.cfgRead(r.handle, PCI_STATUS, 2));
   const pm = 0x40;
   r.cfgWrite(pm + PCI_PM_CTRL, 2, 3);
-  t.is(r.host.cfgRead(0, pm + PCI_PM_CTRL, 2) & PCI_PM_CTRL_STATE_MASK, 3, 'D3hot reached the device');
+  t.is(r.host.cfgRead(r.handle, pm + PCI_PM_CTRL, 2) & PCI_PM_CTRL_STATE_MASK, 3, 'D3hot reached the device');
   t.is(r.cfgRead(pm + PCI_PM_CTRL, 2) & PCI_PM_CTRL_STATE_MASK, 3);
 });
 

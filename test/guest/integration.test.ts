@@ -8,7 +8,7 @@ import { PciFront } from '../../r3/guest/pci-front.js';
 import { PCI_BASE_ADDRESS_2, PCI_COMMAND, PCI_COMMAND_MEMORY } from '../../shared/linux/pci-regs.js';
 import { PCIRAW_POWER } from '../../shared/protocol.js';
 import { runGuestDemo } from '../../src/demo/guest.js';
-import { RecordingSink } from './helpers/fake-host.js';
+import { RecordingSink } from './helpers/rig.js';
 
 const RAM = 16 << 20;
 

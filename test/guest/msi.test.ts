@@ -28,7 +28,8 @@ import {
   PCI_MSIX_FLAGS_ENABLE,
   PCI_MSIX_FLAGS_MASKALL,
 } from '../../shared/linux/pci-regs.js';
-import { BarZooDevice, type Rig, rig } from './helpers/fake-host.js';
+import { BarZooDevice } from '../fixtures/bar-zoo-model.js';
+import { type Rig, rig } from './helpers/rig.js';
 
 const MSI = 0x40;
 
@@ -42,9 +43,9 @@ test("edu MSI: the guest address and data stay virtual; the host gets PciFront's
   r.cfgWrite(MSI + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE);
   t.is(r.cfgRead(MSI + PCI_MSI_ADDRESS_LO, 4), 0xfee0_1000);
   t.is(r.cfgRead(MSI + PCI_MSI_DATA_64, 2), 0x4041);
-  t.is(r.host.cfgRead(0, MSI + PCI_MSI_ADDRESS_LO, 4), 0xfee0_0000, "host programmed with PciFront's address");
-  t.is(r.host.cfgRead(0, MSI + PCI_MSI_ADDRESS_HI, 4), 0);
-  t.truthy(r.host.cfgRead(0, MSI + PCI_MSI_FLAGS, 2) & PCI_MSI_FLAGS_ENABLE);
+  t.is(r.host.cfgRead(r.handle, MSI + PCI_MSI_ADDRESS_LO, 4), 0xfee0_0000, "host programmed with PciFront's address");
+  t.is(r.host.cfgRead(r.handle, MSI + PCI_MSI_ADDRESS_HI, 4), 0);
+  t.truthy(r.host.cfgRead(r.handle, MSI + PCI_MSI_FLAGS, 2) & PCI_MSI_FLAGS_ENABLE);
   r.bus.mmioWrite(0xe000_0000n + BigInt(EDU_REG.IRQ_RAISE), 4, 1);
   r.host.deliver(r.bus);
   t.deepEqual(
@@ -52,7 +53,7 @@ test("edu MSI: the guest address and data stay virtual; the host gets PciFront's
     [[0x1_fee0_1000n, 0x4041, 'msi', 0]],
   );
   r.cfgWrite(MSI + PCI_MSI_FLAGS, 2, 0);
-  t.falsy(r.host.cfgRead(0, MSI + PCI_MSI_FLAGS, 2) & PCI_MSI_FLAGS_ENABLE, 'disabling reaches the host');
+  t.falsy(r.host.cfgRead(r.handle, MSI + PCI_MSI_FLAGS, 2) & PCI_MSI_FLAGS_ENABLE, 'disabling reaches the host');
 });
 
 test('MSI: Multiple Message Enable is clamped to Multiple Message Capable', (t) => {
@@ -172,8 +173,9 @@ test('MSI-X: table accesses of a bad width read all-ones and are ignored; PBA wr
   t.is(r.bus.mmioRead(BAR4, 8), 0x0000_0001_fee0_0000n);
   r.bus.mmioWrite(BAR4 + 0x800n, 4, 0xffff_ffff);
   t.is(r.bus.mmioRead(BAR4 + 0x800n, 4), 0);
-  t.false(
-    r.host.calls.some((c) => c.startsWith('mmioWrite 0xfe')),
+  t.deepEqual(
+    r.host.calls.filter((c) => c.startsWith('mmioWrite')),
+    [],
     'no guest table access reached the host table',
   );
 });
