@@ -1,6 +1,7 @@
 // A fake SimDeviceHost for unit tests: manual clock, recorded IRQs/MSIs/logs, fake guest RAM behind an IOVA allow-list; plus access helpers.
 
 import type { SimDeviceHost, SimDeviceModel, SimMsiMessage } from '../../r0/sim/device.js';
+import { PCI_CLASS_REVISION, PCI_INTERRUPT_PIN, PCI_SUBSYSTEM_VENDOR_ID, PCI_VENDOR_ID } from '../../shared/linux/pci-regs.js';
 
 interface Timer {
   seq: number;
@@ -137,6 +138,20 @@ export function cfgRead(model: SimDeviceModel, offset: number, width: number): n
   const data = new Uint8Array(width);
   if (!model.readConfig(offset, data)) throw new Error(`readConfig(${offset}, ${width}) refused`);
   return Number(fromBytes(data));
+}
+
+/**
+ * The identity of `model` as its config space reads (PCI Local Bus spec 3.0, 6.2.1): the
+ * vendor/device, class/revision and subsystem dwords, the interrupt pin, and the config size.
+ */
+export function identityOf(model: SimDeviceModel): { id: number; classRevision: number; subsystem: number; interruptPin: number; configSize: number } {
+  return {
+    id: cfgRead(model, PCI_VENDOR_ID, 4),
+    classRevision: cfgRead(model, PCI_CLASS_REVISION, 4),
+    subsystem: cfgRead(model, PCI_SUBSYSTEM_VENDOR_ID, 4),
+    interruptPin: cfgRead(model, PCI_INTERRUPT_PIN, 1),
+    configSize: model.configSize,
+  };
 }
 
 /** Config write; returns the model's answer. */

@@ -1,4 +1,4 @@
-// Test helpers: start ring 0 on the simulated host, connect VMs, and open the default devices.
+// Test helpers: start ring 0 on the simulated host, connect VMs (or run a test body with them), and open the default devices.
 import { Ring0Service, type Ring0ServiceOptions } from '../../r0/service.js';
 import { type ConnectOptions, RawPciClient } from '../../r3/client.js';
 import { PCIRAW_MEMINFO, PCIRAW_POWER } from '../../shared/protocol.js';
@@ -22,6 +22,42 @@ export async function connectVm(service: Ring0Service, options: ConnectOptions =
   vm.initVm();
   vm.contigMemInfo(0n, 0n, BigInt(vm.ram.byteLength), PCIRAW_MEMINFO.MAP);
   return vm;
+}
+
+/** What {@link withVms} sets up: how many VMs (default 1), the service's options, the VMs' connect options. */
+export interface VmFixture {
+  vms?: number;
+  service?: Ring0ServiceOptions;
+  connect?: ConnectOptions;
+}
+
+/**
+ * The test fixture: starts a service (`fixture.service` as {@link startService}), connects
+ * `fixture.vms` VMs to it (as {@link connectVm}, with `fixture.connect`), runs `body` with them,
+ * then closes the VMs in order and the service whether `body` returned or threw. Returns what
+ * `body` returns; a failed assertion or an error in `body` fails the test as before.
+ */
+export async function withVms<T>(fixture: VmFixture, body: (vms: RawPciClient[], service: Ring0Service) => T | Promise<T>): Promise<T> {
+  const service = await startService(fixture.service);
+  const vms: RawPciClient[] = [];
+  try {
+    for (let i = 0; i < (fixture.vms ?? 1); i++) vms.push(await connectVm(service, fixture.connect));
+    return await body(vms, service);
+  } finally {
+    for (const vm of vms) await vm.close();
+    await service.close();
+  }
+}
+
+/** A test body run by {@link withVm}. */
+type VmBody<T> = (vm: RawPciClient, service: Ring0Service) => T | Promise<T>;
+
+/** {@link withVms} with one VM: `withVm(body)` or `withVm({ service, connect }, body)`. */
+export function withVm<T>(body: VmBody<T>): Promise<T>;
+export function withVm<T>(fixture: Omit<VmFixture, 'vms'>, body: VmBody<T>): Promise<T>;
+export function withVm<T>(fixtureOrBody: Omit<VmFixture, 'vms'> | VmBody<T>, maybeBody?: VmBody<T>): Promise<T> {
+  const [fixture, body] = typeof fixtureOrBody === 'function' ? [{}, fixtureOrBody] : [fixtureOrBody, maybeBody!];
+  return withVms({ ...fixture, vms: 1 }, ([vm], service) => body(vm!, service));
 }
 
 /** Opens `bdf` detaching its host driver, powers it on, and enables decode + bus mastering. */

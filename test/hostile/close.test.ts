@@ -1,12 +1,11 @@
 // Close is prompt for everyone: calls in flight on other vCPU threads learn of the close within milliseconds, not at their deadlines.
 
 import test from 'ava';
-import { connectVm, EDU, openOn, startService } from '../helpers/ring0.js';
+import { connectVm, EDU, openOn, withVm, withVms } from '../helpers/ring0.js';
 import { startHostile, within } from './helpers/threads.js';
 
 test('20 times over, a vCPU thread reading in a loop when the VM closes gets VERR_INVALID_STATE at once, not at its 3 s deadline', async (t) => {
-  const service = await startService();
-  try {
+  await withVms({ vms: 0 }, async (_vms, service) => {
     const late: number[] = [];
     const waits: number[] = [];
     for (let trial = 0; trial < 20; trial++) {
@@ -29,15 +28,11 @@ test('20 times over, a vCPU thread reading in a loop when the VM closes gets VER
     }
     t.deepEqual(late, [], `calls that learned of the close late (ms after close began): ${late.join(', ')}`);
     t.log(`ms from close to the vCPU's VERR_INVALID_STATE over 20 trials: max ${Math.max(...waits)}, median ${waits.sort((a, b) => a - b)[10]}`);
-  } finally {
-    await service.close();
-  }
+  });
 });
 
 test('a vCPU thread parked in GET_IRQ when the VM closes gets VERR_INVALID_STATE at once', async (t) => {
-  const service = await startService();
-  const vm = await connectVm(service);
-  try {
+  await withVm(async (vm) => {
     const h = openOn(vm, EDU);
     vm.registerIrqHandler(h, 11);
     const vcpu = await startHostile({ mode: 'call', endpoint: vm.endpoint(), op: 'getIrq', handle: h, timeoutMs: 3000, irqTimeoutMs: 3000 });
@@ -51,8 +46,5 @@ test('a vCPU thread parked in GET_IRQ when the VM closes gets VERR_INVALID_STATE
     );
     t.is(r.code, 'VERR_INVALID_STATE');
     t.true(r.endedAt! - closing < 500, `learned of the close after ${r.endedAt! - closing} ms`);
-  } finally {
-    await vm.close();
-    await service.close();
-  }
+  });
 });

@@ -2,13 +2,11 @@
 
 import test from 'ava';
 import { attachChannel, Slot, SlotState } from '../../shared/channel-layout.js';
-import { connectVm, EDU, openOn, startService } from '../helpers/ring0.js';
+import { EDU, openOn, withVm } from '../helpers/ring0.js';
 import { startHostile } from './helpers/threads.js';
 
 test('a VM with 16 slots stays usable after 96 vCPU threads were terminated in the middle of their calls', async (t) => {
-  const service = await startService();
-  const vm = await connectVm(service, { slotCount: 16 });
-  try {
+  await withVm({ connect: { slotCount: 16 } }, async (vm) => {
     const h = openOn(vm, EDU);
     const bar = vm.getRegionInfo(h, 0).regionStart;
     // Each thread parks a GET_IRQ in ring 0 (its slot TAKEN, answered later) and dies in it.
@@ -37,8 +35,5 @@ test('a VM with 16 slots stays usable after 96 vCPU threads were terminated in t
     t.log(
       `96 vCPU threads terminated inside GET_IRQ on a 16-slot channel; ${leftBehind} of 16 slots left behind; the VM's next calls reclaimed ${vm.transport.reclaimed} and all 100 succeeded`,
     );
-  } finally {
-    await vm.close();
-    await service.close();
-  }
+  });
 });

@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { buildFakeSysfs, type FakeDevice } from '../helpers/fake-sysfs.js';
 
 const bin = fileURLToPath(new URL('../../../bin/rawpci.js', import.meta.url));
@@ -52,11 +52,21 @@ const nicAt04: FakeDevice = {
   iommuGroup: 3,
 };
 
-test('demo --host vfio refuses a non-edu function at --device (exit 1) naming its IDs and what it drives, and writes nothing to sysfs', async (t) => {
+/**
+ * Runs `rawpci demo --host vfio ...args --sysfs-root ROOT` over a fake sysfs tree holding
+ * {@link nicAt04} (removed at the test's end). Returns the tree, its snapshot taken before the run
+ * and the run's result.
+ */
+async function vfioDemoOnNic(t: ExecutionContext, args: string[]) {
   const fake = buildFakeSysfs([nicAt04]);
   t.teardown(() => fake.remove());
   const before = snapshot(fake.root);
-  const r = await rawpci(['demo', '--host', 'vfio', '--device', '0000:00:04.0', '--sysfs-root', fake.root]);
+  const r = await rawpci(['demo', '--host', 'vfio', ...args, '--sysfs-root', fake.root]);
+  return { fake, before, r };
+}
+
+test('demo --host vfio refuses a non-edu function at --device (exit 1) naming its IDs and what it drives, and writes nothing to sysfs', async (t) => {
+  const { fake, before, r } = await vfioDemoOnNic(t, ['--device', '0000:00:04.0']);
   t.is(r.code, 1, r.stderr);
   t.regex(r.stderr, /0000:00:04\.0/);
   t.regex(r.stderr, /8086:10d3/);
@@ -68,10 +78,7 @@ test('demo --host vfio refuses a non-edu function at --device (exit 1) naming it
 });
 
 test('demo --host vfio refuses a --device address with no function there (exit 1) and writes nothing', async (t) => {
-  const fake = buildFakeSysfs([nicAt04]);
-  t.teardown(() => fake.remove());
-  const before = snapshot(fake.root);
-  const r = await rawpci(['demo', '--host', 'vfio', '--device', '0000:00:09.0', '--sysfs-root', fake.root]);
+  const { fake, before, r } = await vfioDemoOnNic(t, ['--device', '0000:00:09.0']);
   t.is(r.code, 1, r.stderr);
   t.regex(r.stderr, /no PCI device at 0000:00:09\.0/);
   t.regex(r.stderr, /edu 1234:11e8/);
@@ -80,10 +87,7 @@ test('demo --host vfio refuses a --device address with no function there (exit 1
 });
 
 test('demo --host vfio without --device is a usage error (exit 2) that says how to find edu, and touches nothing', async (t) => {
-  const fake = buildFakeSysfs([nicAt04]);
-  t.teardown(() => fake.remove());
-  const before = snapshot(fake.root);
-  const r = await rawpci(['demo', '--host', 'vfio', '--sysfs-root', fake.root]);
+  const { fake, before, r } = await vfioDemoOnNic(t, []);
   t.is(r.code, 2, r.stderr);
   t.regex(r.stderr, /--device BDF/);
   t.regex(r.stderr, /rawpci list .*-d 1234:11e8/);
@@ -92,10 +96,7 @@ test('demo --host vfio without --device is a usage error (exit 2) that says how 
 });
 
 test('demo --host vfio --guest without --testdev is a usage error (exit 2): the guest part drives the testdev too', async (t) => {
-  const fake = buildFakeSysfs([nicAt04]);
-  t.teardown(() => fake.remove());
-  const before = snapshot(fake.root);
-  const r = await rawpci(['demo', '--host', 'vfio', '--device', '0000:00:04.0', '--guest', '--sysfs-root', fake.root]);
+  const { fake, before, r } = await vfioDemoOnNic(t, ['--device', '0000:00:04.0', '--guest']);
   t.is(r.code, 2, r.stderr);
   t.regex(r.stderr, /--testdev BDF/);
   t.deepEqual(snapshot(fake.root), before);

@@ -3,13 +3,10 @@
 import test from 'ava';
 import { PCIRAWR0_DO } from '../../shared/protocol.js';
 import { VBoxStatus } from '../../shared/status.js';
-import { connectVm, EDU, openOn, startService, TESTDEV } from '../helpers/ring0.js';
+import { EDU, openOn, TESTDEV, withVms } from '../helpers/ring0.js';
 
 test("200,000 guessed handles and the other VM's real handles are all VERR_INVALID_HANDLE, and the owner still drives its devices", async (t) => {
-  const service = await startService();
-  const owner = await connectVm(service);
-  const guesser = await connectVm(service);
-  try {
+  await withVms({ vms: 2 }, async ([owner, guesser]) => {
     const edu = openOn(owner, EDU);
     const td = openOn(owner, TESTDEV);
     const bar = owner.getRegionInfo(edu, 0).regionStart;
@@ -24,9 +21,5 @@ test("200,000 guessed handles and the other VM's real handles are all VERR_INVAL
     }
     t.is(refused, n);
     t.is(owner.mmioRead(edu, bar, 4), 0x0100_00ed);
-  } finally {
-    await owner.close();
-    await guesser.close();
-    await service.close();
-  }
+  });
 });

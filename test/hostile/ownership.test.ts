@@ -5,13 +5,10 @@ import { RawPciError } from '../../r3/errors.js';
 import { Bdf } from '../../shared/bdf.js';
 import { PCIRAWDRIVERRFLAG, PCIRAWR0_DO } from '../../shared/protocol.js';
 import { VBoxStatus } from '../../shared/status.js';
-import { connectVm, startService, TESTDEV } from '../helpers/ring0.js';
+import { TESTDEV, withVms } from '../helpers/ring0.js';
 
 test('a session that opens a device it already holds is refused, naming its handle, and the first handle keeps exclusivity', async (t) => {
-  const service = await startService();
-  const a = await connectVm(service);
-  const b = await connectVm(service);
-  try {
+  await withVms({ vms: 2 }, async ([a, b]) => {
     const h = a.openDevice(TESTDEV, { detachHostDriver: true });
     const again = t.throws(() => a.openDevice(TESTDEV, { detachHostDriver: true }), { instanceOf: RawPciError });
     t.is(again?.code, 'VERR_RESOURCE_BUSY');
@@ -27,11 +24,7 @@ test('a session that opens a device it already holds is refused, naming its hand
     t.regex(other!.message, new RegExp(`open in VM session ${a.session}`));
     a.closeDevice(h);
     t.true(b.openDevice(TESTDEV, { detachHostDriver: true }) > 0);
-  } finally {
-    await a.close();
-    await b.close();
-    await service.close();
-  }
+  });
 });
 
 test('two VMs cannot each open one function of the same IOMMU group; one VM may open both', async (t) => {
@@ -42,10 +35,7 @@ test('two VMs cannot each open one function of the same IOMMU group; one VM may 
       { bdf: '0000:04:00.0', model: 'rawpci-testdev', driver: null, iommuGroup: 8, irq: 10 },
     ],
   };
-  const service = await startService({ inventory });
-  const a = await connectVm(service);
-  const b = await connectVm(service);
-  try {
+  await withVms({ vms: 2, service: { inventory } }, async ([a, b]) => {
     const fn0 = a.openDevice('0000:03:00.0', { detachHostDriver: true });
     const err = t.throws(() => b.openDevice('0000:03:00.1', { detachHostDriver: true }), { instanceOf: RawPciError });
     t.is(err?.code, 'VERR_RESOURCE_BUSY');
@@ -59,9 +49,5 @@ test('two VMs cannot each open one function of the same IOMMU group; one VM may 
     t.is(b.rawSync(PCIRAWR0_DO.OPEN_DEVICE, 0, { pciAddress: Bdf.parse('0000:03:00.0').pciAddress, flags: 1 }).rc, VBoxStatus.VERR_RESOURCE_BUSY);
     a.closeDevice(fn1);
     t.true(b.openDevice('0000:03:00.1') > 0);
-  } finally {
-    await a.close();
-    await b.close();
-    await service.close();
-  }
+  });
 });

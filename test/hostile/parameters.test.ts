@@ -4,7 +4,7 @@ import test from 'ava';
 import { PCIRAWR0_DO } from '../../shared/protocol.js';
 import { statusName, VBoxStatus } from '../../shared/status.js';
 import { PARAM_KEYS } from '../helpers/params.js';
-import { connectVm, EDU, openOn, startService } from '../helpers/ring0.js';
+import { EDU, openOn, withVm } from '../helpers/ring0.js';
 
 /** Values that break naive formatting or comparison: maps with toString/valueOf keys, arrays, binary, dates. */
 const HOSTILE_VALUES: [string, unknown][] = [
@@ -22,9 +22,7 @@ const HOSTILE_VALUES: [string, unknown][] = [
 ];
 
 test('every operation answers hostile parameter maps with a status other than VERR_INTERNAL_ERROR, and ring 0 keeps serving', async (t) => {
-  const service = await startService();
-  const vm = await connectVm(service);
-  try {
+  await withVm(async (vm) => {
     const h = openOn(vm, EDU);
     const bar = vm.getRegionInfo(h, 0).regionStart;
     const internal: string[] = [];
@@ -44,8 +42,5 @@ test('every operation answers hostile parameter maps with a status other than VE
     t.deepEqual(internal, []);
     t.true(answered > 400);
     t.is(vm.mmioRead(h, bar, 4), 0x0100_00ed);
-  } finally {
-    await vm.close();
-    await service.close();
-  }
+  });
 });

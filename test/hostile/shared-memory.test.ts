@@ -3,7 +3,7 @@
 import test from 'ava';
 import { Ctl, ServerState } from '../../shared/channel-layout.js';
 import { channelOf } from '../helpers/raw-channel.js';
-import { connectVm, EDU, openOn, startService, TESTDEV } from '../helpers/ring0.js';
+import { connectVm, EDU, openOn, startService, TESTDEV, withVm } from '../helpers/ring0.js';
 import { startHostile, stopWord, within } from './helpers/threads.js';
 
 test('vm.close() returns while a ring-3 thread keeps writing RUNNING into SERVER_STATE', async (t) => {
@@ -26,20 +26,15 @@ test('vm.close() returns while a ring-3 thread keeps writing RUNNING into SERVER
 });
 
 test("a SERVER_SPIN_US of 2^31-1 written by ring 3 does not keep an idle VM's worker spinning", async (t) => {
-  const service = await startService();
-  const vm = await connectVm(service);
-  const i32 = new Int32Array(channelOf(vm));
-  try {
+  await withVm(async (vm) => {
+    const i32 = new Int32Array(channelOf(vm));
     Atomics.store(i32, Ctl.SERVER_SPIN_US, 0x7fff_ffff);
     openOn(vm, TESTDEV); // work, then idleness
     const before = Atomics.load(i32, Ctl.SLEEPS);
     await new Promise((r) => setTimeout(r, 1500));
     // Ring 0 spins at most its own budget (1 ms by default), then sleeps at most 500 ms at a time.
     t.true(Atomics.load(i32, Ctl.SLEEPS) - before >= 2, `ring 0 slept ${Atomics.load(i32, Ctl.SLEEPS) - before} times in 1.5 s of idleness`);
-  } finally {
-    await vm.close();
-    await service.close();
-  }
+  });
 });
 
 test('slot count and size rewritten by ring 3 change nothing: ring 0 keeps the geometry it created', async (t) => {

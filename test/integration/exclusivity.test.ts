@@ -1,13 +1,10 @@
 // A device belongs to one VM at a time; host drivers, bridges and IOMMU groups decide what may be opened.
 import test from 'ava';
 import { RawPciError } from '../../r3/errors.js';
-import { connectVm, EDU, HOST_BRIDGE, startService, TESTDEV } from '../helpers/ring0.js';
+import { connectVm, EDU, HOST_BRIDGE, startService, TESTDEV, withVm, withVms } from '../helpers/ring0.js';
 
 test('a device open in one VM is VERR_RESOURCE_BUSY for another until closed', async (t) => {
-  const service = await startService();
-  const a = await connectVm(service);
-  const b = await connectVm(service);
-  try {
+  await withVms({ vms: 2 }, async ([a, b]) => {
     const h = a.openDevice(EDU, { detachHostDriver: true });
     const err = t.throws(() => b.openDevice(EDU, { detachHostDriver: true }), { instanceOf: RawPciError });
     t.is(err?.code, 'VERR_RESOURCE_BUSY');
@@ -15,27 +12,18 @@ test('a device open in one VM is VERR_RESOURCE_BUSY for another until closed', a
     a.closeDevice(h);
     const hb = b.openDevice(EDU, { detachHostDriver: true });
     t.true(hb > 0);
-  } finally {
-    await a.close();
-    await b.close();
-    await service.close();
-  }
+  });
 });
 
 test('a device bound to a host driver needs DETACH_HOST_DRIVER; a host bridge is never assignable', async (t) => {
-  const service = await startService();
-  const vm = await connectVm(service);
-  try {
+  await withVm(async (vm) => {
     const busy = t.throws(() => vm.openDevice(TESTDEV), { instanceOf: RawPciError });
     t.is(busy?.code, 'VERR_RESOURCE_BUSY');
     t.regex(busy!.message, /bound to host driver rawpci_testdev.*DETACH_HOST_DRIVER/);
     const bridge = t.throws(() => vm.openDevice(HOST_BRIDGE, { detachHostDriver: true }), { instanceOf: RawPciError });
     t.is(bridge?.code, 'VERR_ACCESS_DENIED');
     t.regex(bridge!.message, /bridge/);
-  } finally {
-    await vm.close();
-    await service.close();
-  }
+  });
 });
 
 test('an IOMMU group with a member still bound to its driver is not viable, and the message names it', async (t) => {
@@ -45,9 +33,7 @@ test('an IOMMU group with a member still bound to its driver is not viable, and 
       { bdf: '0000:03:00.1', model: 'rawpci-testdev', driver: 'snd_hda_intel', iommuGroup: 7, irq: 10 },
     ],
   };
-  const service = await startService({ inventory });
-  const vm = await connectVm(service);
-  try {
+  await withVm({ service: { inventory } }, async (vm, service) => {
     const err = t.throws(() => vm.openDevice('0000:03:00.0', { detachHostDriver: true }), { instanceOf: RawPciError });
     t.is(err?.code, 'VERR_RESOURCE_BUSY');
     t.regex(err!.message, /0000:03:00\.0 is in IOMMU group 7 with 0000:03:00\.1, which is still bound to snd_hda_intel: detach it too/);
@@ -61,10 +47,7 @@ test('an IOMMU group with a member still bound to its driver is not viable, and 
     t.true(h > 0);
     await vm2.close();
     await s2.close();
-  } finally {
-    await vm.close();
-    await service.close();
-  }
+  });
 });
 
 test('a bad inventory stops the service from starting with a message naming the field', async (t) => {

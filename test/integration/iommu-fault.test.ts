@@ -4,14 +4,12 @@ import { createHash } from 'node:crypto';
 import test from 'ava';
 import { PCIRAW_IRQ_KIND, PCIRAW_MEMINFO, PCIRAW_POWER } from '../../shared/protocol.js';
 import { EDU as E, EduDriver } from '../../src/drivers/edu.js';
-import { connectVm, EDU, openOn, startService } from '../helpers/ring0.js';
+import { EDU, openOn, withVm } from '../helpers/ring0.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 test('DMA to an unmapped IOVA is a fault event, guest RAM is untouched and the device keeps running', async (t) => {
-  const service = await startService();
-  const vm = await connectVm(service);
-  try {
+  await withVm(async (vm) => {
     const h = openOn(vm, EDU);
     const edu = new EduDriver(vm, h);
     vm.ram.fill(0x5a);
@@ -31,16 +29,11 @@ test('DMA to an unmapped IOVA is a fault event, guest RAM is untouched and the d
     edu.dma(0x1000n, 0, 32, false, 'poll');
     edu.dma(0x3000n, 0, 32, true, 'poll');
     t.deepEqual([...vm.ram.subarray(0x3000, 0x3000 + 32)], new Array(32).fill(7));
-  } finally {
-    await vm.close();
-    await service.close();
-  }
+  });
 });
 
 test('after CONTIG_MEM_INFO UNMAP the range faults; without power ON or bus mastering DMA faults too', async (t) => {
-  const service = await startService();
-  const vm = await connectVm(service);
-  try {
+  await withVm(async (vm) => {
     const h = openOn(vm, EDU);
     const edu = new EduDriver(vm, h);
     vm.contigMemInfo(0x2000n, 0x2000n, 0x1000n, PCIRAW_MEMINFO.UNMAP);
@@ -59,24 +52,16 @@ test('after CONTIG_MEM_INFO UNMAP the range faults; without power ON or bus mast
     void h2;
     vm.powerStateChange(h, PCIRAW_POWER.OFF);
     t.is(sha(vm.ram), before);
-  } finally {
-    await vm.close();
-    await service.close();
-  }
+  });
 });
 
 test('a device opened but not powered on has no IOMMU domain: its DMA faults', async (t) => {
-  const service = await startService();
-  const vm = await connectVm(service);
-  try {
+  await withVm(async (vm) => {
     const h = vm.openDevice(EDU, { detachHostDriver: true });
     vm.cfgWrite(h, 4, 2, 0x6);
     const edu = new EduDriver(vm, h);
     edu.dma(0x1000n, 0, 16, true, 'poll');
     const f = vm.getIrq(1000, h);
     t.regex(f?.detail ?? '', /no IOMMU domain attached/);
-  } finally {
-    await vm.close();
-    await service.close();
-  }
+  });
 });

@@ -2,12 +2,10 @@
 import test from 'ava';
 import { PCIRAW_IRQ_KIND, type PciRawIrqEvent } from '../../shared/protocol.js';
 import { EDU as E, EDU_MSI_ADDRESS, EDU_MSI_DATA, EduDriver } from '../../src/drivers/edu.js';
-import { connectVm, EDU, openOn, startService, TESTDEV } from '../helpers/ring0.js';
+import { EDU, openOn, TESTDEV, withVm } from '../helpers/ring0.js';
 
 test('INTx is level-triggered: one event per assertion, another after ACK_IRQ while still asserted, none once the device deasserts', async (t) => {
-  const service = await startService();
-  const vm = await connectVm(service);
-  try {
+  await withVm(async (vm) => {
     const h = openOn(vm, EDU);
     t.is(vm.registerIrqHandler(h, 9), 11);
     const edu = new EduDriver(vm, h);
@@ -21,16 +19,11 @@ test('INTx is level-triggered: one event per assertion, another after ACK_IRQ wh
     edu.write(E.IRQ_ACK, 0x30);
     vm.ackIrq(h, 'intx');
     t.is(vm.getIrq(50, h), undefined, 'deasserted: no more events');
-  } finally {
-    await vm.close();
-    await service.close();
-  }
+  });
 });
 
 test('MSI is an edge: every raise sends one event with the programmed address and data', async (t) => {
-  const service = await startService();
-  const vm = await connectVm(service);
-  try {
+  await withVm(async (vm) => {
     const h = openOn(vm, EDU);
     vm.registerIrqHandler(h, 9);
     const edu = new EduDriver(vm, h);
@@ -39,16 +32,11 @@ test('MSI is an edge: every raise sends one event with the programmed address an
     const evs = [vm.getIrq(2000, h), vm.getIrq(2000, h), vm.getIrq(2000, h)];
     for (const ev of evs) t.like(ev, { kind: PCIRAW_IRQ_KIND.MSI, address: EDU_MSI_ADDRESS, data: EDU_MSI_DATA });
     t.is(vm.getIrq(20, h), undefined);
-  } finally {
-    await vm.close();
-    await service.close();
-  }
+  });
 });
 
 test('MSI-X vectors arrive as edges with their table entries; interrupts also come as events from the pump', async (t) => {
-  const service = await startService();
-  const vm = await connectVm(service);
-  try {
+  await withVm(async (vm) => {
     const h = openOn(vm, TESTDEV);
     vm.registerIrqHandler(h, 10);
     const port = Number(vm.getRegionInfo(h, 0).regionStart);
@@ -74,8 +62,5 @@ test('MSI-X vectors arrive as edges with their table entries; interrupts also co
         ['msix', 2, 0x42, 0xfee0_2000n],
       ],
     );
-  } finally {
-    await vm.close();
-    await service.close();
-  }
+  });
 });

@@ -2,12 +2,10 @@
 
 import { Worker } from 'node:worker_threads';
 import test from 'ava';
-import { connectVm, openOn, startService, TESTDEV } from '../helpers/ring0.js';
+import { openOn, TESTDEV, withVm } from '../helpers/ring0.js';
 
 test('two vCPU threads each doing 2000 synchronous PIO round trips get every answer right', async (t) => {
-  const service = await startService();
-  const vm = await connectVm(service);
-  try {
+  await withVm(async (vm) => {
     const h = openOn(vm, TESTDEV);
     const port = Number(vm.getRegionInfo(h, 0).regionStart);
     const src = `
@@ -33,8 +31,5 @@ test('two vCPU threads each doing 2000 synchronous PIO round trips get every ans
     const results = await Promise.all(runs);
     for (const r of results) t.deepEqual(r, { bad: 0, calls: 4000 });
     t.is(vm.pioRead(h, port, 4), 0x5250_0001);
-  } finally {
-    await vm.close();
-    await service.close();
-  }
+  });
 });

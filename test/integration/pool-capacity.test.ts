@@ -1,32 +1,24 @@
 // A connected VM holds one ring-0 worker: with every worker serving, connecting another VM fails with a message naming the fix, and works once one disconnects.
 import test from 'ava';
 import { RawPciClient } from '../../r3/client.js';
-import { connectVm, startService } from '../helpers/ring0.js';
+import { connectVm, startService, withVm, withVms } from '../helpers/ring0.js';
 
 test('maxVms bounds the VMs served at once; a freed worker serves the next VM', async (t) => {
-  const service = await startService({ maxVms: 1 });
-  const a = await connectVm(service);
-  try {
+  await withVm({ service: { maxVms: 1 } }, async (a, service) => {
     const err = await t.throwsAsync(RawPciClient.connect(service, { startTimeoutMs: 500 }));
     t.regex(err!.message, /all 1 workers serve other VMs.*larger maxVms/);
     await a.close();
     const b = await connectVm(service);
     t.true(b.session > a.session);
     await b.close();
-  } finally {
-    await a.close();
-    await service.close();
-  }
+  });
 });
 
 test('bad service and connection options are RangeErrors naming the option', async (t) => {
   await t.throwsAsync(startService({ maxVms: 0 }), { instanceOf: RangeError, message: /maxVms/ });
   await t.throwsAsync(startService({ host: 'xen' as never }), { instanceOf: RangeError, message: /host 'xen'/ });
-  const service = await startService();
-  try {
+  await withVms({ vms: 0 }, async (_vms, service) => {
     await t.throwsAsync(RawPciClient.connect(service, { guestRamBytes: 1000 }), { instanceOf: RangeError, message: /guestRamBytes/ });
     await t.throwsAsync(RawPciClient.connect(service, { slotCount: 0 }), { instanceOf: RangeError, message: /slotCount/ });
-  } finally {
-    await service.close();
-  }
+  });
 });

@@ -2,22 +2,20 @@
 import test from 'ava';
 import { RawPciError } from '../../r3/errors.js';
 import { PCIRAW_POWER } from '../../shared/protocol.js';
-import { connectVm, EDU, openOn, startService, TESTDEV } from '../helpers/ring0.js';
+import { connectVm, EDU, openOn, startService, TESTDEV, withVm } from '../helpers/ring0.js';
 
 test('ending a session closes its devices: drivers rebound, exclusivity released, devices reset', async (t) => {
-  const service = await startService();
-  const a = await connectVm(service);
-  const edu = openOn(a, EDU);
-  const td = openOn(a, TESTDEV);
-  const bar0 = a.getRegionInfo(edu, 0).regionStart;
-  a.registerIrqHandler(edu, 11);
-  a.mmioWrite(edu, bar0 + 4n, 4, 0x1111_2222); // liveness: device state that a reset clears
-  const m = a.mapRegion(td, 2);
-  m.view.setUint32(0, 0xabcd_ef01, true);
-  await a.close(); // no CLOSE_DEVICE: the session end must do it all
+  await withVm(async (a, service) => {
+    const edu = openOn(a, EDU);
+    const td = openOn(a, TESTDEV);
+    const bar0 = a.getRegionInfo(edu, 0).regionStart;
+    a.registerIrqHandler(edu, 11);
+    a.mmioWrite(edu, bar0 + 4n, 4, 0x1111_2222); // liveness: device state that a reset clears
+    const m = a.mapRegion(td, 2);
+    m.view.setUint32(0, 0xabcd_ef01, true);
+    await a.close(); // no CLOSE_DEVICE: the session end must do it all
 
-  const b = await connectVm(service);
-  try {
+    const b = await connectVm(service);
     // Host drivers are back: opening without DETACH_HOST_DRIVER is refused again.
     for (const bdf of [EDU, TESTDEV]) {
       const err = t.throws(() => b.openDevice(bdf), { instanceOf: RawPciError });
@@ -35,16 +33,12 @@ test('ending a session closes its devices: drivers rebound, exclusivity released
     t.is(b.mmioRead(e2, bar0 + 4n, 4), 0);
     const m2 = b.mapRegion(t2, 2);
     t.is(m2.view.getUint32(0, true), 0);
-  } finally {
     await b.close();
-    await service.close();
-  }
+  });
 });
 
 test('CLOSE_DEVICE stops queued interrupts of the device and its handle dies', async (t) => {
-  const service = await startService();
-  const vm = await connectVm(service);
-  try {
+  await withVm(async (vm) => {
     const edu = openOn(vm, EDU);
     const bar0 = vm.getRegionInfo(edu, 0).regionStart;
     vm.registerIrqHandler(edu, 11);
@@ -54,10 +48,7 @@ test('CLOSE_DEVICE stops queued interrupts of the device and its handle dies', a
     t.is(vm.getIrq(0), undefined, 'queued events of a closed device are dropped');
     const err = t.throws(() => vm.mmioRead(edu, bar0, 4), { instanceOf: RawPciError });
     t.is(err?.code, 'VERR_INVALID_HANDLE');
-  } finally {
-    await vm.close();
-    await service.close();
-  }
+  });
 });
 
 test('closing a VM twice and closing the service with VMs still connected are both clean', async (t) => {

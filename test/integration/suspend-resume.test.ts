@@ -3,12 +3,10 @@ import test from 'ava';
 import { RawPciError } from '../../r3/errors.js';
 import { PCIRAW_IRQ_KIND, PCIRAW_POWER } from '../../shared/protocol.js';
 import { EDU as E, EduDriver } from '../../src/drivers/edu.js';
-import { connectVm, EDU, openOn, startService } from '../helpers/ring0.js';
+import { EDU, openOn, withVm } from '../helpers/ring0.js';
 
 test('a DMA started before SUSPEND completes only after RESUME, with its interrupt', async (t) => {
-  const service = await startService();
-  const vm = await connectVm(service);
-  try {
+  await withVm(async (vm) => {
     const h = openOn(vm, EDU);
     vm.registerIrqHandler(h, 11);
     const edu = new EduDriver(vm, h);
@@ -31,16 +29,11 @@ test('a DMA started before SUSPEND completes only after RESUME, with its interru
     t.is(edu.read(E.IRQ_STATUS) & E.IRQ_DMA, E.IRQ_DMA);
     t.is(edu.read(E.LIVENESS), ~0x0f0f_0f0f >>> 0, 'register state kept across suspend');
     t.is(t.throws(() => vm.powerStateChange(h, PCIRAW_POWER.RESUME), { instanceOf: RawPciError })?.code, 'VERR_INVALID_STATE');
-  } finally {
-    await vm.close();
-    await service.close();
-  }
+  });
 });
 
 test('RESET and a power cycle bring registers back to power-on values', async (t) => {
-  const service = await startService();
-  const vm = await connectVm(service);
-  try {
+  await withVm(async (vm) => {
     const h = openOn(vm, EDU);
     const edu = new EduDriver(vm, h);
     edu.write(E.LIVENESS, 5);
@@ -54,8 +47,5 @@ test('RESET and a power cycle bring registers back to power-on values', async (t
     vm.powerStateChange(h, PCIRAW_POWER.ON);
     edu.enable();
     t.is(edu.read(E.LIVENESS), 0);
-  } finally {
-    await vm.close();
-    await service.close();
-  }
+  });
 });
