@@ -7,11 +7,7 @@
 // group cannot both win. Ring 3 never sees this table.
 
 /** Int32 word indices of the table header. */
-export const HostTableHdr = {
-  NEXT_SESSION: 0,
-  NEXT_DOMAIN: 1,
-  CAPACITY: 2,
-} as const;
+export const HostTableHdr = { NEXT_SESSION: 0, NEXT_DOMAIN: 1, CAPACITY: 2 } as const;
 
 const HDR_WORDS = 4;
 /** Which part of the table an entry is in. */
@@ -23,6 +19,19 @@ const E_KEY = 0;
 const E_OWNER = 1;
 /** Entry word: 1 while the host driver is detached by rawpci (simulated host bookkeeping). */
 const E_DETACHED = 2;
+
+/**
+ * One part of the ownership table (devices or IOMMU groups), each entry owned by at most one
+ * session. Lock-free: claims are compare-and-swap on shared memory, so two workers cannot both win.
+ */
+export interface OwnerMap {
+  /** Claims `id` for `session`: 0 when `session` got it now, else the owning session id; -1 when the table is full. */
+  claim(id: number, session: number): number;
+  /** Releases `id` if `session` owns it. Returns true when it did. */
+  release(id: number, session: number): boolean;
+  /** The session owning `id`, 0 when free. */
+  owner(id: number): number;
+}
 
 /** Default number of devices the table can track. */
 export const HOST_TABLE_CAPACITY = 512;
@@ -69,42 +78,24 @@ export class HostTable {
   }
 
   /**
-   * Claims device `pciAddress` for `session`. Returns 0 when `session` got it now; otherwise the
-   * owning session id (which may be `session` itself: a device has one owner and one handle).
-   * Returns -1 when the table is full.
+   * Device owners, keyed by PCI address (domain << 16 | bus << 8 | devfn). A device has one
+   * owner and one handle: a claim by its owner answers the owner, not 0.
    */
-  claim(pciAddress: number, session: number): number {
-    return this.#claim('device', pciAddress, session);
-  }
-
-  /** Releases device `pciAddress` if `session` owns it. Returns true when it did. */
-  release(pciAddress: number, session: number): boolean {
-    return this.#release('device', pciAddress, session);
-  }
-
-  /** The session owning `pciAddress`, 0 when free. */
-  owner(pciAddress: number): number {
-    return this.#owner('device', pciAddress);
-  }
+  readonly devices: OwnerMap = {
+    claim: (pciAddress, session) => this.#claim('device', pciAddress, session),
+    release: (pciAddress, session) => this.#release('device', pciAddress, session),
+    owner: (pciAddress) => this.#owner('device', pciAddress),
+  };
 
   /**
-   * Claims IOMMU group `group` for `session`. Returns 0 when `session` got it now, the owning
-   * session id when it was held already (`session` itself when it holds it: a VM may open several
-   * functions of its group), -1 when the table is full.
+   * IOMMU group holders, keyed by group number (a key space separate from PCI addresses). The
+   * holder may claim its group again for another function of it (the answer is then itself).
    */
-  claimGroup(group: number, session: number): number {
-    return this.#claim('group', group, session);
-  }
-
-  /** Releases IOMMU group `group` if `session` holds it. Returns true when it did. */
-  releaseGroup(group: number, session: number): boolean {
-    return this.#release('group', group, session);
-  }
-
-  /** The session holding IOMMU group `group`, 0 when free. */
-  groupOwner(group: number): number {
-    return this.#owner('group', group);
-  }
+  readonly groups: OwnerMap = {
+    claim: (group, session) => this.#claim('group', group, session),
+    release: (group, session) => this.#release('group', group, session),
+    owner: (group) => this.#owner('group', group),
+  };
 
   #claim(part: Part, id: number, session: number): number {
     const e = this.#entry(part, id, true);

@@ -266,7 +266,7 @@ export class Ring0 {
     if (session.handles.size >= SESSION_MAX_DEVICES) {
       return fail(VERR_OUT_OF_RESOURCES, `session ${session.id} already holds ${SESSION_MAX_DEVICES} devices (SESSION_MAX_DEVICES): close one first`);
     }
-    const current = this.table.owner(addr);
+    const current = this.table.devices.owner(addr);
     if (current !== 0) {
       return fail(VERR_RESOURCE_BUSY, `${bdf} is already open in VM session ${current}: close it there first (a device belongs to one VM at a time)`);
     }
@@ -274,12 +274,12 @@ export class Ring0 {
     const group = info.iommuGroup;
     let claimedGroup = false;
     if (group !== null) {
-      const holder = this.table.claimGroup(group, session.id);
+      const holder = this.table.groups.claim(group, session.id);
       if (holder === -1) return fail(VERR_OUT_OF_RESOURCES, 'ring 0 IOMMU group table is full');
       if (holder !== 0 && holder !== session.id) {
         const held = this.backend
           .devices()
-          .filter((d) => d.iommuGroup === group && this.table.owner(d.bdf.pciAddress) === holder)
+          .filter((d) => d.iommuGroup === group && this.table.devices.owner(d.bdf.pciAddress) === holder)
           .map((d) => d.bdf.toString());
         return fail(
           VERR_RESOURCE_BUSY,
@@ -289,14 +289,14 @@ export class Ring0 {
       claimedGroup = holder === 0;
     }
     const release = (o: Out): Out => {
-      this.table.release(addr, session.id);
-      if (claimedGroup && group !== null) this.table.releaseGroup(group, session.id);
+      this.table.devices.release(addr, session.id);
+      if (claimedGroup && group !== null) this.table.groups.release(group, session.id);
       return o;
     };
-    const owner = this.table.claim(addr, session.id);
+    const owner = this.table.devices.claim(addr, session.id);
     if (owner === -1) return release(fail(VERR_OUT_OF_RESOURCES, 'ring 0 device table is full'));
     if (owner !== 0) {
-      if (claimedGroup && group !== null) this.table.releaseGroup(group, session.id);
+      if (claimedGroup && group !== null) this.table.groups.release(group, session.id);
       return fail(VERR_RESOURCE_BUSY, `${bdf} is already open in VM session ${owner}: close it there first (a device belongs to one VM at a time)`);
     }
     // IOMMU group viability: every other member must be free of host drivers, as VFIO requires.
@@ -363,9 +363,9 @@ export class Ring0 {
       this.#rebind(dev.info, dev.detachedDriver);
       dev.detachedDriver = undefined;
     }
-    this.table.release(dev.info.bdf.pciAddress, session.id);
+    this.table.devices.release(dev.info.bdf.pciAddress, session.id);
     const group = dev.info.iommuGroup;
-    if (group !== null && ![...session.handles.values()].some((d) => d.info.iommuGroup === group)) this.table.releaseGroup(group, session.id);
+    if (group !== null && ![...session.handles.values()].some((d) => d.info.iommuGroup === group)) this.table.groups.release(group, session.id);
   }
 
   /** Rebinds the host driver ring 0 detached at open (never throws). */

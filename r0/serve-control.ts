@@ -32,11 +32,7 @@ export const ServeCtl = {
 } as const;
 
 /** States of a serve task in ServeCtl.STATE. */
-export const ServeState = {
-  NOT_STARTED: 0,
-  RUNNING: 1,
-  STOPPED: 2,
-} as const;
+export const ServeState = { NOT_STARTED: 0, RUNNING: 1, STOPPED: 2 } as const;
 
 /** Words before the journal. */
 const HEADER_WORDS = 16;
