@@ -35,6 +35,13 @@ function edu(r: Rig, reg: number, value?: number): number {
   return 0;
 }
 
+/** Raises edu interrupt `cause` (IRQ_RAISE) and delivers the host's events to the guest bus; returns the function's guest line. */
+function raiseIntx(r: Rig, cause: number): number {
+  edu(r, EDU_REG.IRQ_RAISE, cause);
+  r.host.deliver(r.bus);
+  return r.bus.functions()[0]!.line;
+}
+
 function enableMsi(r: Rig): void {
   r.cfgWrite(0x40 + PCI_MSI_ADDRESS_LO, 4, 0xfee0_2000);
   r.cfgWrite(0x40 + PCI_MSI_DATA_64, 2, 0x4055);
@@ -105,9 +112,7 @@ test('bus mastering gates MSI: with it off the message is dropped, with it on th
 
 test('INTx disable is honoured: no guest level while set, the pending level appears when it is cleared', (t) => {
   const r = eduRig(PCI_COMMAND_MEMORY | PCI_COMMAND_INTX_DISABLE);
-  const line = r.bus.functions()[0]!.line;
-  edu(r, EDU_REG.IRQ_RAISE, 1);
-  r.host.deliver(r.bus);
+  const line = raiseIntx(r, 1);
   t.false(r.bus.lineLevel(line));
   t.truthy(r.cfgRead(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT, 'status shows the device level (read from the host)');
   r.cfgWrite(PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
@@ -119,9 +124,7 @@ test('INTx disable is honoured: no guest level while set, the pending level appe
 
 test('level INTx: an EOI while the device still asserts raises the line again; after the device is acknowledged it stays low', (t) => {
   const r = eduRig(PCI_COMMAND_MEMORY);
-  const line = r.bus.functions()[0]!.line;
-  edu(r, EDU_REG.IRQ_RAISE, 4);
-  r.host.deliver(r.bus);
+  const line = raiseIntx(r, 4);
   t.true(r.bus.lineLevel(line));
   t.deepEqual(r.sink.changes, [[line, true]]);
   r.bus.endOfInterrupt(line);
@@ -137,9 +140,7 @@ test('level INTx: an EOI while the device still asserts raises the line again; a
 
 test('enabling MSI stops INTx on the guest line', (t) => {
   const r = eduRig(PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-  const line = r.bus.functions()[0]!.line;
-  edu(r, EDU_REG.IRQ_RAISE, 1);
-  r.host.deliver(r.bus);
+  const line = raiseIntx(r, 1);
   t.true(r.bus.lineLevel(line));
   enableMsi(r);
   t.false(r.bus.lineLevel(line));
