@@ -1,32 +1,19 @@
 // The guest demo against the real ring 0 (piscina workers, simulated host): every step of the guest driver passes through PciFront and RawPciClient.
 
 import test from 'ava';
-import { Ring0Service } from '../../r0/service.js';
-import { RawPciClient } from '../../r3/client.js';
 import { GuestPciBus } from '../../r3/guest/guest-bus.js';
 import { PciFront } from '../../r3/guest/pci-front.js';
 import { PCI_BASE_ADDRESS_2, PCI_COMMAND, PCI_COMMAND_MEMORY } from '../../shared/linux/pci-regs.js';
 import { PCIRAW_POWER } from '../../shared/protocol.js';
 import { runGuestDemo } from '../../src/demo/guest.js';
+import { withVm } from '../helpers/ring0.js';
 import { RecordingSink } from './helpers/rig.js';
 
+/** Guest RAM of the demo VM (bytes): the guest driver places DMA buffers up to 16 MiB. */
 const RAM = 16 << 20;
 
-async function withVm(fn: (vm: RawPciClient) => Promise<void>): Promise<void> {
-  const service = await Ring0Service.start();
-  const vm = await RawPciClient.connect(service, { guestRamBytes: RAM });
-  try {
-    vm.initVm();
-    vm.contigMemInfo(0n, 0n, BigInt(RAM));
-    await fn(vm);
-  } finally {
-    await vm.close();
-    await service.close();
-  }
-}
-
 test('the guest driver enumerates, sizes, places and drives edu and the testdev through PciFront on the real ring 0', async (t) => {
-  await withVm(async (vm) => {
+  await withVm({ connect: { guestRamBytes: RAM } }, async (vm) => {
     const steps: { name: string; ok: boolean; detail: string }[] = [];
     await runGuestDemo(vm, async (name, fn) => {
       try {
@@ -47,7 +34,7 @@ test('the guest driver enumerates, sizes, places and drives edu and the testdev 
 });
 
 test("RawPciClient is PciFront's host as is: the testdev BAR2 is mapped into ring 3 and its view follows a guest move", async (t) => {
-  await withVm(async (vm) => {
+  await withVm({ connect: { guestRamBytes: RAM } }, async (vm) => {
     const h = vm.openDevice('0000:00:05.0', { detachHostDriver: true });
     vm.powerStateChange(h, PCIRAW_POWER.ON);
     const sink = new RecordingSink();

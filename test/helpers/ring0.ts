@@ -1,6 +1,7 @@
 // Test helpers: start ring 0 on the simulated host, connect VMs (or run a test body with them), and open the default devices.
 import { Ring0Service, type Ring0ServiceOptions } from '../../r0/service.js';
 import { type ConnectOptions, RawPciClient } from '../../r3/client.js';
+import { PCI_COMMAND, PCI_COMMAND_IO, PCI_COMMAND_MASTER, PCI_COMMAND_MEMORY } from '../../shared/linux/pci-regs.js';
 import { PCIRAW_MEMINFO, PCIRAW_POWER } from '../../shared/protocol.js';
 
 /** BDFs of the default simulated inventory. */
@@ -64,8 +65,8 @@ export function withVm<T>(fixtureOrBody: Omit<VmFixture, 'vms'> | VmBody<T>, may
 export function openOn(vm: RawPciClient, bdf: string): number {
   const h = vm.openDevice(bdf, { detachHostDriver: true });
   vm.powerStateChange(h, PCIRAW_POWER.ON);
-  const cmd = vm.cfgRead(h, 0x04, 2);
-  vm.cfgWrite(h, 0x04, 2, cmd | 0x7); // PCI_COMMAND_IO | MEMORY | MASTER
+  const cmd = vm.cfgRead(h, PCI_COMMAND, 2);
+  vm.cfgWrite(h, PCI_COMMAND, 2, cmd | PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
   return h;
 }
 
