@@ -11,6 +11,7 @@
 // Answer frame: msgpack [rc, out, msg] (out and msg may be null).
 
 import { Packr } from 'msgpackr';
+import { readLe } from './le.js';
 import { PCIRAW_PROTOCOL_VERSION, PCIRAW_REQ_MAGIC, type PciRawAnswer, type PciRawSendReq } from './protocol.js';
 import { VERR_INVALID_MAGIC, VERR_INVALID_PARAMETER, VERR_PARSE_ERROR, VERR_VERSION_MISMATCH } from './status.js';
 
@@ -80,11 +81,6 @@ export function createPackr(): Packr {
     // Binary values become copies, never views into the (reused) frame buffer.
     copyBuffers: true,
   });
-}
-
-/** Little-endian unsigned 32-bit read at byte `off` (no DataView allocation on the hot path). */
-function u32le(b: Uint8Array, off: number): number {
-  return (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
 }
 
 /** A copy of the last message decoded (up to 64 bytes), to recognise the same bytes again. */
@@ -184,22 +180,22 @@ export class PciRawCodec {
     if (length < REQ_HEADER_BYTES || length > frame.length) {
       return { rc: VERR_INVALID_PARAMETER, msg: `request frame of ${length} bytes is shorter than its ${REQ_HEADER_BYTES}-byte header` };
     }
-    const magic = u32le(frame, ReqHeader.MAGIC);
+    const magic = readLe(frame, ReqHeader.MAGIC, 4);
     if (magic !== PCIRAW_REQ_MAGIC) {
       return { rc: VERR_INVALID_MAGIC, msg: `bad request magic 0x${magic.toString(16)} (expected 0x${PCIRAW_REQ_MAGIC.toString(16)})` };
     }
-    const version = u32le(frame, ReqHeader.VERSION);
+    const version = readLe(frame, ReqHeader.VERSION, 4);
     if (version !== PCIRAW_PROTOCOL_VERSION) {
       return {
         rc: VERR_VERSION_MISMATCH,
         msg: `ring 3 speaks protocol 0x${version.toString(16)}, ring 0 speaks 0x${PCIRAW_PROTOCOL_VERSION.toString(16)}: use the same rawpci version on both sides`,
       };
     }
-    const size = u32le(frame, ReqHeader.SIZE);
+    const size = readLe(frame, ReqHeader.SIZE, 4);
     if (size !== length) {
       return { rc: VERR_INVALID_PARAMETER, msg: `request header says ${size} bytes but the frame holds ${length}` };
     }
-    const session = u32le(frame, ReqHeader.SESSION);
+    const session = readLe(frame, ReqHeader.SESSION, 4);
     let body: unknown;
     try {
       // msgpackr caches its DataView on the source array: decoding in place from a buffer that

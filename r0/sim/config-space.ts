@@ -17,6 +17,7 @@
 // - The device side (the model) writes registers directly with the set* methods, which ignore
 //   the masks; only guest writes (`write`, `writeBytes`) are merged.
 
+import { onesOf } from '../../shared/le.js';
 import {
   PCI_BASE_ADDRESS_0,
   PCI_BASE_ADDRESS_MEM_PREFETCH,
@@ -837,11 +838,6 @@ export class ConfigSpace {
     if (!this.powerOn) throw new Error('ConfigSpace.resetToPowerOn: capturePowerOn() was never called');
     this.bytes.set(this.powerOn.bytes);
   }
-}
-
-/** All-ones of a 1-, 2- or 4-byte width (what a master abort reads). */
-export function onesOf(width: number): number {
-  return width >= 4 ? 0xffff_ffff : (1 << (8 * width)) - 1;
 }
 
 function checkField(name: string, v: number, max: number): void {

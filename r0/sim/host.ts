@@ -1,6 +1,8 @@
 // The simulated host backend: fake PCI hardware from the inventory, served to ring 0's dispatcher through the host seam.
 
 import type { Bdf } from '../../shared/bdf.js';
+import { readLe } from '../../shared/le.js';
+import { PCI_CLASS_REVISION, PCI_DEVICE_ID, PCI_VENDOR_ID } from '../../shared/linux/pci-regs.js';
 import { VERR_ACCESS_DENIED, VERR_DEV_IO_ERROR } from '../../shared/status.js';
 import type { HostDevice, HostDeviceEvents, HostDeviceInfo, HostFailure, HostRegion, PciHostBackend } from '../host.js';
 import type { HostTable } from '../host-table.js';
@@ -203,6 +205,5 @@ function simServices(events: HostDeviceEvents): SimDeviceHost {
 function identity(model: SimDeviceModel): { vendor: number; device: number; classCode: number } {
   const b = new Uint8Array(12);
   model.readConfig(0, b);
-  const dv = new DataView(b.buffer);
-  return { vendor: dv.getUint16(0, true), device: dv.getUint16(2, true), classCode: dv.getUint32(8, true) >>> 8 };
+  return { vendor: readLe(b, PCI_VENDOR_ID, 2), device: readLe(b, PCI_DEVICE_ID, 2), classCode: readLe(b, PCI_CLASS_REVISION, 4) >>> 8 };
 }

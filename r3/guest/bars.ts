@@ -21,7 +21,6 @@ import {
   PCI_ROM_ADDRESS_ENABLE,
   PCI_ROM_ADDRESS_MASK,
 } from '../../shared/linux/pci-regs.js';
-import { VFIO_PCI_ROM_REGION_INDEX } from '../../shared/linux/vfio-abi.js';
 import type { PciRegionKind } from '../../shared/pci/region.js';
 
 /** Exclusive upper bound of each kind's address space. */

@@ -19,6 +19,7 @@
 // ```
 
 import { Bdf } from '../../shared/bdf.js';
+import { onesOf, onesValue } from '../../shared/le.js';
 import { PCI_HEADER_TYPE, PCI_INTERRUPT_PIN } from '../../shared/linux/pci-regs.js';
 import { childLogger } from '../../shared/log.js';
 import type { PciRawIrqEvent } from '../../shared/protocol.js';
@@ -226,11 +227,11 @@ export class GuestPciBus {
     checkPort(port, cb);
     if (port === PCI_CONFIG_ADDRESS_PORT && cb === 4) return this.#configAddress >>> 0;
     const cfg = this.#configWindow(port, cb);
-    if (cfg !== undefined) return cfg < 0 ? ones(cb) : this.#mech1Read(cfg, cb);
+    if (cfg !== undefined) return cfg < 0 ? onesOf(cb) : this.#mech1Read(cfg, cb);
     const slot = this.#decoder('io', BigInt(port), cb);
     if (!slot) {
       log.debug(`port read 0x${port.toString(16)}/${cb}: nothing decodes it (all-ones)`);
-      return ones(cb);
+      return onesOf(cb);
     }
     return slot.fn.ioRead(port, cb);
   }
@@ -275,7 +276,7 @@ export class GuestPciBus {
     const slot = this.#decoder('mem', address, cb);
     if (!slot) {
       log.debug(`MMIO read 0x${address.toString(16)}/${cb}: nothing decodes it (all-ones)`);
-      return cb === 8 ? 0xffff_ffff_ffff_ffffn : ones(cb);
+      return onesValue(cb);
     }
     return slot.fn.mmioRead(address, cb);
   }
@@ -302,7 +303,7 @@ export class GuestPciBus {
   configRead(bdf: Bdf, offset: number, cb: PortWidth): number {
     checkConfig(offset, cb);
     const slot = bdf.bus === this.busNumber && bdf.domain === 0 ? this.#slots.get(bdf.devfn) : undefined;
-    if (!slot) return ones(cb);
+    if (!slot) return onesOf(cb);
     let v = slot.fn.configRead(offset, cb) >>> 0;
     if (offset <= PCI_HEADER_TYPE && offset + cb > PCI_HEADER_TYPE) {
       const bit = 0x80 << (8 * (PCI_HEADER_TYPE - offset));
@@ -446,11 +447,6 @@ export class GuestPciBus {
   }
 }
 
-/** All-ones of `cb` bytes (what a master abort reads). */
-export function ones(cb: number): number {
-  return cb >= 4 ? 0xffff_ffff : (1 << (8 * cb)) - 1;
-}
-
 function checkPort(port: number, cb: number): void {
   if (!Number.isInteger(port) || port < 0 || port > 0xffff) throw new RangeError(`port ${port} must be an integer 0..0xffff`);
   if (cb !== 1 && cb !== 2 && cb !== 4) throw new RangeError(`port access width cb ${cb} must be 1, 2 or 4 bytes`);
@@ -470,7 +466,7 @@ function checkAddress(address: bigint, cb: number): void {
 }
 
 function checkValue(value: number | bigint, cb: number): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > ones(cb)) {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > onesOf(cb)) {
     throw new RangeError(`value ${String(value)} must be an unsigned integer of ${cb} byte(s)`);
   }
 }

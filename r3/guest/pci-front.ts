@@ -20,6 +20,7 @@
 // extended config) is read from and written to the host. Writes to read-only registers are
 // dropped (6.1: "read-only registers ... writes are ignored"); BAR writes never reach the host.
 
+import { onesOf, onesValue } from '../../shared/le.js';
 import {
   PCI_BASE_ADDRESS_0,
   PCI_BASE_ADDRESS_MEM_TYPE_1M,
@@ -63,7 +64,7 @@ import type { PciRegionKind } from '../../shared/pci/region.js';
 import { PCIRAW_IRQ_KIND, type PciRawDevHandle, type PciRawIrqEvent, type PciRawIrqKind } from '../../shared/protocol.js';
 import type { MappedRegion, RegionInfo } from '../client.js';
 import { VirtualBar } from './bars.js';
-import { type GuestDirectMapping, type GuestPciFunction, type GuestPciLink, type MmioWidth, ones, type PortWidth } from './guest-bus.js';
+import type { GuestDirectMapping, GuestPciFunction, GuestPciLink, MmioWidth, PortWidth } from './guest-bus.js';
 import { setMask, VirtualMsi, VirtualMsix } from './msi.js';
 
 /**
@@ -276,7 +277,7 @@ export class PciFront implements GuestPciFunction {
       const kind = this.#field(offset + i);
       let j = i + 1;
       while (j < cb && this.#field(offset + j) === kind && sameGroup(kind, offset + i, offset + j)) j++;
-      const part = (value >>> (8 * i)) & (j - i === 4 ? 0xffff_ffff : (1 << (8 * (j - i))) - 1);
+      const part = (value >>> (8 * i)) & onesOf(j - i);
       this.#writeField(kind, offset + i, j - i, part >>> 0);
       i = j;
     }
@@ -292,12 +293,12 @@ export class PciFront implements GuestPciFunction {
   /** Guest port read inside an I/O BAR: forwarded to the host port (PIO_READ). */
   ioRead(port: number, cb: PortWidth): number {
     const hit = this.#hit('io', BigInt(port), cb);
-    if (!hit) return ones(cb);
+    if (!hit) return onesOf(cb);
     this.stats.forwarded++;
     try {
       return this.host.pioRead(this.handle, Number(hit.bar.hostStart + hit.offset), cb);
     } catch (e) {
-      return this.#failed(`port read 0x${port.toString(16)}/${cb}`, e, ones(cb));
+      return this.#failed(`port read 0x${port.toString(16)}/${cb}`, e, onesOf(cb));
     }
   }
 
@@ -318,7 +319,7 @@ export class PciFront implements GuestPciFunction {
    * directly mapped BAR is read from its view, the rest is forwarded (MMIO_READ).
    */
   mmioRead(address: bigint, cb: MmioWidth): number | bigint {
-    const allOnes = cb === 8 ? 0xffff_ffff_ffff_ffffn : ones(cb);
+    const allOnes = onesValue(cb);
     const hit = this.#hit('mem', address, cb);
     if (!hit) return allOnes;
     const { bar, offset } = hit;
@@ -518,7 +519,7 @@ export class PciFront implements GuestPciFunction {
       for (let i = 0; i < cb; i++) v |= this.host.cfgRead(this.handle, offset + i, 1) << (8 * i);
       return v >>> 0;
     } catch (e) {
-      return this.#failed(`config read 0x${offset.toString(16)}/${cb}`, e, ones(cb));
+      return this.#failed(`config read 0x${offset.toString(16)}/${cb}`, e, onesOf(cb));
     }
   }
 

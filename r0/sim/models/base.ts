@@ -14,6 +14,7 @@
 // a region is logged and answered with all-ones, never thrown); false when the access does not
 // address a region of this device at all (ring 0 should have refused it; nothing happened).
 
+import { fillOnes, readLe } from '../../../shared/le.js';
 import {
   PCI_CAP_ID_EXP,
   PCI_CAP_ID_PM,
@@ -69,39 +70,6 @@ export function showOption(value: unknown): string {
     return JSON.stringify(value) ?? String(value);
   } catch {
     return String(value);
-  }
-}
-
-/** Fills `data` with 0xff bytes (what an unclaimed read returns). */
-export function fillOnes(data: Uint8Array): void {
-  data.fill(0xff);
-}
-
-/** Reads `data` (1..4 bytes) as an unsigned little-endian number. */
-export function readLe(data: Uint8Array): number {
-  let v = 0;
-  for (let i = Math.min(data.length, 4) - 1; i >= 0; i--) v = (v * 256 + data[i]!) >>> 0;
-  return v;
-}
-
-/** Reads `data` (1..8 bytes) as an unsigned little-endian bigint. */
-export function readLe64(data: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = Math.min(data.length, 8) - 1; i >= 0; i--) v = (v << 8n) | BigInt(data[i]!);
-  return v;
-}
-
-/** Writes `value` little-endian into all of `data` (truncated to its length, 1..8 bytes). */
-export function writeLe(data: Uint8Array, value: number | bigint): void {
-  if (typeof value === 'number' && data.length <= 4) {
-    // The common case (a 1-, 2- or 4-byte register) without bigint arithmetic.
-    for (let i = 0; i < data.length; i++) data[i] = (value >>> (8 * i)) & 0xff;
-    return;
-  }
-  let v = typeof value === 'bigint' ? value : BigInt(value >>> 0);
-  for (let i = 0; i < data.length; i++) {
-    data[i] = Number(v & 0xffn);
-    v >>= 8n;
   }
 }
 

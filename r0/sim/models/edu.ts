@@ -17,8 +17,9 @@
 //   write, a DMA `dmaDelayMs` (default 5 ms) after the command instead of QEMU's 100 ms; both
 //   stay asynchronous (host.schedule).
 
+import { fillOnes, readLe64, writeLe } from '../../../shared/le.js';
 import { ConfigSpace } from '../config-space.js';
-import { fillOnes, readLe64, SimPciFunction, showOption, writeLe } from './base.js';
+import { SimPciFunction, showOption } from './base.js';
 
 // The register map lives with the protocol so ring-3 drivers use the same numbers.
 export * from '../../../shared/devices/edu.js';
@@ -198,7 +199,7 @@ export class EduDevice extends SimPciFunction {
         fillOnes(data);
         return true;
     }
-    writeLe(data, value);
+    writeLe(data, 0, data.length, value);
     return true;
   }
 

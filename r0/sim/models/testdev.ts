@@ -1,8 +1,9 @@
 // `rawpci-testdev`: the second simulated device (I/O BAR, 64-bit prefetchable RAM BAR, MSI-X, ROM, PM, PCIe), specified in docs/testdev.md.
 
+import { fillOnes, readLe, writeLe } from '../../../shared/le.js';
 import { PCI_CFG_SPACE_EXP_SIZE } from '../../../shared/linux/pci-regs.js';
 import { ConfigSpace } from '../config-space.js';
-import { fillOnes, readLe, SimPciFunction, showOption, writeLe } from './base.js';
+import { SimPciFunction, showOption } from './base.js';
 
 /** testdev identity (docs/testdev.md, Identity). */
 export const TESTDEV_VENDOR_ID = 0x1234;
@@ -241,7 +242,7 @@ export class TestDevDevice extends SimPciFunction {
         fillOnes(data);
         return;
     }
-    writeLe(data, value);
+    writeLe(data, 0, data.length, value);
   }
 
   override writeIo(region: number, offset: number, data: Uint8Array): boolean {
