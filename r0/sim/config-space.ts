@@ -17,7 +17,6 @@
 // - The device side (the model) writes registers directly with the set* methods, which ignore
 //   the masks; only guest writes (`write`, `writeBytes`) are merged.
 
-import { onesOf } from '../../shared/le.js';
 import {
   PCI_BASE_ADDRESS_0,
   PCI_BASE_ADDRESS_MEM_PREFETCH,
@@ -36,12 +35,6 @@ import {
   PCI_CFG_SPACE_SIZE,
   PCI_CLASS_PROG,
   PCI_COMMAND,
-  PCI_COMMAND_INTX_DISABLE,
-  PCI_COMMAND_IO,
-  PCI_COMMAND_MASTER,
-  PCI_COMMAND_MEMORY,
-  PCI_COMMAND_PARITY,
-  PCI_COMMAND_SERR,
   PCI_DEVICE_ID,
   PCI_EXP_DEVCAP,
   PCI_EXP_DEVCAP_FLR,
@@ -78,17 +71,10 @@ import {
   PCI_HEADER_TYPE_NORMAL,
   PCI_INTERRUPT_LINE,
   PCI_INTERRUPT_PIN,
-  PCI_MSI_ADDRESS_HI,
-  PCI_MSI_ADDRESS_LO,
   PCI_MSI_FLAGS,
   PCI_MSI_FLAGS_64BIT,
-  PCI_MSI_FLAGS_ENABLE,
   PCI_MSI_FLAGS_MASKBIT,
-  PCI_MSI_FLAGS_QSIZE,
   PCI_MSIX_FLAGS,
-  PCI_MSIX_FLAGS_ENABLE,
-  PCI_MSIX_FLAGS_MASKALL,
-  PCI_MSIX_FLAGS_QSIZE,
   PCI_MSIX_PBA,
   PCI_MSIX_TABLE,
   PCI_PM_CAP_D1,
@@ -106,12 +92,6 @@ import {
   PCI_ROM_ADDRESS_MASK,
   PCI_STATUS,
   PCI_STATUS_CAP_LIST,
-  PCI_STATUS_DETECTED_PARITY,
-  PCI_STATUS_PARITY,
-  PCI_STATUS_REC_MASTER_ABORT,
-  PCI_STATUS_REC_TARGET_ABORT,
-  PCI_STATUS_SIG_SYSTEM_ERROR,
-  PCI_STATUS_SIG_TARGET_ABORT,
   PCI_STD_HEADER_SIZEOF,
   PCI_STD_NUM_BARS,
   PCI_SUBSYSTEM_ID,
@@ -119,23 +99,20 @@ import {
   PCI_VENDOR_ID,
 } from '../../shared/linux/pci-regs.js';
 import { msiLayout } from '../../shared/msi-layout.js';
+import {
+  type CapabilityEntry,
+  type ConfigRead,
+  capabilityList,
+  extendedCapabilityList,
+  findCapability,
+  findExtendedCapability,
+  PCI_EXT_CAP_START,
+} from '../../shared/pci/capabilities.js';
+import { PciConfigRegisters } from '../../shared/pci/config-registers.js';
+import { PCI_COMMAND_WRITABLE, PCI_STATUS_W1C } from '../../shared/pci/header-bits.js';
+import { MsiCapability } from '../../shared/pci/msi.js';
+import { declareMsixWritable, type MsixState, readMsixCapability } from '../../shared/pci/msix.js';
 import type { SimBarKind } from './device.js';
-
-/** Command register bits a guest may change (QEMU pci_init_wmask; PCI Local Bus spec 6.2.2). */
-export const CONFIG_COMMAND_WRITABLE =
-  PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE;
-
-/** Status register bits that are write-1-to-clear: the error bits (PCI Local Bus spec 6.2.3). */
-export const CONFIG_STATUS_W1C =
-  PCI_STATUS_PARITY |
-  PCI_STATUS_SIG_TARGET_ABORT |
-  PCI_STATUS_REC_TARGET_ABORT |
-  PCI_STATUS_REC_MASTER_ABORT |
-  PCI_STATUS_SIG_SYSTEM_ERROR |
-  PCI_STATUS_DETECTED_PARITY;
-
-/** Offset of the first extended capability in a 4 KiB config space (PCIe base spec 7.6). */
-export const PCI_EXT_CAP_START = 0x100;
 
 /** Size of the PCI Express capability we build (through Link Status 2, as QEMU's v2 cap). */
 export const CONFIG_PCIE_CAP_SIZE = 0x3c;
@@ -185,12 +162,6 @@ export interface ConfigSpaceOptions extends ConfigIdentity {
   size?: number;
 }
 
-/** One entry of a capability list: its ID and byte offset. */
-export interface CapabilityEntry {
-  id: number;
-  offset: number;
-}
-
 /** Options of {@link ConfigSpace.addMsi} (PCI Local Bus spec 3.0, 6.8.1). */
 export interface MsiCapOptions {
   /** Vectors the function can use (Multiple Message Capable): 1, 2, 4, 8, 16 or 32. */
@@ -236,40 +207,6 @@ export interface PcieCapOptions {
   offset?: number;
 }
 
-/** MSI state as the guest programmed it (PCI Local Bus spec 3.0, 6.8.1). */
-export interface MsiState {
-  /** Capability offset. */
-  offset: number;
-  enabled: boolean;
-  /** Vectors the function can use (Multiple Message Capable, decoded). */
-  vectorsCapable: number;
-  /** Vectors software allocated (Multiple Message Enable, decoded, clamped to capable). */
-  vectorsEnabled: number;
-  is64: boolean;
-  perVectorMask: boolean;
-  /** Message address (bus address); the high dword only with `is64`. */
-  address: bigint;
-  /** Message data (16 bits); vector v sends `(data & ~(vectorsEnabled - 1)) | v`. */
-  data: number;
-  /** Mask bits (bit v masks vector v); 0 without per-vector masking. */
-  mask: number;
-  /** Pending bits (set by the device for a masked vector). */
-  pending: number;
-}
-
-/** MSI-X state (PCI Local Bus spec 3.0, 6.8.2); the table itself lives in a memory BAR. */
-export interface MsixState {
-  offset: number;
-  enabled: boolean;
-  /** Function Mask: every vector masked. */
-  functionMask: boolean;
-  tableSize: number;
-  tableBir: number;
-  tableOffset: number;
-  pbaBir: number;
-  pbaOffset: number;
-}
-
 interface ExpRom {
   size: number;
 }
@@ -290,14 +227,7 @@ function isPowerOfTwo(n: number): boolean {
  * interrupt line, BAR address bits, ROM address and enable bits, and the capability fields
  * the capability builders declare writable.
  */
-export class ConfigSpace {
-  /** Size in bytes: 256 or 4096. */
-  readonly size: number;
-  /** The register bytes (little-endian). Mutating it directly bypasses the masks. */
-  readonly bytes: Uint8Array;
-  private readonly view: DataView;
-  private readonly writable: Uint8Array;
-  private readonly w1c: Uint8Array;
+export class ConfigSpace extends PciConfigRegisters {
   private readonly barList: (BarInfo | undefined)[] = new Array(PCI_STD_NUM_BARS).fill(undefined);
   private expRom: ExpRom | undefined;
   private capCursor = PCI_STD_HEADER_SIZEOF;
@@ -305,20 +235,11 @@ export class ConfigSpace {
   private extCursor = PCI_EXT_CAP_START;
   private lastExtCap = 0;
   private powerOn: { bytes: Uint8Array } | undefined;
+  readonly #reader: ConfigRead = (offset, width) => this.read(offset, width);
 
   /** Throws RangeError for a size other than 256/4096 or an identity field out of range. */
   constructor(options: ConfigSpaceOptions) {
-    const size = options.size ?? PCI_CFG_SPACE_SIZE;
-    if (size !== PCI_CFG_SPACE_SIZE && size !== PCI_CFG_SPACE_EXP_SIZE) {
-      throw new RangeError(`config space size ${size} is invalid: use 256 (conventional PCI) or 4096 (PCI Express)`);
-    }
-    this.size = size;
-    const buffer = new ArrayBuffer(size);
-    this.bytes = new Uint8Array(buffer);
-    this.view = new DataView(buffer);
-    this.writable = new Uint8Array(size);
-    this.w1c = new Uint8Array(size);
-
+    super(options.size ?? PCI_CFG_SPACE_SIZE);
     checkField('vendorId', options.vendorId, 0xffff);
     checkField('deviceId', options.deviceId, 0xffff);
     checkField('revision', options.revision, 0xff);
@@ -337,110 +258,10 @@ export class ConfigSpace {
     this.set16(PCI_SUBSYSTEM_ID, options.subsystemId ?? 0);
     this.set8(PCI_INTERRUPT_PIN, options.interruptPin ?? 0);
 
-    this.setWritable(PCI_COMMAND, 2, CONFIG_COMMAND_WRITABLE);
-    this.setW1c(PCI_STATUS, 2, CONFIG_STATUS_W1C);
+    this.setWritable(PCI_COMMAND, 2, PCI_COMMAND_WRITABLE);
+    this.setW1c(PCI_STATUS, 2, PCI_STATUS_W1C);
     this.setWritable(PCI_CACHE_LINE_SIZE, 1, 0xff);
     this.setWritable(PCI_INTERRUPT_LINE, 1, 0xff);
-  }
-
-  // ---- guest accesses -------------------------------------------------------------------
-
-  /**
-   * Guest read of `width` (1, 2 or 4) bytes at byte `offset`, unsigned. Returns all-ones of the
-   * width when the access is out of range or the width is bad (a master abort reads ~0).
-   */
-  read(offset: number, width: number): number {
-    if (!this.inRange(offset, width) || (width !== 1 && width !== 2 && width !== 4)) return onesOf(width);
-    if (width === 1) return this.view.getUint8(offset);
-    if (width === 2) return this.view.getUint16(offset, true);
-    return this.view.getUint32(offset, true);
-  }
-
-  /**
-   * Guest write of `value` (`width` 1, 2 or 4 bytes) at `offset`, merged through the masks.
-   * Returns false (nothing written) when out of range or the width is bad.
-   */
-  write(offset: number, width: number, value: number): boolean {
-    if (!this.inRange(offset, width) || (width !== 1 && width !== 2 && width !== 4)) return false;
-    for (let i = 0; i < width; i++) this.merge(offset + i, (value >>> (8 * i)) & 0xff);
-    return true;
-  }
-
-  /** Guest read of `data.length` bytes at `offset`; false (data untouched) when out of range. */
-  readBytes(offset: number, data: Uint8Array): boolean {
-    if (!this.inRange(offset, data.length)) return false;
-    data.set(this.bytes.subarray(offset, offset + data.length));
-    return true;
-  }
-
-  /** Guest write of `data` at `offset`, merged byte by byte; false when out of range. */
-  writeBytes(offset: number, data: Uint8Array): boolean {
-    if (!this.inRange(offset, data.length)) return false;
-    for (let i = 0; i < data.length; i++) this.merge(offset + i, data[i]!);
-    return true;
-  }
-
-  /** The one place guest writes land: writable bits take the value, W1C bits clear on 1. */
-  private merge(offset: number, value: number): void {
-    const w = this.writable[offset]!;
-    let reg = (this.bytes[offset]! & ~w) | (value & w);
-    reg &= ~(value & this.w1c[offset]!);
-    this.bytes[offset] = reg & 0xff;
-  }
-
-  private inRange(offset: number, width: number): boolean {
-    return Number.isInteger(offset) && Number.isInteger(width) && width > 0 && offset >= 0 && offset + width <= this.size;
-  }
-
-  // ---- device-side register access (ignores the masks) ------------------------------------
-
-  /** Device read of one byte at `offset`. */
-  get8(offset: number): number {
-    return this.view.getUint8(offset);
-  }
-  /** Device read of a 16-bit register at `offset`. */
-  get16(offset: number): number {
-    return this.view.getUint16(offset, true);
-  }
-  /** Device read of a 32-bit register at `offset`. */
-  get32(offset: number): number {
-    return this.view.getUint32(offset, true);
-  }
-  /** Device write of one byte (masks ignored). */
-  set8(offset: number, value: number): void {
-    this.view.setUint8(offset, value & 0xff);
-  }
-  /** Device write of a 16-bit register (masks ignored). */
-  set16(offset: number, value: number): void {
-    this.view.setUint16(offset, value & 0xffff, true);
-  }
-  /** Device write of a 32-bit register (masks ignored). */
-  set32(offset: number, value: number): void {
-    this.view.setUint32(offset, value >>> 0, true);
-  }
-
-  /** Declares the guest-writable bits of the `width`-byte register at `offset` (replaces). */
-  setWritable(offset: number, width: number, mask: number): void {
-    for (let i = 0; i < width; i++) this.writable[offset + i] = (mask >>> (8 * i)) & 0xff;
-  }
-
-  /** Declares the write-1-to-clear bits of the `width`-byte register at `offset` (replaces). */
-  setW1c(offset: number, width: number, mask: number): void {
-    for (let i = 0; i < width; i++) this.w1c[offset + i] = (mask >>> (8 * i)) & 0xff;
-  }
-
-  /** The guest-writable mask of the `width`-byte register at `offset`. */
-  writableMask(offset: number, width: number): number {
-    let m = 0;
-    for (let i = 0; i < width; i++) m |= this.writable[offset + i]! << (8 * i);
-    return m >>> 0;
-  }
-
-  /** The write-1-to-clear mask of the `width`-byte register at `offset`. */
-  w1cMask(offset: number, width: number): number {
-    let m = 0;
-    for (let i = 0; i < width; i++) m |= this.w1c[offset + i]! << (8 * i);
-    return m >>> 0;
   }
 
   /** The command register (PCI_COMMAND). */
@@ -609,17 +430,9 @@ export class ConfigSpace {
     const { vectors, is64, perVectorMask } = options;
     if (![1, 2, 4, 8, 16, 32].includes(vectors)) throw new RangeError(`MSI vectors ${vectors} is invalid: use 1, 2, 4, 8, 16 or 32`);
     const flags = (Math.log2(vectors) << 1) | (is64 ? PCI_MSI_FLAGS_64BIT : 0) | (perVectorMask ? PCI_MSI_FLAGS_MASKBIT : 0);
-    const layout = msiLayout(flags);
-    const dataOff = layout.data;
-    const at = this.addCapability(PCI_CAP_ID_MSI, layout.length, options.offset);
+    const at = this.addCapability(PCI_CAP_ID_MSI, msiLayout(flags).length, options.offset);
     this.set16(at + PCI_MSI_FLAGS, flags);
-    this.setWritable(at + PCI_MSI_FLAGS, 2, PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE);
-    this.setWritable(at + PCI_MSI_ADDRESS_LO, 4, 0xffff_fffc);
-    if (is64) this.setWritable(at + PCI_MSI_ADDRESS_HI, 4, 0xffff_ffff);
-    this.setWritable(at + dataOff, 2, 0xffff);
-    if (perVectorMask) {
-      this.setWritable(at + layout.mask, 4, vectors === 32 ? 0xffff_ffff : (1 << vectors) - 1);
-    }
+    new MsiCapability(this, at).declareWritable();
     return at;
   }
 
@@ -648,7 +461,7 @@ export class ConfigSpace {
     if (pbaOffset + Math.ceil(tableSize / 64) * 8 > this.barList[pbaBir]!.size) throw new RangeError('MSI-X PBA does not fit in its BAR');
     const at = this.addCapability(PCI_CAP_ID_MSIX, PCI_CAP_MSIX_SIZEOF, options.offset);
     this.set16(at + PCI_MSIX_FLAGS, tableSize - 1);
-    this.setWritable(at + PCI_MSIX_FLAGS, 2, PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL);
+    declareMsixWritable(this, at);
     this.set32(at + PCI_MSIX_TABLE, (tableOffset | tableBir) >>> 0);
     this.set32(at + PCI_MSIX_PBA, (pbaOffset | pbaBir) >>> 0);
     return at;
@@ -731,96 +544,38 @@ export class ConfigSpace {
     return at;
   }
 
-  /** Walks the capability list from PCI_CAPABILITY_LIST (stops on a loop or bad pointer). */
+  /** The capability list ({@link capabilityList}: stops on a loop or a bad pointer). */
   capabilities(): CapabilityEntry[] {
-    const out: CapabilityEntry[] = [];
-    if ((this.status & PCI_STATUS_CAP_LIST) === 0) return out;
-    let at = this.get8(PCI_CAPABILITY_LIST) & 0xfc;
-    const seen = new Set<number>();
-    while (at >= PCI_STD_HEADER_SIZEOF && at < PCI_CFG_SPACE_SIZE && !seen.has(at)) {
-      seen.add(at);
-      out.push({ id: this.get8(at), offset: at });
-      at = this.get8(at + PCI_CAP_LIST_NEXT) & 0xfc;
-    }
-    return out;
+    return capabilityList(this.#reader);
   }
 
   /** Offset of the first capability with ID `id`, or undefined. */
   findCapability(id: number): number | undefined {
-    return this.capabilities().find((c) => c.id === id)?.offset;
+    return findCapability(this.#reader, id);
   }
 
-  /** Walks the extended capability list from 0x100 (empty for a 256-byte space). */
+  /** The extended capability list from 0x100 (empty for a 256-byte space). */
   extendedCapabilities(): CapabilityEntry[] {
-    const out: CapabilityEntry[] = [];
-    if (this.size !== PCI_CFG_SPACE_EXP_SIZE) return out;
-    let at = PCI_EXT_CAP_START;
-    const seen = new Set<number>();
-    while (at >= PCI_EXT_CAP_START && at < this.size && !seen.has(at)) {
-      seen.add(at);
-      const header = this.get32(at);
-      if (header === 0 || header === 0xffff_ffff) break;
-      out.push({ id: header & 0xffff, offset: at });
-      at = (header >>> 20) & 0xffc;
-    }
-    return out;
+    return extendedCapabilityList(this.#reader, this.size);
   }
 
   /** Offset of the first extended capability with ID `id`, or undefined. */
   findExtendedCapability(id: number): number | undefined {
-    return this.extendedCapabilities().find((c) => c.id === id)?.offset;
+    return findExtendedCapability(this.#reader, this.size, id);
   }
 
   // ---- MSI / MSI-X state -----------------------------------------------------------------
 
-  /** The MSI state as programmed, or undefined without an MSI capability. */
-  msi(): MsiState | undefined {
+  /** A live view of the MSI capability, or undefined without one. */
+  msi(): MsiCapability | undefined {
     const at = this.findCapability(PCI_CAP_ID_MSI);
-    if (at === undefined) return undefined;
-    const m = msiLayout(this.get16(at + PCI_MSI_FLAGS));
-    const lo = BigInt(this.get32(at + PCI_MSI_ADDRESS_LO));
-    const hi = m.is64 ? BigInt(this.get32(at + PCI_MSI_ADDRESS_HI)) : 0n;
-    return {
-      offset: at,
-      enabled: m.enabled,
-      vectorsCapable: m.vectorsCapable,
-      // Multiple Message Enable above the capable count behaves as the capable count.
-      vectorsEnabled: Math.min(m.vectorsEnabled, m.vectorsCapable),
-      is64: m.is64,
-      perVectorMask: m.perVectorMask,
-      address: (hi << 32n) | lo,
-      data: this.get16(at + m.data),
-      mask: m.perVectorMask ? this.get32(at + m.mask) : 0,
-      pending: m.perVectorMask ? this.get32(at + m.pending) : 0,
-    };
+    return at === undefined ? undefined : new MsiCapability(this, at);
   }
 
-  /** Device-side set or clear of MSI pending bit `vector` (no-op without per-vector masking). */
-  setMsiPending(vector: number, on: boolean): void {
-    const msi = this.msi();
-    if (!msi?.perVectorMask) return;
-    const reg = msi.offset + msiLayout(this.get16(msi.offset + PCI_MSI_FLAGS)).pending;
-    const bit = (1 << vector) >>> 0;
-    this.set32(reg, on ? msi.pending | bit : msi.pending & ~bit);
-  }
-
-  /** The MSI-X state as programmed, or undefined without an MSI-X capability. */
+  /** The MSI-X capability as programmed, or undefined without one. */
   msix(): MsixState | undefined {
     const at = this.findCapability(PCI_CAP_ID_MSIX);
-    if (at === undefined) return undefined;
-    const flags = this.get16(at + PCI_MSIX_FLAGS);
-    const table = this.get32(at + PCI_MSIX_TABLE);
-    const pba = this.get32(at + PCI_MSIX_PBA);
-    return {
-      offset: at,
-      enabled: (flags & PCI_MSIX_FLAGS_ENABLE) !== 0,
-      functionMask: (flags & PCI_MSIX_FLAGS_MASKALL) !== 0,
-      tableSize: (flags & PCI_MSIX_FLAGS_QSIZE) + 1,
-      tableBir: table & 7,
-      tableOffset: (table & 0xffff_fff8) >>> 0,
-      pbaBir: pba & 7,
-      pbaOffset: (pba & 0xffff_fff8) >>> 0,
-    };
+    return at === undefined ? undefined : readMsixCapability(this.#reader, at);
   }
 
   // ---- power-on state --------------------------------------------------------------------

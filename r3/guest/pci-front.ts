@@ -20,7 +20,7 @@
 // extended config) is read from and written to the host. Writes to read-only registers are
 // dropped (6.1: "read-only registers ... writes are ignored"); BAR writes never reach the host.
 
-import { onesOf, onesValue } from '../../shared/le.js';
+import { onesOf, onesValue, readLe, replaceBytes, writeLe } from '../../shared/le.js';
 import {
   PCI_BASE_ADDRESS_0,
   PCI_BASE_ADDRESS_MEM_TYPE_1M,
@@ -28,16 +28,12 @@ import {
   PCI_CACHE_LINE_SIZE,
   PCI_CAP_ID_MSI,
   PCI_CAP_ID_MSIX,
-  PCI_CAP_LIST_NEXT,
-  PCI_CAPABILITY_LIST,
   PCI_CFG_SPACE_SIZE,
   PCI_COMMAND,
   PCI_COMMAND_INTX_DISABLE,
   PCI_COMMAND_IO,
   PCI_COMMAND_MASTER,
   PCI_COMMAND_MEMORY,
-  PCI_COMMAND_PARITY,
-  PCI_COMMAND_SERR,
   PCI_HEADER_TYPE,
   PCI_HEADER_TYPE_MASK,
   PCI_INTERRUPT_LINE,
@@ -56,16 +52,19 @@ import {
   PCI_MSIX_FLAGS_ENABLE,
   PCI_ROM_ADDRESS,
   PCI_STATUS,
-  PCI_STATUS_CAP_LIST,
+  PCI_STD_NUM_BARS,
 } from '../../shared/linux/pci-regs.js';
 import { VFIO_PCI_ROM_REGION_INDEX } from '../../shared/linux/vfio-abi.js';
 import { childLogger } from '../../shared/log.js';
+import { type ConfigRead, findCapability } from '../../shared/pci/capabilities.js';
+import { PciConfigRegisters } from '../../shared/pci/config-registers.js';
+import { PCI_COMMAND_WRITABLE } from '../../shared/pci/header-bits.js';
 import type { PciRegionKind } from '../../shared/pci/region.js';
 import { PCIRAW_IRQ_KIND, type PciRawDevHandle, type PciRawIrqEvent, type PciRawIrqKind } from '../../shared/protocol.js';
 import type { MappedRegion, RegionInfo } from '../client.js';
 import { VirtualBar } from './bars.js';
 import type { GuestDirectMapping, GuestPciFunction, GuestPciLink, MmioWidth, PortWidth } from './guest-bus.js';
-import { setMask, VirtualMsi, VirtualMsix } from './msi.js';
+import { VirtualMsi, VirtualMsix } from './msi.js';
 
 /**
  * The device-access seam PciFront is written against: the raw PCI operations of one VM, each
@@ -116,10 +115,6 @@ export interface PciFrontOptions {
   name?: string;
 }
 
-/** Command register bits the guest may set (the rest read 0; libvfio-user consumes bits the same way). */
-export const PCI_FRONT_COMMAND_WRITABLE =
-  PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE;
-
 /** How each config byte is handled. */
 type Field = 'ro' | 'command' | 'bar' | 'virtual' | 'host';
 
@@ -148,9 +143,8 @@ export class PciFront implements GuestPciFunction {
   readonly msix: VirtualMsix | undefined;
   /** Counters: accesses forwarded to the host, served from a direct view, and interrupts delivered/held/dropped. */
   readonly stats = { forwarded: 0, direct: 0, msiSent: 0, msiPending: 0, msiDropped: 0, intxAsserted: 0 };
-  readonly #virt = new Uint8Array(PCI_CFG_SPACE_SIZE);
-  readonly #cfg = new DataView(this.#virt.buffer);
-  readonly #wmask = new Uint8Array(PCI_CFG_SPACE_SIZE);
+  /** The virtual config copy: registers with the guest-writable bits of the virtual fields. */
+  readonly #regs = new PciConfigRegisters(PCI_CFG_SPACE_SIZE);
   readonly #barList: VirtualBar[];
   readonly #maps = new Map<number, MappedRegion>();
   readonly #announced = new Map<number, GuestDirectMapping>();
@@ -167,16 +161,16 @@ export class PciFront implements GuestPciFunction {
     this.#hostMsiAddress = options.hostMsiAddress ?? 0xfee0_0000n;
     this.#registerIrq = options.registerIrqHandler ?? true;
     // Pull the config space (pci_front does this on attach).
-    for (let off = 0; off < PCI_CFG_SPACE_SIZE; off += 4) this.#cfg.setUint32(off, host.cfgRead(handle, off, 4) >>> 0, true);
+    for (let off = 0; off < PCI_CFG_SPACE_SIZE; off += 4) this.#regs.set32(off, host.cfgRead(handle, off, 4));
     this.configSize = this.#probeConfigSize();
-    const snapshot = new DataView(this.#virt.slice().buffer);
+    const snapshot = this.#regs.bytes.slice();
     // Regions: GET_REGION_INFO says kind and size; the BAR's own type bits tell MEM24 apart.
     const bars = new Map<number, VirtualBar>();
     for (let r = 0; r <= VFIO_PCI_ROM_REGION_INDEX; r++) {
       const info = host.getRegionInfo(handle, r);
       if (!info.present || info.kind === 'none') continue;
       let kind: PciRegionKind = info.kind;
-      if (kind === 'mem32' && (snapshot.getUint32(PCI_BASE_ADDRESS_0 + 4 * r, true) & PCI_BASE_ADDRESS_MEM_TYPE_MASK) === PCI_BASE_ADDRESS_MEM_TYPE_1M)
+      if (kind === 'mem32' && (readLe(snapshot, PCI_BASE_ADDRESS_0 + 4 * r, 4) & PCI_BASE_ADDRESS_MEM_TYPE_MASK) === PCI_BASE_ADDRESS_MEM_TYPE_1M)
         kind = 'mem24';
       bars.set(r, new VirtualBar({ index: r, kind, size: info.regionSize, prefetchable: info.prefetchable, hostStart: info.regionStart }));
       if (kind === 'mem64') r++;
@@ -184,24 +178,25 @@ export class PciFront implements GuestPciFunction {
     this.bars = bars;
     this.#barList = [...bars.values()];
     // Header: command starts 0 (decode off), BARs unplaced, header type without the multifunction bit, line 0.
-    this.#cfg.setUint16(PCI_COMMAND, 0, true);
-    for (let r = 0; r < 6; r++) this.#cfg.setUint32(PCI_BASE_ADDRESS_0 + 4 * r, 0, true);
-    this.#cfg.setUint32(PCI_ROM_ADDRESS, 0, true);
+    this.#regs.set16(PCI_COMMAND, 0);
+    for (let r = 0; r < PCI_STD_NUM_BARS; r++) this.#regs.set32(PCI_BASE_ADDRESS_0 + 4 * r, 0);
+    this.#regs.set32(PCI_ROM_ADDRESS, 0);
     this.#syncBarRegisters();
-    this.#virt[PCI_HEADER_TYPE] = this.#virt[PCI_HEADER_TYPE]! & PCI_HEADER_TYPE_MASK;
-    this.#virt[PCI_INTERRUPT_LINE] = 0;
-    setMask(this.#wmask, PCI_INTERRUPT_LINE, 1, 0xff);
+    this.#regs.set8(PCI_HEADER_TYPE, this.#regs.get8(PCI_HEADER_TYPE) & PCI_HEADER_TYPE_MASK);
+    this.#regs.set8(PCI_INTERRUPT_LINE, 0);
+    this.#regs.setWritable(PCI_INTERRUPT_LINE, 1, 0xff);
     // Capabilities kept virtual.
-    const msiCap = this.#findCap(PCI_CAP_ID_MSI);
-    this.msi = msiCap ? new VirtualMsi(msiCap, this.#cfg, this.#wmask) : undefined;
-    const msixCap = this.#findCap(PCI_CAP_ID_MSIX);
-    this.msix = msixCap ? new VirtualMsix(msixCap, this.#cfg, this.#wmask) : undefined;
+    const virtualRead: ConfigRead = (offset, width) => this.#regs.read(offset, width);
+    const msiCap = findCapability(virtualRead, PCI_CAP_ID_MSI);
+    this.msi = msiCap ? new VirtualMsi(this.#regs, msiCap) : undefined;
+    const msixCap = findCapability(virtualRead, PCI_CAP_ID_MSIX);
+    this.msix = msixCap ? new VirtualMsix(this.#regs, msixCap) : undefined;
     if (options.mapRegions ?? true) this.#mapRegions();
   }
 
   /** The guest's command register. */
   get command(): number {
-    return this.#cfg.getUint16(PCI_COMMAND, true);
+    return this.#regs.get16(PCI_COMMAND);
   }
 
   /** Whether the function's INTx output is asserted toward the bus (after INTx disable). */
@@ -219,7 +214,7 @@ export class PciFront implements GuestPciFunction {
   /** Bus hook: records the link, sets the interrupt line register to the routed line, registers the host IRQ handler. */
   attached(link: GuestPciLink): void {
     this.#link = link;
-    this.#virt[PCI_INTERRUPT_LINE] = link.line >= 0 ? link.line & 0xff : 0xff;
+    this.#regs.set8(PCI_INTERRUPT_LINE, link.line >= 0 ? link.line : 0xff);
     if (this.#registerIrq && this.host.registerIrqHandler) {
       try {
         this.host.registerIrqHandler(this.handle, Math.max(0, link.line));
@@ -260,7 +255,7 @@ export class PciFront implements GuestPciFunction {
       if (this.#field(at) === 'host') {
         hostValue ??= this.#hostCfgRead(offset, cb);
         byte = (hostValue >>> (8 * i)) & 0xff;
-      } else byte = this.#virt[at]!;
+      } else byte = this.#regs.get8(at);
       v |= byte << (8 * i);
     }
     return v >>> 0;
@@ -326,9 +321,9 @@ export class PciFront implements GuestPciFunction {
     const off = Number(offset);
     const msix = this.msix;
     if (msix && bar.kind !== 'rom' && msix.inTable(bar.index, off, cb))
-      return msix.tableRead(off, cb) ?? this.#guestMistake(`MSI-X table read ${cb}@0x${off.toString(16)}`, allOnes);
+      return msix.readTable(off - msix.tableOffset, cb) ?? this.#guestMistake(`MSI-X table read ${cb}@0x${off.toString(16)}`, allOnes);
     if (msix && bar.kind !== 'rom' && msix.inPba(bar.index, off, cb))
-      return msix.pbaRead(off, cb) ?? this.#guestMistake(`MSI-X PBA read ${cb}@0x${off.toString(16)}`, allOnes);
+      return msix.readPba(off - msix.pbaOffset, cb) ?? this.#guestMistake(`MSI-X PBA read ${cb}@0x${off.toString(16)}`, allOnes);
     const m = this.#maps.get(bar.index);
     if (m) {
       this.stats.direct++;
@@ -354,7 +349,7 @@ export class PciFront implements GuestPciFunction {
     }
     const msix = this.msix;
     if (msix?.inTable(bar.index, off, cb)) {
-      if (!msix.tableWrite(off, cb, value)) this.#guestMistake(`MSI-X table write ${cb}@0x${off.toString(16)}`, 0);
+      if (!msix.writeTable(off - msix.tableOffset, cb, value)) this.#guestMistake(`MSI-X table write ${cb}@0x${off.toString(16)}`, 0);
       else this.#deliverPendingMsix();
       return;
     }
@@ -438,13 +433,13 @@ export class PciFront implements GuestPciFunction {
         this.#hostCfgWrite(at, len, value);
         return;
       case 'command': {
-        const merged = mergeBytes(this.command, at - PCI_COMMAND, len, value);
+        const merged = replaceBytes(this.command, at - PCI_COMMAND, len, value);
         this.#writeCommand(merged & 0xffff);
         return;
       }
       case 'bar': {
         const reg = at & ~3;
-        const merged = mergeBytes(this.#cfg.getUint32(reg, true), at - reg, len, value);
+        const merged = replaceBytes(this.#regs.get32(reg), at - reg, len, value);
         this.#writeBar(reg, merged);
         return;
       }
@@ -452,11 +447,9 @@ export class PciFront implements GuestPciFunction {
         const msiBefore = this.msi ? { enabled: this.msi.enabled, flags: this.msi.flags } : undefined;
         const msixBefore = this.msix?.enabled;
         const maskBefore = this.msix?.functionMasked;
-        for (let k = 0; k < len; k++) {
-          const m = this.#wmask[at + k]!;
-          const b = (value >>> (8 * k)) & 0xff;
-          this.#virt[at + k] = (this.#virt[at + k]! & ~m) | (b & m);
-        }
+        const part = new Uint8Array(len);
+        writeLe(part, 0, len, value);
+        this.#regs.writeBytes(at, part);
         if (this.msi?.contains(at)) this.#afterMsiWrite(msiBefore!.enabled, msiBefore!.flags);
         if (this.msix?.contains(at)) this.#afterMsixWrite(msixBefore!, maskBefore!);
         return;
@@ -467,10 +460,10 @@ export class PciFront implements GuestPciFunction {
   /** PCI_COMMAND: keep the writable bits, forward to the host, then apply decode and INTx changes. */
   #writeCommand(value: number): void {
     const before = this.command;
-    const leftover = value & ~PCI_FRONT_COMMAND_WRITABLE;
+    const leftover = value & ~PCI_COMMAND_WRITABLE;
     if (leftover) log.debug(`${this.name}: command bits 0x${leftover.toString(16)} not supported: they read 0`);
-    const cmd = value & PCI_FRONT_COMMAND_WRITABLE;
-    this.#cfg.setUint16(PCI_COMMAND, cmd, true);
+    const cmd = value & PCI_COMMAND_WRITABLE;
+    this.#regs.set16(PCI_COMMAND, cmd);
     // The host device needs the guest's bus mastering for its DMA and MSI, and its INTx disable.
     this.#hostCfgWrite(PCI_COMMAND, 2, cmd);
     const ioOn = (cmd & PCI_COMMAND_IO) !== 0 && (before & PCI_COMMAND_IO) === 0;
@@ -504,10 +497,10 @@ export class PciFront implements GuestPciFunction {
 
   #syncBarRegisters(): void {
     for (const bar of this.#barList) {
-      if (bar.kind === 'rom') this.#cfg.setUint32(PCI_ROM_ADDRESS, bar.low, true);
+      if (bar.kind === 'rom') this.#regs.set32(PCI_ROM_ADDRESS, bar.low);
       else {
-        this.#cfg.setUint32(PCI_BASE_ADDRESS_0 + 4 * bar.index, bar.low, true);
-        if (bar.kind === 'mem64') this.#cfg.setUint32(PCI_BASE_ADDRESS_0 + 4 * (bar.index + 1), bar.high, true);
+        this.#regs.set32(PCI_BASE_ADDRESS_0 + 4 * bar.index, bar.low);
+        if (bar.kind === 'mem64') this.#regs.set32(PCI_BASE_ADDRESS_0 + 4 * (bar.index + 1), bar.high);
       }
     }
   }
@@ -540,16 +533,6 @@ export class PciFront implements GuestPciFunction {
     } catch {
       return PCI_CFG_SPACE_SIZE;
     }
-  }
-
-  #findCap(id: number): number {
-    if ((this.#cfg.getUint16(PCI_STATUS, true) & PCI_STATUS_CAP_LIST) === 0) return 0;
-    let ptr = this.#virt[PCI_CAPABILITY_LIST]! & 0xfc;
-    for (let n = 0; ptr >= 0x40 && n < 48; n++) {
-      if (this.#virt[ptr] === id) return ptr;
-      ptr = this.#virt[ptr + PCI_CAP_LIST_NEXT]! & 0xfc;
-    }
-    return 0;
   }
 
   // ---- BAR internals ----
@@ -634,7 +617,7 @@ export class PciFront implements GuestPciFunction {
 
   #hostMsi(v: number): void {
     const msi = this.msi;
-    if (!msi?.enabled || v >= msi.vectors || !this.#busMaster()) {
+    if (!msi?.enabled || v >= msi.vectorsEnabled || !this.#busMaster()) {
       this.stats.msiDropped++;
       log.debug(`${this.name}: MSI vector ${v} dropped (guest MSI ${msi?.enabled ? 'enabled' : 'disabled'}, bus master ${this.#busMaster()})`);
       return;
@@ -650,7 +633,7 @@ export class PciFront implements GuestPciFunction {
 
   #hostMsix(v: number): void {
     const msix = this.msix;
-    if (!msix?.enabled || v >= msix.size) {
+    if (!msix?.enabled || v >= msix.tableSize) {
       this.stats.msiDropped++;
       log.debug(`${this.name}: MSI-X vector ${v} dropped (guest MSI-X disabled or vector out of range)`);
       return;
@@ -671,7 +654,7 @@ export class PciFront implements GuestPciFunction {
   #deliverPendingMsix(): void {
     const msix = this.msix;
     if (!msix?.enabled || msix.functionMasked || !this.#busMaster()) return;
-    for (let v = 0; v < msix.size; v++) {
+    for (let v = 0; v < msix.tableSize; v++) {
       if (!msix.isPending(v)) continue;
       const e = msix.entry(v);
       if (e.masked) continue;
@@ -682,8 +665,8 @@ export class PciFront implements GuestPciFunction {
 
   #deliverPendingMsi(): void {
     const msi = this.msi;
-    if (!msi?.enabled || !msi.maskable || !this.#busMaster()) return;
-    for (let v = 0; v < msi.vectors; v++) {
+    if (!msi?.enabled || !msi.perVectorMask || !this.#busMaster()) return;
+    for (let v = 0; v < msi.vectorsEnabled; v++) {
       if (!(msi.pending & (1 << v)) || msi.mask & (1 << v)) continue;
       msi.setPending(v, false);
       const m = msi.message(v);
@@ -693,7 +676,7 @@ export class PciFront implements GuestPciFunction {
 
   #afterMsiWrite(wasEnabled: boolean, oldFlags: number): void {
     const msi = this.msi!;
-    msi.afterWrite();
+    msi.clampVectorsEnabled();
     const changed = msi.enabled !== wasEnabled || (msi.enabled && (msi.flags & PCI_MSI_FLAGS_QSIZE) !== (oldFlags & PCI_MSI_FLAGS_QSIZE));
     if (changed) this.#programHostMsi(msi.enabled);
     if (msi.enabled && !wasEnabled) this.#dropIntxForMessages();
@@ -719,13 +702,13 @@ export class PciFront implements GuestPciFunction {
   /** Programs the host's MSI with PciFront's own message (data = vector) and the guest's vector count. */
   #programHostMsi(enable: boolean): void {
     const msi = this.msi!;
-    const c = msi.cap;
+    const c = msi.offset;
     const flags = (msi.hostFlags & ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE)) | (msi.flags & PCI_MSI_FLAGS_QSIZE);
     if (enable) {
       this.#hostCfgWrite(c + PCI_MSI_ADDRESS_LO, 4, Number(this.#hostMsiAddress & 0xffff_fffcn));
       if (msi.is64) this.#hostCfgWrite(c + PCI_MSI_ADDRESS_HI, 4, Number((this.#hostMsiAddress >> 32n) & 0xffff_ffffn));
       this.#hostCfgWrite(msi.dataOffset, 2, 0);
-      if (msi.maskable) this.#hostCfgWrite(msi.maskOffset, 4, 0);
+      if (msi.perVectorMask) this.#hostCfgWrite(msi.maskOffset, 4, 0);
     }
     this.#hostCfgWrite(c + PCI_MSI_FLAGS, 2, enable ? flags | PCI_MSI_FLAGS_ENABLE : flags);
   }
@@ -735,7 +718,7 @@ export class PciFront implements GuestPciFunction {
     const msix = this.msix!;
     const bar = this.bars.get(msix.tableBir);
     if (enable && bar) {
-      for (let v = 0; v < msix.size; v++) {
+      for (let v = 0; v < msix.tableSize; v++) {
         const at = bar.hostStart + BigInt(msix.tableOffset + v * PCI_MSIX_ENTRY_SIZE);
         try {
           this.host.mmioWrite(this.handle, at + BigInt(PCI_MSIX_ENTRY_LOWER_ADDR), 4, Number(this.#hostMsiAddress & 0xffff_ffffn));
@@ -747,7 +730,7 @@ export class PciFront implements GuestPciFunction {
         }
       }
     }
-    this.#hostCfgWrite(msix.cap + PCI_MSIX_FLAGS, 2, enable ? PCI_MSIX_FLAGS_ENABLE : 0);
+    this.#hostCfgWrite(msix.offset + PCI_MSIX_FLAGS, 2, enable ? PCI_MSIX_FLAGS_ENABLE : 0);
   }
 
   // ---- errors ----
@@ -767,16 +750,6 @@ export class PciFront implements GuestPciFunction {
 function sameGroup(kind: Field, a: number, b: number): boolean {
   if (kind === 'bar' || kind === 'host') return a >>> 2 === b >>> 2;
   return true;
-}
-
-/** `old` with `len` bytes at byte `shift` replaced by `value`. */
-function mergeBytes(old: number, shift: number, len: number, value: number): number {
-  let v = old >>> 0;
-  for (let k = 0; k < len; k++) {
-    const byteShift = 8 * (shift + k);
-    v = ((v & ~(0xff << byteShift)) | (((value >>> (8 * k)) & 0xff) << byteShift)) >>> 0;
-  }
-  return v;
 }
 
 /**

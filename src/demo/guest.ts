@@ -18,8 +18,6 @@ import {
   PCI_BASE_ADDRESS_SPACE_IO,
   PCI_CAP_ID_MSI,
   PCI_CAP_ID_MSIX,
-  PCI_CAP_LIST_NEXT,
-  PCI_CAPABILITY_LIST,
   PCI_COMMAND,
   PCI_COMMAND_IO,
   PCI_COMMAND_MASTER,
@@ -43,6 +41,7 @@ import {
   PCI_ROM_ADDRESS_ENABLE,
   PCI_VENDOR_ID,
 } from '../../shared/linux/pci-regs.js';
+import { capabilityList } from '../../shared/pci/capabilities.js';
 import { PCIRAW_POWER } from '../../shared/protocol.js';
 import { EDU } from '../drivers/edu.js';
 import { DEMO_DEVICES } from './identity.js';
@@ -422,11 +421,7 @@ class GuestDriver {
         const id = this.cfgReadAt(dev, fn, PCI_VENDOR_ID, 4);
         if ((id & 0xffff) === 0xffff) continue;
         const d = new GuestDevice(dev, fn, id, this.cfgReadAt(dev, fn, PCI_INTERRUPT_LINE, 1));
-        let ptr = this.cfgRead(d, PCI_CAPABILITY_LIST, 1) & 0xfc;
-        for (let n = 0; ptr && n < 48; n++) {
-          d.caps.set(this.cfgRead(d, ptr, 1), ptr);
-          ptr = this.cfgRead(d, ptr + PCI_CAP_LIST_NEXT, 1) & 0xfc;
-        }
+        for (const cap of capabilityList((offset, width) => this.cfgRead(d, offset, width))) d.caps.set(cap.id, cap.offset);
         found.push(d);
       }
     }

@@ -14,7 +14,6 @@ import {
 } from '../../shared/devices/edu.js';
 import {
   PCI_CAP_ID_MSI,
-  PCI_CAPABILITY_LIST,
   PCI_COMMAND,
   PCI_COMMAND_INTX_DISABLE,
   PCI_COMMAND_MASTER,
@@ -25,6 +24,7 @@ import {
   PCI_MSI_FLAGS,
   PCI_MSI_FLAGS_ENABLE,
 } from '../../shared/linux/pci-regs.js';
+import { findCapability } from '../../shared/pci/capabilities.js';
 import { PCIRAW_IRQ_KIND, type PciRawDevHandle, type PciRawIrqEvent } from '../../shared/protocol.js';
 
 /** edu's BAR0 registers and bits (specs/edu.md), under short names for driver code. */
@@ -182,11 +182,6 @@ export class EduDriver {
   }
 
   #findCap(id: number): number {
-    let ptr = this.client.cfgRead(this.handle, PCI_CAPABILITY_LIST, 1) & 0xfc;
-    for (let n = 0; ptr !== 0 && n < 48; n++) {
-      if (this.client.cfgRead(this.handle, ptr, 1) === id) return ptr;
-      ptr = this.client.cfgRead(this.handle, ptr + 1, 1) & 0xfc;
-    }
-    return 0;
+    return findCapability((offset, width) => this.client.cfgRead(this.handle, offset, width), id) ?? 0;
   }
 }

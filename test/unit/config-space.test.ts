@@ -1,7 +1,7 @@
 // Unit tests of the emulated config space: write merging, W1C, read-only fields, BAR and ROM probes, capability chains.
 
 import test from 'ava';
-import { type BarDecl, CONFIG_COMMAND_WRITABLE, ConfigSpace } from '../../r0/sim/config-space.js';
+import { type BarDecl, ConfigSpace } from '../../r0/sim/config-space.js';
 import {
   PCI_BASE_ADDRESS_0,
   PCI_BASE_ADDRESS_2,
@@ -49,6 +49,7 @@ import {
   PCI_SUBSYSTEM_VENDOR_ID,
   PCI_VENDOR_ID,
 } from '../../shared/linux/pci-regs.js';
+import { PCI_COMMAND_WRITABLE } from '../../shared/pci/header-bits.js';
 
 function make(size = 256): ConfigSpace {
   return new ConfigSpace({
@@ -75,7 +76,7 @@ test('the identity fields read back as constructed', (t) => {
 test('a guest write changes only the writable bits of the command register', (t) => {
   const c = make();
   c.write(PCI_COMMAND, 2, 0xffff);
-  t.is(c.read(PCI_COMMAND, 2), CONFIG_COMMAND_WRITABLE);
+  t.is(c.read(PCI_COMMAND, 2), PCI_COMMAND_WRITABLE);
   c.write(PCI_COMMAND, 2, 0);
   t.is(c.command, 0);
 });
@@ -89,7 +90,7 @@ test('byte, word and dword writes at any in-range offset merge the same way', (t
   c.write(PCI_INTERRUPT_LINE, 2, 0x0409); // line takes 9, the pin stays 1
   t.is(c.read(PCI_INTERRUPT_LINE, 2), 0x0109);
   c.writeBytes(PCI_COMMAND + 1, Uint8Array.of(0xff, 0xff, 0xff));
-  t.is(c.command, PCI_COMMAND_MEMORY | (CONFIG_COMMAND_WRITABLE & 0xff00));
+  t.is(c.command, PCI_COMMAND_MEMORY | (PCI_COMMAND_WRITABLE & 0xff00));
 });
 
 test('status error bits are write-1-to-clear and the other status bits are read-only', (t) => {

@@ -14,7 +14,7 @@
 // a region is logged and answered with all-ones, never thrown); false when the access does not
 // address a region of this device at all (ring 0 should have refused it; nothing happened).
 
-import { fillOnes, readLe } from '../../../shared/le.js';
+import { fillOnes, readLe, readLe64, writeLe } from '../../../shared/le.js';
 import {
   PCI_CAP_ID_EXP,
   PCI_CAP_ID_PM,
@@ -22,15 +22,6 @@ import {
   PCI_COMMAND_MASTER,
   PCI_EXP_DEVCTL,
   PCI_EXP_DEVCTL_BCR_FLR,
-  PCI_MSI_FLAGS,
-  PCI_MSI_FLAGS_QMASK,
-  PCI_MSI_FLAGS_QSIZE,
-  PCI_MSIX_ENTRY_CTRL_MASKBIT,
-  PCI_MSIX_ENTRY_DATA,
-  PCI_MSIX_ENTRY_LOWER_ADDR,
-  PCI_MSIX_ENTRY_SIZE,
-  PCI_MSIX_ENTRY_UPPER_ADDR,
-  PCI_MSIX_ENTRY_VECTOR_CTRL,
   PCI_PM_CAP_D1,
   PCI_PM_CAP_D2,
   PCI_PM_CTRL,
@@ -39,7 +30,8 @@ import {
   PCI_STATUS_INTERRUPT,
 } from '../../../shared/linux/pci-regs.js';
 import { VFIO_PCI_ROM_REGION_INDEX } from '../../../shared/linux/vfio-abi.js';
-import type { ConfigSpace, MsixState } from '../config-space.js';
+import { type MsixEntry, type MsixState, MsixTable } from '../../../shared/pci/msix.js';
+import type { ConfigSpace } from '../config-space.js';
 import type { SimDeviceHost, SimDeviceModel, SimRegion } from '../device.js';
 
 /**
@@ -48,16 +40,6 @@ import type { SimDeviceHost, SimDeviceModel, SimRegion } from '../device.js';
  * `'dropped'` nothing happened (no bus mastering, vector out of range; logged).
  */
 export type SimVectorRoute = 'msix' | 'msi' | 'intx' | 'masked' | 'dropped';
-
-/** One MSI-X table entry as the guest programmed it (PCI Local Bus spec 6.8.2.6..9). */
-export interface SimMsixEntry {
-  /** Message address (bus address), 64 bits. */
-  address: bigint;
-  /** Message data, 32 bits. */
-  data: number;
-  /** The entry's Mask bit (vector control bit 0). */
-  masked: boolean;
-}
 
 /**
  * An option value as an error message shows it: JSON where JSON can say it, `5n` for a bigint,
@@ -97,9 +79,8 @@ export abstract class SimPciFunction implements SimDeviceModel {
   /** Whether the host was last told the line is raised. */
   private intxRaised = false;
   private readonly msixLayout: MsixState | undefined;
-  private readonly msixTable: Uint8Array;
-  private readonly msixTableView: DataView;
-  private readonly msixPba: Uint8Array;
+  /** The emulated MSI-X table and PBA (empty without MSI-X). */
+  private readonly msixTable: MsixTable;
   private readonly pmOffset: number | undefined;
   private readonly pcieOffset: number | undefined;
 
@@ -108,13 +89,9 @@ export abstract class SimPciFunction implements SimDeviceModel {
     this.config = config;
     config.capturePowerOn();
     this.msixLayout = config.msix();
-    const entries = this.msixLayout?.tableSize ?? 0;
-    this.msixTable = new Uint8Array(entries * PCI_MSIX_ENTRY_SIZE);
-    this.msixTableView = new DataView(this.msixTable.buffer);
-    this.msixPba = new Uint8Array(Math.ceil(entries / 64) * 8);
+    this.msixTable = new MsixTable(this.msixLayout?.tableSize ?? 0);
     this.pmOffset = config.findCapability(PCI_CAP_ID_PM);
     this.pcieOffset = config.findCapability(PCI_CAP_ID_EXP);
-    this.resetMsixTable();
   }
 
   /** Config space size in bytes (256 or 4096). */
@@ -195,13 +172,7 @@ export abstract class SimPciFunction implements SimDeviceModel {
 
   private afterConfigWrite(msiBefore: boolean, msixBefore: boolean, pmBefore: number): void {
     const msi = this.config.msi();
-    if (msi) {
-      const flags = this.config.get16(msi.offset + PCI_MSI_FLAGS);
-      const capableLog2 = (flags & PCI_MSI_FLAGS_QMASK) >>> 1;
-      if ((flags & PCI_MSI_FLAGS_QSIZE) >>> 4 > capableLog2) {
-        this.config.set16(msi.offset + PCI_MSI_FLAGS, (flags & ~PCI_MSI_FLAGS_QSIZE) | (capableLog2 << 4));
-      }
-    }
+    msi?.clampVectorsEnabled();
     if (this.pmOffset !== undefined) {
       const pmc = this.config.get16(this.pmOffset + PCI_PM_PMC);
       const ctrl = this.config.get16(this.pmOffset + PCI_PM_CTRL);
@@ -277,11 +248,11 @@ export abstract class SimPciFunction implements SimDeviceModel {
     }
     const msix = this.msixLayout;
     if (msix) {
-      if (region === msix.tableBir && this.within(offset, data.length, msix.tableOffset, this.msixTable.length)) {
+      if (region === msix.tableBir && this.within(offset, data.length, msix.tableOffset, this.msixTable.tableBytes)) {
         this.msixTableRead(offset - msix.tableOffset, data);
         return true;
       }
-      if (region === msix.pbaBir && this.within(offset, data.length, msix.pbaOffset, this.msixPba.length)) {
+      if (region === msix.pbaBir && this.within(offset, data.length, msix.pbaOffset, this.msixTable.pbaBytes)) {
         this.msixPbaRead(offset - msix.pbaOffset, data);
         return true;
       }
@@ -301,11 +272,11 @@ export abstract class SimPciFunction implements SimDeviceModel {
     }
     const msix = this.msixLayout;
     if (msix) {
-      if (region === msix.tableBir && this.within(offset, data.length, msix.tableOffset, this.msixTable.length)) {
+      if (region === msix.tableBir && this.within(offset, data.length, msix.tableOffset, this.msixTable.tableBytes)) {
         this.msixTableWrite(offset - msix.tableOffset, data);
         return true;
       }
-      if (region === msix.pbaBir && this.within(offset, data.length, msix.pbaOffset, this.msixPba.length)) {
+      if (region === msix.pbaBir && this.within(offset, data.length, msix.pbaOffset, this.msixTable.pbaBytes)) {
         this.log(`write to the MSI-X PBA at ${hex(offset)} ignored (read-only)`);
         return true;
       }
@@ -356,7 +327,7 @@ export abstract class SimPciFunction implements SimDeviceModel {
     this.cancelTimers();
     this.setIntx(false);
     this.config.resetToPowerOn();
-    this.resetMsixTable();
+    this.msixTable.reset();
     this.resetState();
   }
 
@@ -407,7 +378,7 @@ export abstract class SimPciFunction implements SimDeviceModel {
       }
       const entry = this.msixEntry(vector)!;
       if (msix.functionMask || entry.masked) {
-        this.msixPba[vector >>> 3]! |= 1 << (vector & 7);
+        this.msixTable.setPending(vector, true);
         return 'masked';
       }
       if (!master) {
@@ -424,15 +395,14 @@ export abstract class SimPciFunction implements SimDeviceModel {
         return 'dropped';
       }
       if (msi.perVectorMask && msi.mask & (1 << vector)) {
-        this.config.setMsiPending(vector, true);
+        msi.setPending(vector, true);
         return 'masked';
       }
       if (!master) {
         this.log(`MSI vector ${vector} dropped: bus mastering is off (PCI_COMMAND_MASTER)`);
         return 'dropped';
       }
-      const data = ((msi.data & ~(msi.vectorsEnabled - 1)) | vector) & 0xffff;
-      this.host?.sendMsi({ kind: 'msi', vector, address: msi.address, data });
+      this.host?.sendMsi({ kind: 'msi', vector, ...msi.message(vector) });
       return 'msi';
     }
     this.setIntx(true);
@@ -445,10 +415,10 @@ export abstract class SimPciFunction implements SimDeviceModel {
     const msix = this.config.msix();
     if (msix?.enabled && !msix.functionMask) {
       for (let v = 0; v < msix.tableSize; v++) {
-        if (!(this.msixPba[v >>> 3]! & (1 << (v & 7)))) continue;
-        const entry = this.msixEntry(v)!;
+        if (!this.msixTable.isPending(v)) continue;
+        const entry = this.msixTable.entry(v);
         if (entry.masked) continue;
-        this.msixPba[v >>> 3]! &= ~(1 << (v & 7));
+        this.msixTable.setPending(v, false);
         this.host?.sendMsi({ kind: 'msix', vector: v, address: entry.address, data: entry.data });
       }
       return;
@@ -457,9 +427,8 @@ export abstract class SimPciFunction implements SimDeviceModel {
     if (msi?.enabled && msi.perVectorMask && msi.pending) {
       for (let v = 0; v < msi.vectorsEnabled; v++) {
         if (!(msi.pending & (1 << v)) || msi.mask & (1 << v)) continue;
-        this.config.setMsiPending(v, false);
-        const data = ((msi.data & ~(msi.vectorsEnabled - 1)) | v) & 0xffff;
-        this.host?.sendMsi({ kind: 'msi', vector: v, address: msi.address, data });
+        msi.setPending(v, false);
+        this.host?.sendMsi({ kind: 'msi', vector: v, ...msi.message(v) });
       }
     }
   }
@@ -469,62 +438,39 @@ export abstract class SimPciFunction implements SimDeviceModel {
    * two unsigned dwords, so it is always in 0..2^64-1. Undefined without MSI-X, or for a vector
    * out of range or not an integer.
    */
-  msixEntry(vector: number): SimMsixEntry | undefined {
+  msixEntry(vector: number): MsixEntry | undefined {
     if (!this.msixLayout || !Number.isInteger(vector) || vector < 0 || vector >= this.msixLayout.tableSize) return undefined;
-    const at = vector * PCI_MSIX_ENTRY_SIZE;
-    const v = this.msixTableView;
-    return {
-      address: (BigInt(v.getUint32(at + PCI_MSIX_ENTRY_UPPER_ADDR, true)) << 32n) | BigInt(v.getUint32(at + PCI_MSIX_ENTRY_LOWER_ADDR, true)),
-      data: v.getUint32(at + PCI_MSIX_ENTRY_DATA, true),
-      masked: (v.getUint32(at + PCI_MSIX_ENTRY_VECTOR_CTRL, true) & PCI_MSIX_ENTRY_CTRL_MASKBIT) !== 0,
-    };
+    return this.msixTable.entry(vector);
   }
 
   /** Whether MSI-X vector `vector`'s pending bit is set in the PBA (false for a bad vector). */
   msixPending(vector: number): boolean {
-    return Number.isInteger(vector) && vector >= 0 && vector < (this.msixLayout?.tableSize ?? 0) && (this.msixPba[vector >>> 3]! & (1 << (vector & 7))) !== 0;
+    return Number.isInteger(vector) && vector >= 0 && vector < (this.msixLayout?.tableSize ?? 0) && this.msixTable.isPending(vector);
   }
 
-  private resetMsixTable(): void {
-    this.msixTable.fill(0);
-    this.msixPba.fill(0);
-    for (let v = 0; v < (this.msixLayout?.tableSize ?? 0); v++) {
-      this.msixTableView.setUint32(v * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL, PCI_MSIX_ENTRY_CTRL_MASKBIT, true);
-    }
-  }
-
-  /** Table accesses are dword or qword, naturally aligned (PCI Local Bus spec 6.8.2). */
+  /** Table and PBA accesses are dword or qword, naturally aligned (PCI Local Bus spec 6.8.2); others read all-ones. */
   private msixTableRead(offset: number, data: Uint8Array): void {
-    if ((data.length !== 4 && data.length !== 8) || offset % data.length !== 0) {
-      this.log(`MSI-X table read of ${data.length} bytes at ${hex(offset)}: use aligned 4- or 8-byte accesses`);
-      fillOnes(data);
-      return;
-    }
-    data.set(this.msixTable.subarray(offset, offset + data.length));
+    this.msixAnswer('table', offset, data, this.msixTable.readTable(offset, data.length));
   }
 
   private msixTableWrite(offset: number, data: Uint8Array): void {
-    if ((data.length !== 4 && data.length !== 8) || offset % data.length !== 0) {
+    const value = data.length === 8 ? readLe64(data) : readLe(data);
+    if (!this.msixTable.writeTable(offset, data.length, value)) {
       this.log(`MSI-X table write of ${data.length} bytes at ${hex(offset)} ignored: use aligned 4- or 8-byte accesses`);
       return;
-    }
-    for (let i = 0; i < data.length; i += 4) {
-      const at = offset + i;
-      let value = readLe(data.subarray(i, i + 4));
-      // Vector control: only the Mask bit is implemented; the rest is reserved and reads 0.
-      if (at % PCI_MSIX_ENTRY_SIZE === PCI_MSIX_ENTRY_VECTOR_CTRL) value &= PCI_MSIX_ENTRY_CTRL_MASKBIT;
-      this.msixTableView.setUint32(at, value >>> 0, true);
     }
     this.deliverPending();
   }
 
   private msixPbaRead(offset: number, data: Uint8Array): void {
-    if ((data.length !== 4 && data.length !== 8) || offset % data.length !== 0) {
-      this.log(`MSI-X PBA read of ${data.length} bytes at ${hex(offset)}: use aligned 4- or 8-byte accesses`);
+    this.msixAnswer('PBA', offset, data, this.msixTable.readPba(offset, data.length));
+  }
+
+  private msixAnswer(what: string, offset: number, data: Uint8Array, value: number | bigint | undefined): void {
+    if (value === undefined) {
+      this.log(`MSI-X ${what} read of ${data.length} bytes at ${hex(offset)}: use aligned 4- or 8-byte accesses`);
       fillOnes(data);
-      return;
-    }
-    data.set(this.msixPba.subarray(offset, offset + data.length));
+    } else writeLe(data, 0, data.length, value);
   }
 
   // ---- timers, DMA, logging ----------------------------------------------------------------

@@ -6,7 +6,7 @@ import { HostBridgeDevice } from './host-bridge.js';
 import { TestDevDevice } from './testdev.js';
 
 export { fillOnes, readLe, readLe64, writeLe } from '../../../shared/le.js';
-export type { SimMsixEntry, SimVectorRoute } from './base.js';
+export type { SimVectorRoute } from './base.js';
 export { SimPciFunction } from './base.js';
 export { EduDevice } from './edu.js';
 export { HostBridgeDevice } from './host-bridge.js';
