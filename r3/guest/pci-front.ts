@@ -56,6 +56,7 @@ import {
 } from '../../shared/linux/pci-regs.js';
 import { VFIO_PCI_ROM_REGION_INDEX } from '../../shared/linux/vfio-abi.js';
 import { childLogger } from '../../shared/log.js';
+import { readSplit, writeSplit } from '../../shared/pci/access-split.js';
 import { type ConfigRead, findCapability } from '../../shared/pci/capabilities.js';
 import { PciConfigRegisters } from '../../shared/pci/config-registers.js';
 import { PCI_COMMAND_WRITABLE } from '../../shared/pci/header-bits.js';
@@ -507,10 +508,7 @@ export class PciFront implements GuestPciFunction {
 
   #hostCfgRead(offset: number, cb: PortWidth): number {
     try {
-      if (offset % cb === 0) return this.host.cfgRead(this.handle, offset, cb);
-      let v = 0;
-      for (let i = 0; i < cb; i++) v |= this.host.cfgRead(this.handle, offset + i, 1) << (8 * i);
-      return v >>> 0;
+      return readSplit((at, width) => this.host.cfgRead(this.handle, at, width as PortWidth), offset, cb);
     } catch (e) {
       return this.#failed(`config read 0x${offset.toString(16)}/${cb}`, e, onesOf(cb));
     }
@@ -518,8 +516,7 @@ export class PciFront implements GuestPciFunction {
 
   #hostCfgWrite(offset: number, len: number, value: number): void {
     try {
-      if ((len === 1 || len === 2 || len === 4) && offset % len === 0) this.host.cfgWrite(this.handle, offset, len, value >>> 0);
-      else for (let i = 0; i < len; i++) this.host.cfgWrite(this.handle, offset + i, 1, (value >>> (8 * i)) & 0xff);
+      writeSplit((at, width, part) => this.host.cfgWrite(this.handle, at, width as PortWidth, part), offset, len, value);
     } catch (e) {
       this.#failed(`config write 0x${offset.toString(16)}/${len}`, e, 0);
     }
