@@ -7,7 +7,8 @@ import { VERR_ACCESS_DENIED, VERR_DEV_IO_ERROR } from '../../shared/status.js';
 import type { HostDevice, HostDeviceEvents, HostDeviceInfo, HostFailure, HostRegion, PciHostBackend } from '../host.js';
 import type { HostTable } from '../host-table.js';
 import type { SimDeviceHost, SimDeviceModel } from './device.js';
-import { createInventoryDevices, DEFAULT_INVENTORY, type HostResources, parseInventory, programBars, type SimHostDevice } from './inventory.js';
+import { type HostResources, programBars } from './firmware.js';
+import { createInventoryDevices, DEFAULT_INVENTORY, parseInventory, type SimHostDevice } from './inventory.js';
 import { createSimModel } from './models/index.js';
 
 /** PCI base class of bridges (PCI Local Bus spec 3.0, appendix D): never assignable. */

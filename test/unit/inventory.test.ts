@@ -4,15 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import {
-  assignHostResources,
-  createInventoryDevices,
-  DEFAULT_INVENTORY,
-  loadInventory,
-  parseInventory,
-  programBars,
-  SimInventoryError,
-} from '../../r0/sim/inventory.js';
+import { assignHostResources, programBars } from '../../r0/sim/firmware.js';
+import { createInventoryDevices, DEFAULT_INVENTORY, loadInventory, parseInventory, SimInventoryError } from '../../r0/sim/inventory.js';
 import { EduDevice } from '../../r0/sim/models/edu.js';
 import { createSimModel, listSimModels, registerSimModel } from '../../r0/sim/models/index.js';
 import { TestDevDevice } from '../../r0/sim/models/testdev.js';
