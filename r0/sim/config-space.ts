@@ -1,28 +1,17 @@
-// Emulated PCI configuration space: registers, writable and write-1-to-clear masks, BARs, ROM BAR and capability lists.
+// Emulated PCI configuration space of a simulated function: the shared registers and masks, plus which BARs, ROM and capabilities the model declared, and the power-on state.
 //
 // Concepts (PCI Local Bus spec 3.0, chapter 6; PCIe base spec 7.5):
-// - The space is 256 bytes (conventional) or 4096 bytes (PCI Express), little-endian, kept in one
-//   ArrayBuffer read through a DataView. Two parallel byte masks say what a write may change:
-//   `writable` bits take the written value, `w1c` bits are cleared by writing 1 (status errors).
-//   Every guest write goes through one function, `merge`:
-//   `reg = (reg & ~writable) | (value & writable)`, then `reg &= ~(value & w1c)`, byte by byte,
-//   so 1-, 2- and 4-byte accesses at any in-range offset behave the same (cloud-hypervisor's
-//   configuration.rs keeps the same register + writable-bits pair).
-// - BARs (6.2.5.1) need no special code: a BAR's writable mask is `~(size - 1)` without the flag
-//   bits, so the size probe (write 0xffff_ffff) reads back `~(size - 1) | flags` and a normal write
-//   keeps the flags, exactly what libvfio-user rebuilds as `(written & ~(size - 1)) | flags`.
-//   A 64-bit BAR is two dwords with their own masks; the ROM BAR (6.2.5.2) has its enable bit.
+// - Registers, writable and write-1-to-clear masks and the one merge of guest writes are the
+//   shared PciConfigRegisters (shared/pci/config-registers.ts), the same type PciFront's
+//   virtual copy uses. The type 0 header and the BAR registers are built by config-header.ts.
 // - Capabilities (6.7) are appended to a linked list starting at PCI_CAPABILITY_LIST, from 0x40 up;
-//   extended capabilities (PCIe 7.6) chain from 0x100 in a 4 KiB space.
+//   extended capabilities (PCIe 7.6) chain from 0x100 in a 4 KiB space; both are walked by the
+//   shared walker (shared/pci/capabilities.ts); MSI and MSI-X state is read through
+//   shared/pci/msi.ts and shared/pci/msix.ts.
 // - The device side (the model) writes registers directly with the set* methods, which ignore
 //   the masks; only guest writes (`write`, `writeBytes`) are merged.
 
 import {
-  PCI_BASE_ADDRESS_0,
-  PCI_BASE_ADDRESS_MEM_PREFETCH,
-  PCI_BASE_ADDRESS_MEM_TYPE_64,
-  PCI_BASE_ADDRESS_SPACE_IO,
-  PCI_CACHE_LINE_SIZE,
   PCI_CAP_ID_EXP,
   PCI_CAP_ID_MSI,
   PCI_CAP_ID_MSIX,
@@ -33,9 +22,7 @@ import {
   PCI_CAPABILITY_LIST,
   PCI_CFG_SPACE_EXP_SIZE,
   PCI_CFG_SPACE_SIZE,
-  PCI_CLASS_PROG,
   PCI_COMMAND,
-  PCI_DEVICE_ID,
   PCI_EXP_DEVCAP,
   PCI_EXP_DEVCAP_FLR,
   PCI_EXP_DEVCTL,
@@ -67,10 +54,6 @@ import {
   PCI_EXP_LNKSTA_NLW_X1,
   PCI_EXP_TYPE_ENDPOINT,
   PCI_EXT_CAP_ID_VNDR,
-  PCI_HEADER_TYPE,
-  PCI_HEADER_TYPE_NORMAL,
-  PCI_INTERRUPT_LINE,
-  PCI_INTERRUPT_PIN,
   PCI_MSI_FLAGS,
   PCI_MSI_FLAGS_64BIT,
   PCI_MSI_FLAGS_MASKBIT,
@@ -86,7 +69,6 @@ import {
   PCI_PM_CTRL_STATE_MASK,
   PCI_PM_PMC,
   PCI_PM_SIZEOF,
-  PCI_REVISION_ID,
   PCI_ROM_ADDRESS,
   PCI_ROM_ADDRESS_ENABLE,
   PCI_ROM_ADDRESS_MASK,
@@ -94,9 +76,6 @@ import {
   PCI_STATUS_CAP_LIST,
   PCI_STD_HEADER_SIZEOF,
   PCI_STD_NUM_BARS,
-  PCI_SUBSYSTEM_ID,
-  PCI_SUBSYSTEM_VENDOR_ID,
-  PCI_VENDOR_ID,
 } from '../../shared/linux/pci-regs.js';
 import { msiLayout } from '../../shared/msi-layout.js';
 import {
@@ -109,52 +88,12 @@ import {
   PCI_EXT_CAP_START,
 } from '../../shared/pci/capabilities.js';
 import { PciConfigRegisters } from '../../shared/pci/config-registers.js';
-import { PCI_COMMAND_WRITABLE, PCI_STATUS_W1C } from '../../shared/pci/header-bits.js';
 import { MsiCapability } from '../../shared/pci/msi.js';
 import { declareMsixWritable, type MsixState, readMsixCapability } from '../../shared/pci/msix.js';
-import type { SimBarKind } from './device.js';
+import { type BarDecl, type BarInfo, type ConfigIdentity, declareBar, declareRom, programmedBarAddress, writeTypeZeroHeader } from './config-header.js';
 
 /** Size of the PCI Express capability we build (through Link Status 2, as QEMU's v2 cap). */
 export const CONFIG_PCIE_CAP_SIZE = 0x3c;
-
-/**
- * A BAR a model declares (PCI Local Bus spec 3.0, 6.2.5.1). `index` 0..5 (a `mem64` BAR takes
- * `index` and `index + 1`, so `index` <= 4); `size` a power of two in bytes (ports for I/O):
- * I/O 4..65536, memory at least 16 (32-bit memory at most 2 GiB, 64-bit at most 2^52).
- */
-export interface BarDecl {
-  index: number;
-  /** I/O ports, 32-bit memory or 64-bit memory (two BAR slots). */
-  kind: SimBarKind;
-  size: number;
-  /** Prefetchable memory (PCI_BASE_ADDRESS_MEM_PREFETCH); memory BARs only. */
-  prefetchable?: boolean;
-}
-
-/** A declared BAR with its read-only flag bits (the low 2 bits for I/O, 4 for memory). */
-export interface BarInfo {
-  index: number;
-  kind: SimBarKind;
-  size: number;
-  prefetchable: boolean;
-  /** The read-only low bits: PCI_BASE_ADDRESS_SPACE_IO, or memory type and prefetch bits. */
-  flags: number;
-}
-
-/** Identity fields of the type 0 header (PCI Local Bus spec 3.0, 6.2.1); all read-only. */
-export interface ConfigIdentity {
-  vendorId: number;
-  deviceId: number;
-  revision: number;
-  /** 24-bit class code: base class << 16 | sub-class << 8 | programming interface. */
-  classCode: number;
-  subsystemVendorId?: number;
-  subsystemId?: number;
-  /** Interrupt pin: 0 none, 1..4 INTA#..INTD#. Default 0. */
-  interruptPin?: number;
-  /** Sets bit 7 of the header type (multi-function device). */
-  multiFunction?: boolean;
-}
 
 /** Options of {@link ConfigSpace}: the identity plus the size (256, or 4096 for PCI Express). */
 export interface ConfigSpaceOptions extends ConfigIdentity {
@@ -211,10 +150,6 @@ interface ExpRom {
   size: number;
 }
 
-function isPowerOfTwo(n: number): boolean {
-  return Number.isSafeInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
-}
-
 /**
  * An emulated configuration space. Guest accesses: {@link read}/{@link write} (1, 2, 4 bytes)
  * and {@link readBytes}/{@link writeBytes}; the device's own updates: the `set*` methods.
@@ -240,28 +175,7 @@ export class ConfigSpace extends PciConfigRegisters {
   /** Throws RangeError for a size other than 256/4096 or an identity field out of range. */
   constructor(options: ConfigSpaceOptions) {
     super(options.size ?? PCI_CFG_SPACE_SIZE);
-    checkField('vendorId', options.vendorId, 0xffff);
-    checkField('deviceId', options.deviceId, 0xffff);
-    checkField('revision', options.revision, 0xff);
-    checkField('classCode', options.classCode, 0xff_ffff);
-    checkField('subsystemVendorId', options.subsystemVendorId ?? 0, 0xffff);
-    checkField('subsystemId', options.subsystemId ?? 0, 0xffff);
-    checkField('interruptPin', options.interruptPin ?? 0, 4);
-
-    this.set16(PCI_VENDOR_ID, options.vendorId);
-    this.set16(PCI_DEVICE_ID, options.deviceId);
-    this.set8(PCI_REVISION_ID, options.revision);
-    this.set8(PCI_CLASS_PROG, options.classCode & 0xff);
-    this.set16(PCI_CLASS_PROG + 1, options.classCode >>> 8);
-    this.set8(PCI_HEADER_TYPE, PCI_HEADER_TYPE_NORMAL | (options.multiFunction ? 0x80 : 0));
-    this.set16(PCI_SUBSYSTEM_VENDOR_ID, options.subsystemVendorId ?? 0);
-    this.set16(PCI_SUBSYSTEM_ID, options.subsystemId ?? 0);
-    this.set8(PCI_INTERRUPT_PIN, options.interruptPin ?? 0);
-
-    this.setWritable(PCI_COMMAND, 2, PCI_COMMAND_WRITABLE);
-    this.setW1c(PCI_STATUS, 2, PCI_STATUS_W1C);
-    this.setWritable(PCI_CACHE_LINE_SIZE, 1, 0xff);
-    this.setWritable(PCI_INTERRUPT_LINE, 1, 0xff);
+    writeTypeZeroHeader(this, options);
   }
 
   /** The command register (PCI_COMMAND). */
@@ -287,38 +201,8 @@ export class ConfigSpace extends PciConfigRegisters {
    * read-only, its address 0. Throws RangeError for a bad index, size or an occupied slot.
    */
   addBar(decl: BarDecl): BarInfo {
-    const { index, kind, size } = decl;
-    const prefetchable = decl.prefetchable ?? false;
-    const slots = kind === 'mem64' ? 2 : 1;
-    if (!Number.isInteger(index) || index < 0 || index + slots > PCI_STD_NUM_BARS) {
-      throw new RangeError(`BAR index ${index} is out of range for a ${kind} BAR: use 0..${PCI_STD_NUM_BARS - slots}`);
-    }
-    for (let i = index; i < index + slots; i++) {
-      if (this.slotTaken(i)) throw new RangeError(`BAR slot ${i} is already used`);
-    }
-    if (!isPowerOfTwo(size)) throw new RangeError(`BAR${index} size ${size} is not a power of two`);
-    if (kind === 'io') {
-      if (size < 4 || size > 0x1_0000) throw new RangeError(`I/O BAR${index} size ${size} is out of range 4..65536 ports`);
-      if (prefetchable) throw new RangeError(`I/O BAR${index} cannot be prefetchable`);
-    } else {
-      const max = kind === 'mem32' ? 2 ** 31 : 2 ** 52;
-      if (size < 16 || size > max) throw new RangeError(`${kind} BAR${index} size ${size} is out of range 16..${max} bytes`);
-    }
-    const flags =
-      kind === 'io' ? PCI_BASE_ADDRESS_SPACE_IO : (kind === 'mem64' ? PCI_BASE_ADDRESS_MEM_TYPE_64 : 0) | (prefetchable ? PCI_BASE_ADDRESS_MEM_PREFETCH : 0);
-    const info: BarInfo = { index, kind, size, prefetchable, flags };
-    this.barList[index] = info;
-    const reg = PCI_BASE_ADDRESS_0 + 4 * index;
-    this.set32(reg, flags);
-    if (kind === 'mem64') {
-      const mask = ~(BigInt(size) - 1n) & 0xffff_ffff_ffff_ffffn;
-      this.setWritable(reg, 4, Number(mask & 0xffff_fff0n));
-      this.setWritable(reg + 4, 4, Number(mask >> 32n));
-      this.set32(reg + 4, 0);
-    } else {
-      const low = kind === 'io' ? 0xffff_fffc : 0xffff_fff0;
-      this.setWritable(reg, 4, (~(size - 1) & low) >>> 0);
-    }
+    const info = declareBar(this, decl, (slot) => this.slotTaken(slot));
+    this.barList[info.index] = info;
     return info;
   }
 
@@ -344,12 +228,7 @@ export class ConfigSpace extends PciConfigRegisters {
    */
   barAddress(index: number): bigint {
     const bar = this.barList[index];
-    if (!bar) return 0n;
-    const reg = PCI_BASE_ADDRESS_0 + 4 * index;
-    // `&` yields a signed int32: without `>>> 0` an address with bit 31 set would be negative.
-    if (bar.kind === 'io') return BigInt((this.get32(reg) & 0xffff_fffc) >>> 0);
-    const low = BigInt((this.get32(reg) & 0xffff_fff0) >>> 0);
-    return bar.kind === 'mem64' ? (BigInt(this.get32(reg + 4)) << 32n) | low : low;
+    return bar ? programmedBarAddress(this, bar) : 0n;
   }
 
   /**
@@ -357,12 +236,8 @@ export class ConfigSpace extends PciConfigRegisters {
    * 2 KiB (2048), at most 16 MiB. Address bits and the enable bit become writable.
    */
   addRom(size: number): void {
-    if (!isPowerOfTwo(size) || size < 0x800 || size > 0x100_0000) {
-      throw new RangeError(`expansion ROM size ${size} is invalid: use a power of two from 2048 to 16 MiB`);
-    }
+    declareRom(this, size);
     this.expRom = { size };
-    this.set32(PCI_ROM_ADDRESS, 0);
-    this.setWritable(PCI_ROM_ADDRESS, 4, ((~(size - 1) & PCI_ROM_ADDRESS_MASK) | PCI_ROM_ADDRESS_ENABLE) >>> 0);
   }
 
   /** Size in bytes of the expansion ROM, or 0 when there is none. */
@@ -593,8 +468,4 @@ export class ConfigSpace extends PciConfigRegisters {
     if (!this.powerOn) throw new Error('ConfigSpace.resetToPowerOn: capturePowerOn() was never called');
     this.bytes.set(this.powerOn.bytes);
   }
-}
-
-function checkField(name: string, v: number, max: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`config space ${name} ${v} is out of range 0..0x${max.toString(16)}`);
 }

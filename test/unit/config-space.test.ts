@@ -1,7 +1,8 @@
 // Unit tests of the emulated config space: write merging, W1C, read-only fields, BAR and ROM probes, capability chains.
 
 import test from 'ava';
-import { type BarDecl, ConfigSpace } from '../../r0/sim/config-space.js';
+import type { BarDecl } from '../../r0/sim/config-header.js';
+import { ConfigSpace } from '../../r0/sim/config-space.js';
 import {
   PCI_BASE_ADDRESS_0,
   PCI_BASE_ADDRESS_2,
