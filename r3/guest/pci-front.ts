@@ -14,18 +14,16 @@
 //   multifunction bit (set by the bus) and interrupt line; a BAR mapped straight into ring 3
 //   (MAP_REGION) served from its view, the view following the BAR when it moves.
 //
-// Config filter (PCI Local Bus spec 3.0, 6.1 and 6.2): reads of identity, class, header type,
-// subsystem, capability pointer, pin, BARs, ROM BAR, interrupt line, command, MSI and MSI-X come
-// from the virtual copy; everything else (status, cache line, latency, other capabilities,
-// extended config) is read from and written to the host. Writes to read-only registers are
-// dropped (6.1: "read-only registers ... writes are ignored"); BAR writes never reach the host.
+// The parts live beside it: the host seam (pci-front-host.ts), the config filter
+// (config-filter.ts), MSI/MSI-X delivery and host programming (front-messages.ts), accesses to
+// a directly mapped BAR (direct-view.ts); registers, capabilities and MSI-X tables are the
+// shared PCI core (shared/pci/).
 
 import { onesOf, onesValue, readLe, replaceBytes, writeLe } from '../../shared/le.js';
 import {
   PCI_BASE_ADDRESS_0,
   PCI_BASE_ADDRESS_MEM_TYPE_1M,
   PCI_BASE_ADDRESS_MEM_TYPE_MASK,
-  PCI_CACHE_LINE_SIZE,
   PCI_CAP_ID_MSI,
   PCI_CAP_ID_MSIX,
   PCI_CFG_SPACE_SIZE,
@@ -37,21 +35,7 @@ import {
   PCI_HEADER_TYPE,
   PCI_HEADER_TYPE_MASK,
   PCI_INTERRUPT_LINE,
-  PCI_LATENCY_TIMER,
-  PCI_MSI_ADDRESS_HI,
-  PCI_MSI_ADDRESS_LO,
-  PCI_MSI_FLAGS,
-  PCI_MSI_FLAGS_ENABLE,
-  PCI_MSI_FLAGS_QSIZE,
-  PCI_MSIX_ENTRY_DATA,
-  PCI_MSIX_ENTRY_LOWER_ADDR,
-  PCI_MSIX_ENTRY_SIZE,
-  PCI_MSIX_ENTRY_UPPER_ADDR,
-  PCI_MSIX_ENTRY_VECTOR_CTRL,
-  PCI_MSIX_FLAGS,
-  PCI_MSIX_FLAGS_ENABLE,
   PCI_ROM_ADDRESS,
-  PCI_STATUS,
   PCI_STD_NUM_BARS,
 } from '../../shared/linux/pci-regs.js';
 import { VFIO_PCI_ROM_REGION_INDEX } from '../../shared/linux/vfio-abi.js';
@@ -61,45 +45,17 @@ import { type ConfigRead, findCapability } from '../../shared/pci/capabilities.j
 import { PciConfigRegisters } from '../../shared/pci/config-registers.js';
 import { PCI_COMMAND_WRITABLE } from '../../shared/pci/header-bits.js';
 import type { PciRegionKind } from '../../shared/pci/region.js';
-import { PCIRAW_IRQ_KIND, type PciRawDevHandle, type PciRawIrqEvent, type PciRawIrqKind } from '../../shared/protocol.js';
-import type { MappedRegion, RegionInfo } from '../client.js';
+import { PCIRAW_IRQ_KIND, type PciRawDevHandle, type PciRawIrqEvent } from '../../shared/protocol.js';
+import type { MappedRegion } from '../client.js';
 import { VirtualBar } from './bars.js';
+import { type ConfigField, configField, sameGroup } from './config-filter.js';
+import { viewRead, viewWrite } from './direct-view.js';
+import { FrontMessages } from './front-messages.js';
 import type { GuestDirectMapping, GuestPciFunction, GuestPciLink, MmioWidth, PortWidth } from './guest-bus.js';
 import { VirtualMsi, VirtualMsix } from './msi.js';
+import type { PciFrontHost } from './pci-front-host.js';
 
-/**
- * The device-access seam PciFront is written against: the raw PCI operations of one VM, each
- * taking the device handle first. {@link RawPciClient} satisfies it as is; unit tests pass a
- * fake. Every method may throw (RawPciError from a client); PciFront logs the failure and
- * answers the guest with all-ones instead of throwing into the vCPU.
- *
- * Units as in RawPciClient: ports and config offsets are numbers, memory addresses bigint host
- * physical addresses inside the device's regions, widths in bytes.
- */
-export interface PciFrontHost {
-  /** GET_REGION_INFO of region 0..6. */
-  getRegionInfo(handle: PciRawDevHandle, region: number): RegionInfo;
-  /** PCICFG_READ (naturally aligned). */
-  cfgRead(handle: PciRawDevHandle, offset: number, cb: 1 | 2 | 4): number;
-  /** PCICFG_WRITE (BAR registers are refused by ring 0: PciFront never sends them). */
-  cfgWrite(handle: PciRawDevHandle, offset: number, cb: 1 | 2 | 4, value: number): void;
-  /** PIO_READ at a host port. */
-  pioRead(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4): number;
-  /** PIO_WRITE at a host port. */
-  pioWrite(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4, value: number): void;
-  /** MMIO_READ at a host physical address: a number for 1, 2, 4 bytes, a bigint for 8. */
-  mmioRead(handle: PciRawDevHandle, address: bigint, cb: 1 | 2 | 4 | 8): number | bigint;
-  /** MMIO_WRITE at a host physical address. */
-  mmioWrite(handle: PciRawDevHandle, address: bigint, cb: 1 | 2 | 4 | 8, value: number | bigint): void;
-  /** ACK_IRQ: for INTx, unmasks the automasked host line. */
-  ackIrq(handle: PciRawDevHandle, kind?: PciRawIrqKind): void;
-  /** MAP_REGION (optional): throws (VERR_NOT_SUPPORTED) for regions that must be trapped. */
-  mapRegion?(handle: PciRawDevHandle, region: number): MappedRegion;
-  /** UNMAP_REGION (optional). */
-  unmapRegion?(m: MappedRegion): void;
-  /** REGISTER_R0_IRQ_HANDLER (optional): PciFront registers the guest line on attach. */
-  registerIrqHandler?(handle: PciRawDevHandle, guestIrq: number): number;
-}
+export type { PciFrontHost } from './pci-front-host.js';
 
 /** Options of {@link PciFront}. */
 export interface PciFrontOptions {
@@ -115,9 +71,6 @@ export interface PciFrontOptions {
   /** Name for logs (default: the handle). */
   name?: string;
 }
-
-/** How each config byte is handled. */
-type Field = 'ro' | 'command' | 'bar' | 'virtual' | 'host';
 
 const log = childLogger({ ring: 3, part: 'pci-front' });
 
@@ -149,7 +102,7 @@ export class PciFront implements GuestPciFunction {
   readonly #barList: VirtualBar[];
   readonly #maps = new Map<number, MappedRegion>();
   readonly #announced = new Map<number, GuestDirectMapping>();
-  readonly #hostMsiAddress: bigint;
+  readonly #messages: FrontMessages;
   readonly #registerIrq: boolean;
   #link: GuestPciLink | undefined;
   #hostIntx = false;
@@ -159,7 +112,6 @@ export class PciFront implements GuestPciFunction {
     this.host = host;
     this.handle = handle;
     this.name = options.name ?? `handle 0x${(handle >>> 0).toString(16)}`;
-    this.#hostMsiAddress = options.hostMsiAddress ?? 0xfee0_0000n;
     this.#registerIrq = options.registerIrqHandler ?? true;
     // Pull the config space (pci_front does this on attach).
     for (let off = 0; off < PCI_CFG_SPACE_SIZE; off += 4) this.#regs.set32(off, host.cfgRead(handle, off, 4));
@@ -192,6 +144,27 @@ export class PciFront implements GuestPciFunction {
     this.msi = msiCap ? new VirtualMsi(this.#regs, msiCap) : undefined;
     const msixCap = findCapability(virtualRead, PCI_CAP_ID_MSIX);
     this.msix = msixCap ? new VirtualMsix(this.#regs, msixCap) : undefined;
+    this.#messages = new FrontMessages(
+      {
+        name: this.name,
+        host,
+        handle,
+        bars,
+        stats: this.stats,
+        busMaster: () => (this.command & PCI_COMMAND_MASTER) !== 0,
+        send: (address, data, kind, vector) => {
+          this.stats.msiSent++;
+          this.#link?.sendMsi(address, data, kind, vector);
+        },
+        hostCfgWrite: (offset, len, value) => this.#hostCfgWrite(offset, len, value),
+        failed: (what, e, answer) => this.#failed(what, e, answer),
+        messagesEnabled: () => this.#dropIntxForMessages(),
+        updateIntx: () => this.#updateIntx(),
+      },
+      this.msi,
+      this.msix,
+      options.hostMsiAddress ?? 0xfee0_0000n,
+    );
     if (options.mapRegions ?? true) this.#mapRegions();
   }
 
@@ -351,7 +324,7 @@ export class PciFront implements GuestPciFunction {
     const msix = this.msix;
     if (msix?.inTable(bar.index, off, cb)) {
       if (!msix.writeTable(off - msix.tableOffset, cb, value)) this.#guestMistake(`MSI-X table write ${cb}@0x${off.toString(16)}`, 0);
-      else this.#deliverPendingMsix();
+      else this.#messages.deliverPendingMsix();
       return;
     }
     if (msix?.inPba(bar.index, off, cb)) {
@@ -388,10 +361,10 @@ export class PciFront implements GuestPciFunction {
         this.#updateIntx();
         break;
       case PCIRAW_IRQ_KIND.MSI:
-        this.#hostMsi(ev.vector);
+        this.#messages.hostMsi(ev.vector);
         break;
       case PCIRAW_IRQ_KIND.MSIX:
-        this.#hostMsix(ev.vector);
+        this.#messages.hostMsix(ev.vector);
         break;
       case PCIRAW_IRQ_KIND.FAULT:
         this.#link?.fault(ev.detail ?? `DMA fault at IOVA 0x${ev.address.toString(16)}`, ev);
@@ -414,18 +387,11 @@ export class PciFront implements GuestPciFunction {
 
   // ---- config internals ----
 
-  #field(at: number): Field {
-    if (at >= PCI_CFG_SPACE_SIZE) return 'host';
-    if (this.msi?.contains(at) || this.msix?.contains(at)) return 'virtual';
-    if (at >= 0x40) return 'host';
-    if (at === PCI_COMMAND || at === PCI_COMMAND + 1) return 'command';
-    if (at === PCI_STATUS || at === PCI_STATUS + 1 || at === PCI_CACHE_LINE_SIZE || at === PCI_LATENCY_TIMER) return 'host';
-    if ((at >= PCI_BASE_ADDRESS_0 && at < PCI_BASE_ADDRESS_0 + 24) || (at >= PCI_ROM_ADDRESS && at < PCI_ROM_ADDRESS + 4)) return 'bar';
-    if (at === PCI_INTERRUPT_LINE) return 'virtual';
-    return 'ro';
+  #field(at: number): ConfigField {
+    return configField(at, (b) => this.msi?.contains(b) === true || this.msix?.contains(b) === true);
   }
 
-  #writeField(kind: Field, at: number, len: number, value: number): void {
+  #writeField(kind: ConfigField, at: number, len: number, value: number): void {
     switch (kind) {
       case 'ro':
         log.debug(`${this.name}: config write 0x${value.toString(16)} at 0x${at.toString(16)}/${len} to a read-only register dropped`);
@@ -451,8 +417,8 @@ export class PciFront implements GuestPciFunction {
         const part = new Uint8Array(len);
         writeLe(part, 0, len, value);
         this.#regs.writeBytes(at, part);
-        if (this.msi?.contains(at)) this.#afterMsiWrite(msiBefore!.enabled, msiBefore!.flags);
-        if (this.msix?.contains(at)) this.#afterMsixWrite(msixBefore!, maskBefore!);
+        if (this.msi?.contains(at)) this.#messages.afterMsiWrite(msiBefore!.enabled, msiBefore!.flags);
+        if (this.msix?.contains(at)) this.#messages.afterMsixWrite(msixBefore!, maskBefore!);
         return;
       }
     }
@@ -603,131 +569,11 @@ export class PciFront implements GuestPciFunction {
     }
   }
 
-  #busMaster(): boolean {
-    return (this.command & PCI_COMMAND_MASTER) !== 0;
-  }
-
-  #send(address: bigint, data: number, kind: 'msi' | 'msix', vector: number): void {
-    this.stats.msiSent++;
-    this.#link?.sendMsi(address, data, kind, vector);
-  }
-
-  #hostMsi(v: number): void {
-    const msi = this.msi;
-    if (!msi?.enabled || v >= msi.vectorsEnabled || !this.#busMaster()) {
-      this.stats.msiDropped++;
-      log.debug(`${this.name}: MSI vector ${v} dropped (guest MSI ${msi?.enabled ? 'enabled' : 'disabled'}, bus master ${this.#busMaster()})`);
-      return;
-    }
-    if (msi.mask & (1 << v)) {
-      this.stats.msiPending++;
-      msi.setPending(v, true);
-      return;
-    }
-    const m = msi.message(v);
-    this.#send(m.address, m.data, 'msi', v);
-  }
-
-  #hostMsix(v: number): void {
-    const msix = this.msix;
-    if (!msix?.enabled || v >= msix.tableSize) {
-      this.stats.msiDropped++;
-      log.debug(`${this.name}: MSI-X vector ${v} dropped (guest MSI-X disabled or vector out of range)`);
-      return;
-    }
-    const e = msix.entry(v);
-    if (e.masked || msix.functionMasked) {
-      this.stats.msiPending++;
-      msix.setPending(v, true);
-      return;
-    }
-    if (!this.#busMaster()) {
-      this.stats.msiDropped++;
-      return;
-    }
-    this.#send(e.address, e.data, 'msix', v);
-  }
-
-  #deliverPendingMsix(): void {
-    const msix = this.msix;
-    if (!msix?.enabled || msix.functionMasked || !this.#busMaster()) return;
-    for (let v = 0; v < msix.tableSize; v++) {
-      if (!msix.isPending(v)) continue;
-      const e = msix.entry(v);
-      if (e.masked) continue;
-      msix.setPending(v, false);
-      this.#send(e.address, e.data, 'msix', v);
-    }
-  }
-
-  #deliverPendingMsi(): void {
-    const msi = this.msi;
-    if (!msi?.enabled || !msi.perVectorMask || !this.#busMaster()) return;
-    for (let v = 0; v < msi.vectorsEnabled; v++) {
-      if (!(msi.pending & (1 << v)) || msi.mask & (1 << v)) continue;
-      msi.setPending(v, false);
-      const m = msi.message(v);
-      this.#send(m.address, m.data, 'msi', v);
-    }
-  }
-
-  #afterMsiWrite(wasEnabled: boolean, oldFlags: number): void {
-    const msi = this.msi!;
-    msi.clampVectorsEnabled();
-    const changed = msi.enabled !== wasEnabled || (msi.enabled && (msi.flags & PCI_MSI_FLAGS_QSIZE) !== (oldFlags & PCI_MSI_FLAGS_QSIZE));
-    if (changed) this.#programHostMsi(msi.enabled);
-    if (msi.enabled && !wasEnabled) this.#dropIntxForMessages();
-    this.#deliverPendingMsi();
-    this.#updateIntx();
-  }
-
-  #afterMsixWrite(wasEnabled: boolean, wasMasked: boolean): void {
-    const msix = this.msix!;
-    if (msix.enabled !== wasEnabled) this.#programHostMsix(msix.enabled);
-    if (msix.enabled && !wasEnabled) this.#dropIntxForMessages();
-    if (msix.enabled && (!wasEnabled || (wasMasked && !msix.functionMasked))) this.#deliverPendingMsix();
-    this.#updateIntx();
-  }
-
   /** Enabling MSI/MSI-X stops INTx (6.8.1.3): a held host INTx is acknowledged so ring 0 unmasks it. */
   #dropIntxForMessages(): void {
     if (!this.#hostIntx) return;
     this.#hostIntx = false;
     this.#ackHostIntx();
-  }
-
-  /** Programs the host's MSI with PciFront's own message (data = vector) and the guest's vector count. */
-  #programHostMsi(enable: boolean): void {
-    const msi = this.msi!;
-    const c = msi.offset;
-    const flags = (msi.hostFlags & ~(PCI_MSI_FLAGS_ENABLE | PCI_MSI_FLAGS_QSIZE)) | (msi.flags & PCI_MSI_FLAGS_QSIZE);
-    if (enable) {
-      this.#hostCfgWrite(c + PCI_MSI_ADDRESS_LO, 4, Number(this.#hostMsiAddress & 0xffff_fffcn));
-      if (msi.is64) this.#hostCfgWrite(c + PCI_MSI_ADDRESS_HI, 4, Number((this.#hostMsiAddress >> 32n) & 0xffff_ffffn));
-      this.#hostCfgWrite(msi.dataOffset, 2, 0);
-      if (msi.perVectorMask) this.#hostCfgWrite(msi.maskOffset, 4, 0);
-    }
-    this.#hostCfgWrite(c + PCI_MSI_FLAGS, 2, enable ? flags | PCI_MSI_FLAGS_ENABLE : flags);
-  }
-
-  /** Programs every host MSI-X entry (PciFront's address, data = vector, unmasked), then the host's enable. */
-  #programHostMsix(enable: boolean): void {
-    const msix = this.msix!;
-    const bar = this.bars.get(msix.tableBir);
-    if (enable && bar) {
-      for (let v = 0; v < msix.tableSize; v++) {
-        const at = bar.hostStart + BigInt(msix.tableOffset + v * PCI_MSIX_ENTRY_SIZE);
-        try {
-          this.host.mmioWrite(this.handle, at + BigInt(PCI_MSIX_ENTRY_LOWER_ADDR), 4, Number(this.#hostMsiAddress & 0xffff_ffffn));
-          this.host.mmioWrite(this.handle, at + BigInt(PCI_MSIX_ENTRY_UPPER_ADDR), 4, Number(this.#hostMsiAddress >> 32n));
-          this.host.mmioWrite(this.handle, at + BigInt(PCI_MSIX_ENTRY_DATA), 4, v);
-          this.host.mmioWrite(this.handle, at + BigInt(PCI_MSIX_ENTRY_VECTOR_CTRL), 4, 0);
-        } catch (e) {
-          this.#failed(`programming host MSI-X entry ${v}`, e, 0);
-        }
-      }
-    }
-    this.#hostCfgWrite(msix.offset + PCI_MSIX_FLAGS, 2, enable ? PCI_MSIX_FLAGS_ENABLE : 0);
   }
 
   // ---- errors ----
@@ -740,71 +586,5 @@ export class PciFront implements GuestPciFunction {
   #guestMistake<T>(what: string, answer: T): T {
     log.debug(`${this.name}: guest ${what}: bad width, alignment or read-only (all-ones / ignored)`);
     return answer;
-  }
-}
-
-/** Whether bytes `a` and `b` of one write belong to the same register group (BARs by dword, command by word). */
-function sameGroup(kind: Field, a: number, b: number): boolean {
-  if (kind === 'bar' || kind === 'host') return a >>> 2 === b >>> 2;
-  return true;
-}
-
-/**
- * Typed arrays over a mapped BAR, so an aligned access is one load or store of its width: a
- * DataView may access byte by byte, which a real device behind a VFIO mapping sees as 1-byte
- * accesses (QEMU's edu answers those with 0). Typed arrays use the host's byte order, little
- * endian on the hosts VFIO runs on (x86-64, arm64).
- */
-const widthArrays = new WeakMap<DataView, { u16: Uint16Array; u32: Uint32Array; u64: BigUint64Array } | null>();
-
-function arraysOf(view: DataView): { u16: Uint16Array; u32: Uint32Array; u64: BigUint64Array } | null {
-  let a = widthArrays.get(view);
-  if (a === undefined) {
-    const { buffer, byteOffset, byteLength } = view;
-    a =
-      byteOffset % 8 === 0 && byteLength % 8 === 0
-        ? {
-            u16: new Uint16Array(buffer, byteOffset, byteLength / 2),
-            u32: new Uint32Array(buffer, byteOffset, byteLength / 4),
-            u64: new BigUint64Array(buffer, byteOffset, byteLength / 8),
-          }
-        : null;
-    widthArrays.set(view, a);
-  }
-  return a;
-}
-
-function viewRead(view: DataView, off: number, cb: MmioWidth): number | bigint {
-  const a = cb > 1 && off % cb === 0 ? arraysOf(view) : null;
-  switch (cb) {
-    case 1:
-      return view.getUint8(off);
-    case 2:
-      return a ? a.u16[off / 2]! : view.getUint16(off, true);
-    case 4:
-      return a ? a.u32[off / 4]! : view.getUint32(off, true);
-    case 8:
-      return a ? a.u64[off / 8]! : view.getBigUint64(off, true);
-  }
-}
-
-function viewWrite(view: DataView, off: number, cb: MmioWidth, value: number | bigint): void {
-  const a = cb > 1 && off % cb === 0 ? arraysOf(view) : null;
-  switch (cb) {
-    case 1:
-      view.setUint8(off, Number(value) & 0xff);
-      return;
-    case 2:
-      if (a) a.u16[off / 2] = Number(value) & 0xffff;
-      else view.setUint16(off, Number(value) & 0xffff, true);
-      return;
-    case 4:
-      if (a) a.u32[off / 4] = Number(BigInt(value) & 0xffff_ffffn);
-      else view.setUint32(off, Number(BigInt(value) & 0xffff_ffffn), true);
-      return;
-    case 8:
-      if (a) a.u64[off / 8] = BigInt.asUintN(64, BigInt(value));
-      else view.setBigUint64(off, BigInt(value), true);
-      return;
   }
 }
