@@ -11,15 +11,12 @@ import {
   PCI_MSI_FLAGS,
   PCI_MSI_FLAGS_ENABLE,
   PCI_MSI_FLAGS_QSIZE,
-  PCI_MSIX_ENTRY_DATA,
-  PCI_MSIX_ENTRY_LOWER_ADDR,
   PCI_MSIX_ENTRY_SIZE,
-  PCI_MSIX_ENTRY_UPPER_ADDR,
-  PCI_MSIX_ENTRY_VECTOR_CTRL,
   PCI_MSIX_FLAGS,
   PCI_MSIX_FLAGS_ENABLE,
 } from '../../shared/linux/pci-regs.js';
 import { childLogger } from '../../shared/log.js';
+import { msixEntryDwords } from '../../shared/pci/msix.js';
 import type { PciRawDevHandle } from '../../shared/protocol.js';
 import type { VirtualBar } from './bars.js';
 import type { VirtualMsi, VirtualMsix } from './msi.js';
@@ -178,10 +175,8 @@ export class FrontMessages {
       for (let v = 0; v < msix.tableSize; v++) {
         const at = bar.hostStart + BigInt(msix.tableOffset + v * PCI_MSIX_ENTRY_SIZE);
         try {
-          this.#front.host.mmioWrite(this.#front.handle, at + BigInt(PCI_MSIX_ENTRY_LOWER_ADDR), 4, Number(this.#hostMsiAddress & 0xffff_ffffn));
-          this.#front.host.mmioWrite(this.#front.handle, at + BigInt(PCI_MSIX_ENTRY_UPPER_ADDR), 4, Number(this.#hostMsiAddress >> 32n));
-          this.#front.host.mmioWrite(this.#front.handle, at + BigInt(PCI_MSIX_ENTRY_DATA), 4, v);
-          this.#front.host.mmioWrite(this.#front.handle, at + BigInt(PCI_MSIX_ENTRY_VECTOR_CTRL), 4, 0);
+          const dwords = msixEntryDwords({ address: this.#hostMsiAddress, data: v, masked: false });
+          for (let i = 0; i < dwords.length; i++) this.#front.host.mmioWrite(this.#front.handle, at + BigInt(4 * i), 4, dwords[i]!);
         } catch (e) {
           this.#front.failed(`programming host MSI-X entry ${v}`, e, 0);
         }

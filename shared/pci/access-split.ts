@@ -14,6 +14,12 @@ export interface AccessPiece {
   shift: number;
 }
 
+/** Reads one piece: `width` bytes at byte `offset`, unsigned (it may throw; the split read lets the error through). */
+export type PieceRead = (offset: number, width: number) => number;
+
+/** Writes one piece: the unsigned `value` of `width` bytes at byte `offset` (it may throw; the split write stops there). */
+export type PieceWrite = (offset: number, width: number, value: number) => void;
+
 /** Widths a config access may use (bytes). */
 export const CONFIG_ACCESS_WIDTHS: readonly number[] = [1, 2, 4];
 
@@ -38,32 +44,20 @@ export function splitAccess(offset: number, width: number, allowed: readonly num
   return out;
 }
 
-/** Reads `width` (1..4) bytes at `offset` through `read` in pieces ({@link splitAccess}), joined little-endian, unsigned. */
-export function readSplit(
-  read: (offset: number, width: number) => number,
-  offset: number,
-  width: number,
-  allowed: readonly number[] = CONFIG_ACCESS_WIDTHS,
-): number {
-  if (width > 4) throw new RangeError(`readSplit: width ${width} is over 4 bytes: use readSplit64`);
-  let v = 0;
-  for (const p of splitAccess(offset, width, allowed)) v = (v | (read(p.offset, p.width) << (8 * p.shift))) >>> 0;
-  return v;
-}
-
 /**
  * Reads `width` (1..8) bytes at `offset` through `read` in pieces of `allowed` widths (each at
  * most 4 bytes, e.g. an 8-byte access as two dwords), joined little-endian into a bigint.
  */
-export function readSplit64(
-  read: (offset: number, width: number) => number,
-  offset: number,
-  width: number,
-  allowed: readonly number[] = CONFIG_ACCESS_WIDTHS,
-): bigint {
+export function readSplit64(read: PieceRead, offset: number, width: number, allowed = CONFIG_ACCESS_WIDTHS): bigint {
   let v = 0n;
-  for (const p of splitAccess(offset, width, allowed)) v |= BigInt(read(p.offset, p.width)) << BigInt(8 * p.shift);
+  for (const p of splitAccess(offset, width, allowed)) v |= BigInt(read(p.offset, p.width) >>> 0) << BigInt(8 * p.shift);
   return v;
+}
+
+/** Reads `width` (1..4) bytes at `offset` through `read` in pieces ({@link splitAccess}), joined little-endian, unsigned. Throws RangeError for a width over 4. */
+export function readSplit(read: PieceRead, offset: number, width: number, allowed = CONFIG_ACCESS_WIDTHS): number {
+  if (width > 4) throw new RangeError(`readSplit: width ${width} is over 4 bytes: use readSplit64`);
+  return Number(readSplit64(read, offset, width, allowed));
 }
 
 /**
@@ -71,13 +65,7 @@ export function readSplit64(
  * `allowed` widths ({@link splitAccess}; each at most 4 bytes, so every piece's value is an
  * unsigned number), lowest address first.
  */
-export function writeSplit(
-  write: (offset: number, width: number, value: number) => void,
-  offset: number,
-  width: number,
-  value: number | bigint,
-  allowed: readonly number[] = CONFIG_ACCESS_WIDTHS,
-): void {
+export function writeSplit(write: PieceWrite, offset: number, width: number, value: number | bigint, allowed = CONFIG_ACCESS_WIDTHS): void {
   const big = BigInt.asUintN(64, BigInt(typeof value === 'number' ? value >>> 0 : value));
   for (const p of splitAccess(offset, width, allowed)) {
     const part = (big >> BigInt(8 * p.shift)) & ((1n << BigInt(8 * p.width)) - 1n);

@@ -69,6 +69,20 @@ export interface MsixEntry extends MsiMessage {
 }
 
 /**
+ * The four dwords of a table entry in table order (Message Address, Message Upper Address,
+ * Message Data, Vector Control at byte offsets 0, 4, 8, 12: 6.8.2.6..6.8.2.9), as written to a
+ * device's table.
+ */
+export function msixEntryDwords(entry: MsixEntry): [number, number, number, number] {
+  return [
+    Number(entry.address & 0xffff_ffffn),
+    Number((entry.address >> 32n) & 0xffff_ffffn),
+    entry.data >>> 0,
+    entry.masked ? PCI_MSIX_ENTRY_CTRL_MASKBIT : 0,
+  ];
+}
+
+/**
  * An emulated MSI-X table of `tableSize` entries (16 bytes each) and its pending bit array
  * (one bit per vector, in whole qwords). Offsets passed in are bytes from the start of the
  * table or of the PBA. Guest accesses must be naturally aligned 4- or 8-byte ones (6.8.2):
