@@ -211,10 +211,7 @@ export abstract class SimPciFunction implements SimDeviceModel {
    * `region` is no I/O BAR of this device or the access leaves it.
    */
   readIo(region: number, offset: number, data: Uint8Array): boolean {
-    if (!this.ioRegionContains(region, offset, data.length)) {
-      this.log(`I/O read of ${data.length} bytes at region ${region}+${hex(offset)} is outside the device's I/O regions`);
-      return false;
-    }
+    if (this.outside('io', 'read', region, offset, data.length)) return false;
     this.log(`I/O read of ${data.length} bytes at BAR${region}+${hex(offset)}: no register there`);
     fillOnes(data);
     return true;
@@ -222,10 +219,7 @@ export abstract class SimPciFunction implements SimDeviceModel {
 
   /** Default I/O write: logs and ignores it; false like {@link readIo}. */
   writeIo(region: number, offset: number, data: Uint8Array): boolean {
-    if (!this.ioRegionContains(region, offset, data.length)) {
-      this.log(`I/O write of ${data.length} bytes at region ${region}+${hex(offset)} is outside the device's I/O regions`);
-      return false;
-    }
+    if (this.outside('io', 'write', region, offset, data.length)) return false;
     this.log(`I/O write of ${data.length} bytes at BAR${region}+${hex(offset)}: no register there, ignored`);
     return true;
   }
@@ -236,52 +230,38 @@ export abstract class SimPciFunction implements SimDeviceModel {
    * of this device or the access leaves it.
    */
   readMem(region: number, offset: number, data: Uint8Array): boolean {
-    if (!this.memRegionContains(region, offset, data.length)) {
-      this.log(`memory read of ${data.length} bytes at region ${region}+${hex(offset)} is outside the device's memory regions`);
-      return false;
-    }
+    if (this.outside('mem', 'read', region, offset, data.length)) return false;
     if (region === VFIO_PCI_ROM_REGION_INDEX) {
       const image = this.romImage();
       fillOnes(data);
       if (image && offset < image.length) data.set(image.subarray(offset, Math.min(offset + data.length, image.length)));
       return true;
     }
-    const msix = this.msixLayout;
-    if (msix) {
-      if (region === msix.tableBir && this.within(offset, data.length, msix.tableOffset, this.msixTable.tableBytes)) {
-        this.msixTableRead(offset - msix.tableOffset, data);
-        return true;
-      }
-      if (region === msix.pbaBir && this.within(offset, data.length, msix.pbaOffset, this.msixTable.pbaBytes)) {
-        this.msixPbaRead(offset - msix.pbaOffset, data);
-        return true;
-      }
-    }
-    return this.readBar(region, offset, data);
+    const hit = this.msixPart(region, offset, data.length);
+    if (!hit) return this.readBar(region, offset, data);
+    const value = hit.part === 'table' ? this.msixTable.readTable(hit.at, data.length) : this.msixTable.readPba(hit.at, data.length);
+    if (value === undefined) {
+      // Table and PBA accesses are dword or qword, naturally aligned (PCI Local Bus spec 6.8.2).
+      this.log(`MSI-X ${hit.part} read of ${data.length} bytes at ${hex(hit.at)}: use aligned 4- or 8-byte accesses`);
+      fillOnes(data);
+    } else writeLe(data, 0, data.length, value);
+    return true;
   }
 
   /** Memory write: ROM writes are ignored, MSI-X table/PBA handled here, the rest to {@link writeBar}. */
   writeMem(region: number, offset: number, data: Uint8Array): boolean {
-    if (!this.memRegionContains(region, offset, data.length)) {
-      this.log(`memory write of ${data.length} bytes at region ${region}+${hex(offset)} is outside the device's memory regions`);
-      return false;
-    }
+    if (this.outside('mem', 'write', region, offset, data.length)) return false;
     if (region === VFIO_PCI_ROM_REGION_INDEX) {
       this.log(`write to the expansion ROM at ${hex(offset)} ignored (read-only)`);
       return true;
     }
-    const msix = this.msixLayout;
-    if (msix) {
-      if (region === msix.tableBir && this.within(offset, data.length, msix.tableOffset, this.msixTable.tableBytes)) {
-        this.msixTableWrite(offset - msix.tableOffset, data);
-        return true;
-      }
-      if (region === msix.pbaBir && this.within(offset, data.length, msix.pbaOffset, this.msixTable.pbaBytes)) {
-        this.log(`write to the MSI-X PBA at ${hex(offset)} ignored (read-only)`);
-        return true;
-      }
-    }
-    return this.writeBar(region, offset, data);
+    const hit = this.msixPart(region, offset, data.length);
+    if (!hit) return this.writeBar(region, offset, data);
+    if (hit.part === 'PBA') this.log(`write to the MSI-X PBA at ${hex(offset)} ignored (read-only)`);
+    else if (!this.msixTable.writeTable(hit.at, data.length, data.length === 8 ? readLe64(data) : readLe(data))) {
+      this.log(`MSI-X table write of ${data.length} bytes at ${hex(hit.at)} ignored: use aligned 4- or 8-byte accesses`);
+    } else this.deliverPending();
+    return true;
   }
 
   /** A memory BAR read outside the MSI-X structures; default: log, all-ones. */
@@ -303,6 +283,14 @@ export abstract class SimPciFunction implements SimDeviceModel {
     return bar?.kind === 'io' && Number.isInteger(offset) && offset >= 0 && length > 0 && offset + length <= bar.size;
   }
 
+  /** Logs and returns true when the access does not lie inside one of this device's I/O (`io`) or memory (`mem`) regions. */
+  private outside(space: 'io' | 'mem', what: 'read' | 'write', region: number, offset: number, length: number): boolean {
+    const inside = space === 'io' ? this.ioRegionContains(region, offset, length) : this.memRegionContains(region, offset, length);
+    const name = space === 'io' ? 'I/O' : 'memory';
+    if (!inside) this.log(`${name} ${what} of ${length} bytes at region ${region}+${hex(offset)} is outside the device's ${name} regions`);
+    return !inside;
+  }
+
   private memRegionContains(region: number, offset: number, length: number): boolean {
     let size: number;
     if (region === VFIO_PCI_ROM_REGION_INDEX) size = this.config.romSize;
@@ -314,8 +302,14 @@ export abstract class SimPciFunction implements SimDeviceModel {
     return Number.isInteger(offset) && offset >= 0 && length > 0 && offset + length <= size;
   }
 
-  private within(offset: number, length: number, start: number, size: number): boolean {
-    return offset >= start && offset < start + size && offset + length <= start + size;
+  /** Which MSI-X structure `[offset, offset + length)` of BAR `region` lies wholly inside, with the offset into it. */
+  private msixPart(region: number, offset: number, length: number): { part: 'table' | 'PBA'; at: number } | undefined {
+    const msix = this.msixLayout;
+    if (!msix) return undefined;
+    const inside = (start: number, size: number): boolean => offset >= start && offset + length <= start + size;
+    if (region === msix.tableBir && inside(msix.tableOffset, this.msixTable.tableBytes)) return { part: 'table', at: offset - msix.tableOffset };
+    if (region === msix.pbaBir && inside(msix.pbaOffset, this.msixTable.pbaBytes)) return { part: 'PBA', at: offset - msix.pbaOffset };
+    return undefined;
   }
 
   /**
@@ -446,31 +440,6 @@ export abstract class SimPciFunction implements SimDeviceModel {
   /** Whether MSI-X vector `vector`'s pending bit is set in the PBA (false for a bad vector). */
   msixPending(vector: number): boolean {
     return Number.isInteger(vector) && vector >= 0 && vector < (this.msixLayout?.tableSize ?? 0) && this.msixTable.isPending(vector);
-  }
-
-  /** Table and PBA accesses are dword or qword, naturally aligned (PCI Local Bus spec 6.8.2); others read all-ones. */
-  private msixTableRead(offset: number, data: Uint8Array): void {
-    this.msixAnswer('table', offset, data, this.msixTable.readTable(offset, data.length));
-  }
-
-  private msixTableWrite(offset: number, data: Uint8Array): void {
-    const value = data.length === 8 ? readLe64(data) : readLe(data);
-    if (!this.msixTable.writeTable(offset, data.length, value)) {
-      this.log(`MSI-X table write of ${data.length} bytes at ${hex(offset)} ignored: use aligned 4- or 8-byte accesses`);
-      return;
-    }
-    this.deliverPending();
-  }
-
-  private msixPbaRead(offset: number, data: Uint8Array): void {
-    this.msixAnswer('PBA', offset, data, this.msixTable.readPba(offset, data.length));
-  }
-
-  private msixAnswer(what: string, offset: number, data: Uint8Array, value: number | bigint | undefined): void {
-    if (value === undefined) {
-      this.log(`MSI-X ${what} read of ${data.length} bytes at ${hex(offset)}: use aligned 4- or 8-byte accesses`);
-      fillOnes(data);
-    } else writeLe(data, 0, data.length, value);
   }
 
   // ---- timers, DMA, logging ----------------------------------------------------------------
