@@ -30,9 +30,7 @@ import {
   PCI_MSI_FLAGS,
   PCI_MSI_FLAGS_ENABLE,
   PCI_MSIX_ENTRY_CTRL_MASKBIT,
-  PCI_MSIX_ENTRY_DATA,
-  PCI_MSIX_ENTRY_LOWER_ADDR,
-  PCI_MSIX_ENTRY_UPPER_ADDR,
+  PCI_MSIX_ENTRY_SIZE,
   PCI_MSIX_ENTRY_VECTOR_CTRL,
   PCI_MSIX_FLAGS,
   PCI_MSIX_FLAGS_ENABLE,
@@ -42,6 +40,7 @@ import {
   PCI_VENDOR_ID,
 } from '../../shared/linux/pci-regs.js';
 import { capabilityList } from '../../shared/pci/capabilities.js';
+import { msixEntryDwords } from '../../shared/pci/msix.js';
 import { PCIRAW_POWER } from '../../shared/protocol.js';
 import { EDU } from '../drivers/edu.js';
 import { DEMO_DEVICES } from './identity.js';
@@ -549,11 +548,8 @@ class GuestDriver {
   }
 
   programMsix(t: { table: bigint }, v: number, address: bigint, data: number, masked: boolean): void {
-    const e = t.table + BigInt(v * 16);
-    this.writel(e + BigInt(PCI_MSIX_ENTRY_LOWER_ADDR), Number(address & 0xffff_ffffn));
-    this.writel(e + BigInt(PCI_MSIX_ENTRY_UPPER_ADDR), Number(address >> 32n));
-    this.writel(e + BigInt(PCI_MSIX_ENTRY_DATA), data);
-    this.writel(e + BigInt(PCI_MSIX_ENTRY_VECTOR_CTRL), masked ? PCI_MSIX_ENTRY_CTRL_MASKBIT : 0);
+    const e = t.table + BigInt(v * PCI_MSIX_ENTRY_SIZE);
+    for (const [i, dword] of msixEntryDwords({ address, data, masked }).entries()) this.writel(e + BigInt(4 * i), dword);
   }
 
   maskMsix(t: { table: bigint }, v: number, masked: boolean): void {

@@ -10,14 +10,12 @@ import {
   PCI_COMMAND_IO,
   PCI_COMMAND_MASTER,
   PCI_COMMAND_MEMORY,
-  PCI_MSIX_ENTRY_DATA,
-  PCI_MSIX_ENTRY_LOWER_ADDR,
-  PCI_MSIX_ENTRY_UPPER_ADDR,
-  PCI_MSIX_ENTRY_VECTOR_CTRL,
+  PCI_MSIX_ENTRY_SIZE,
   PCI_MSIX_FLAGS,
   PCI_MSIX_FLAGS_ENABLE,
   PCI_ROM_ADDRESS,
 } from '../../shared/linux/pci-regs.js';
+import { msixEntryDwords } from '../../shared/pci/msix.js';
 import { PCIRAW_IRQ_KIND, PCIRAW_MEMINFO, PCIRAW_POWER } from '../../shared/protocol.js';
 import { EDU, EduDriver } from '../drivers/edu.js';
 import { runGuestDemo } from './guest.js';
@@ -357,11 +355,9 @@ async function driveTestdev(vm: RawPciClient, bdf: string, step: Step, expect: E
   });
   await step('MSI-X vector 3 through the doorbell', () => {
     const msix = vm.getRegionInfo(h, 4);
-    const entry = msix.regionStart + 3n * 16n;
-    vm.mmioWrite(h, entry + BigInt(PCI_MSIX_ENTRY_LOWER_ADDR), 4, 0xfee0_1000);
-    vm.mmioWrite(h, entry + BigInt(PCI_MSIX_ENTRY_UPPER_ADDR), 4, 0);
-    vm.mmioWrite(h, entry + BigInt(PCI_MSIX_ENTRY_DATA), 4, 0x4053);
-    vm.mmioWrite(h, entry + BigInt(PCI_MSIX_ENTRY_VECTOR_CTRL), 4, 0);
+    const entry = msix.regionStart + 3n * BigInt(PCI_MSIX_ENTRY_SIZE);
+    for (const [i, dword] of msixEntryDwords({ address: 0xfee0_1000n, data: 0x4053, masked: false }).entries())
+      vm.mmioWrite(h, entry + BigInt(4 * i), 4, dword);
     const cap = 0x50;
     const flags = vm.cfgRead(h, cap + PCI_MSIX_FLAGS, 2);
     vm.cfgWrite(h, cap + PCI_MSIX_FLAGS, 2, flags | PCI_MSIX_FLAGS_ENABLE);

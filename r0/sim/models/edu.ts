@@ -165,39 +165,22 @@ export class EduDevice extends SimPciFunction {
       fillOnes(data);
       return true;
     }
-    let value: number | bigint;
-    switch (offset) {
-      case EDU_REG.ID:
-        value = EDU_ID_VALUE;
-        break;
-      case EDU_REG.LIVENESS:
-        value = this.liveness;
-        break;
-      case EDU_REG.FACTORIAL:
-        value = this.fact;
-        break;
-      case EDU_REG.STATUS:
-        value = this.status;
-        break;
-      case EDU_REG.IRQ_STATUS:
-        value = this.irqStatus;
-        break;
-      case EDU_REG.DMA_SRC:
-        value = this.dmaSrc;
-        break;
-      case EDU_REG.DMA_DST:
-        value = this.dmaDst;
-        break;
-      case EDU_REG.DMA_COUNT:
-        value = this.dmaCount;
-        break;
-      case EDU_REG.DMA_CMD:
-        value = this.dmaCmd;
-        break;
-      default:
-        this.log(`BAR0 read of ${width} bytes at 0x${offset.toString(16)}: no readable register there`);
-        fillOnes(data);
-        return true;
+    const registers: Record<number, number | bigint> = {
+      [EDU_REG.ID]: EDU_ID_VALUE,
+      [EDU_REG.LIVENESS]: this.liveness,
+      [EDU_REG.FACTORIAL]: this.fact,
+      [EDU_REG.STATUS]: this.status,
+      [EDU_REG.IRQ_STATUS]: this.irqStatus,
+      [EDU_REG.DMA_SRC]: this.dmaSrc,
+      [EDU_REG.DMA_DST]: this.dmaDst,
+      [EDU_REG.DMA_COUNT]: this.dmaCount,
+      [EDU_REG.DMA_CMD]: this.dmaCmd,
+    };
+    const value = registers[offset];
+    if (value === undefined) {
+      this.log(`BAR0 read of ${width} bytes at 0x${offset.toString(16)}: no readable register there`);
+      fillOnes(data);
+      return true;
     }
     writeLe(data, 0, data.length, value);
     return true;

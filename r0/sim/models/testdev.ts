@@ -220,27 +220,18 @@ export class TestDevDevice extends SimPciFunction {
       fillOnes(data);
       return;
     }
-    let value: number;
-    switch (offset) {
-      case TESTDEV_REG.ID:
-        value = TESTDEV_ID_VALUE;
-        break;
-      case TESTDEV_REG.IRQ_STATUS:
-        value = this.irqStatus;
-        break;
-      case TESTDEV_REG.ACCESS_COUNT:
-        value = this.accessCount;
-        break;
-      case TESTDEV_REG.VECTORS:
-        value = this.vectors;
-        break;
-      case TESTDEV_REG.MEM_SIZE:
-        value = this.memory.byteLength;
-        break;
-      default:
-        this.log(`BAR0 read at port 0x${offset.toString(16)}: no readable register there`);
-        fillOnes(data);
-        return;
+    const registers: Record<number, number> = {
+      [TESTDEV_REG.ID]: TESTDEV_ID_VALUE,
+      [TESTDEV_REG.IRQ_STATUS]: this.irqStatus,
+      [TESTDEV_REG.ACCESS_COUNT]: this.accessCount,
+      [TESTDEV_REG.VECTORS]: this.vectors,
+      [TESTDEV_REG.MEM_SIZE]: this.memory.byteLength,
+    };
+    const value = registers[offset];
+    if (value === undefined) {
+      this.log(`BAR0 read at port 0x${offset.toString(16)}: no readable register there`);
+      fillOnes(data);
+      return;
     }
     writeLe(data, 0, data.length, value);
   }
