@@ -80,7 +80,6 @@ import {
 import { msiLayout } from '../../shared/msi-layout.js';
 import {
   type CapabilityEntry,
-  type ConfigRead,
   capabilityList,
   extendedCapabilityList,
   findCapability,
@@ -170,7 +169,6 @@ export class ConfigSpace extends PciConfigRegisters {
   private extCursor = PCI_EXT_CAP_START;
   private lastExtCap = 0;
   private powerOn: { bytes: Uint8Array } | undefined;
-  readonly #reader: ConfigRead = (offset, width) => this.read(offset, width);
 
   /** Throws RangeError for a size other than 256/4096 or an identity field out of range. */
   constructor(options: ConfigSpaceOptions) {
@@ -421,22 +419,22 @@ export class ConfigSpace extends PciConfigRegisters {
 
   /** The capability list ({@link capabilityList}: stops on a loop or a bad pointer). */
   capabilities(): CapabilityEntry[] {
-    return capabilityList(this.#reader);
+    return capabilityList(this.reader);
   }
 
   /** Offset of the first capability with ID `id`, or undefined. */
   findCapability(id: number): number | undefined {
-    return findCapability(this.#reader, id);
+    return findCapability(this.reader, id);
   }
 
   /** The extended capability list from 0x100 (empty for a 256-byte space). */
   extendedCapabilities(): CapabilityEntry[] {
-    return extendedCapabilityList(this.#reader, this.size);
+    return extendedCapabilityList(this.reader, this.size);
   }
 
   /** Offset of the first extended capability with ID `id`, or undefined. */
   findExtendedCapability(id: number): number | undefined {
-    return findExtendedCapability(this.#reader, this.size, id);
+    return findExtendedCapability(this.reader, this.size, id);
   }
 
   // ---- MSI / MSI-X state -----------------------------------------------------------------
@@ -450,7 +448,7 @@ export class ConfigSpace extends PciConfigRegisters {
   /** The MSI-X capability as programmed, or undefined without one. */
   msix(): MsixState | undefined {
     const at = this.findCapability(PCI_CAP_ID_MSIX);
-    return at === undefined ? undefined : readMsixCapability(this.#reader, at);
+    return at === undefined ? undefined : readMsixCapability(this.reader, at);
   }
 
   // ---- power-on state --------------------------------------------------------------------

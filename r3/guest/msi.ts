@@ -58,7 +58,7 @@ export class VirtualMsix extends MsixTable {
 
   /** Reads the capability at `offset` of `regs` (the host's snapshot), resets its guest state (disabled, unmasked) and declares its writable bits. */
   constructor(regs: PciConfigRegisters, offset: number) {
-    const cap = readMsixCapability((o, w) => regs.read(o, w), offset);
+    const cap = readMsixCapability(regs.reader, offset);
     super(cap.tableSize);
     this.#regs = regs;
     this.offset = offset;

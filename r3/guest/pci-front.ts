@@ -41,7 +41,7 @@ import {
 import { VFIO_PCI_ROM_REGION_INDEX } from '../../shared/linux/vfio-abi.js';
 import { childLogger } from '../../shared/log.js';
 import { readSplit, writeSplit } from '../../shared/pci/access-split.js';
-import { type ConfigRead, findCapability } from '../../shared/pci/capabilities.js';
+import { findCapability } from '../../shared/pci/capabilities.js';
 import { PciConfigRegisters } from '../../shared/pci/config-registers.js';
 import { PCI_COMMAND_WRITABLE } from '../../shared/pci/header-bits.js';
 import type { PciRegionKind } from '../../shared/pci/region.js';
@@ -139,10 +139,9 @@ export class PciFront implements GuestPciFunction {
     this.#regs.set8(PCI_INTERRUPT_LINE, 0);
     this.#regs.setWritable(PCI_INTERRUPT_LINE, 1, 0xff);
     // Capabilities kept virtual.
-    const virtualRead: ConfigRead = (offset, width) => this.#regs.read(offset, width);
-    const msiCap = findCapability(virtualRead, PCI_CAP_ID_MSI);
+    const msiCap = findCapability(this.#regs.reader, PCI_CAP_ID_MSI);
     this.msi = msiCap ? new VirtualMsi(this.#regs, msiCap) : undefined;
-    const msixCap = findCapability(virtualRead, PCI_CAP_ID_MSIX);
+    const msixCap = findCapability(this.#regs.reader, PCI_CAP_ID_MSIX);
     this.msix = msixCap ? new VirtualMsix(this.#regs, msixCap) : undefined;
     this.#messages = new FrontMessages(
       {

@@ -11,6 +11,7 @@
 
 import { onesOf, readLe, writeLe } from '../le.js';
 import { PCI_CFG_SPACE_EXP_SIZE, PCI_CFG_SPACE_SIZE } from '../linux/pci-regs.js';
+import type { ConfigRead } from './capabilities.js';
 
 /**
  * Config registers with their guest-write masks. Offsets and widths are in bytes; register
@@ -23,6 +24,8 @@ export class PciConfigRegisters {
   readonly size: number;
   /** The register bytes (little-endian). Mutating it directly bypasses the masks. */
   readonly bytes: Uint8Array;
+  /** {@link read} as a free-standing {@link ConfigRead}, for the capability walker and MSI-X decoding. */
+  readonly reader: ConfigRead = (offset, width) => this.read(offset, width);
   readonly #view: DataView;
   readonly #writable: Uint8Array;
   readonly #w1c: Uint8Array;
