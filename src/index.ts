@@ -41,6 +41,8 @@ export * from '../r3/guest/index.js';
 export { Bdf } from '../shared/bdf.js';
 export { PciRawCodec } from '../shared/codec.js';
 export type { RawPciEndpoint, Ring0Connection } from '../shared/connection.js';
+export type { MsiMessage } from '../shared/pci/msi.js';
+export type { MsixEntry } from '../shared/pci/msix.js';
 export type { PciBarKind, PciRegionKind } from '../shared/pci/region.js';
 export * from '../shared/protocol.js';
 export { rtFailure, rtSuccess, statusName, VBoxStatus, type VBoxStatusName } from '../shared/status.js';

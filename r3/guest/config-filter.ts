@@ -16,6 +16,7 @@ import {
   PCI_ROM_ADDRESS,
   PCI_STATUS,
   PCI_STD_HEADER_SIZEOF,
+  PCI_STD_NUM_BARS,
 } from '../../shared/linux/pci-regs.js';
 
 /**
@@ -36,7 +37,7 @@ export function configField(at: number, virtualCap: (at: number) => boolean): Co
   if (at >= PCI_STD_HEADER_SIZEOF) return 'host';
   if (at === PCI_COMMAND || at === PCI_COMMAND + 1) return 'command';
   if (at === PCI_STATUS || at === PCI_STATUS + 1 || at === PCI_CACHE_LINE_SIZE || at === PCI_LATENCY_TIMER) return 'host';
-  if ((at >= PCI_BASE_ADDRESS_0 && at < PCI_BASE_ADDRESS_0 + 24) || (at >= PCI_ROM_ADDRESS && at < PCI_ROM_ADDRESS + 4)) return 'bar';
+  if ((at >= PCI_BASE_ADDRESS_0 && at < PCI_BASE_ADDRESS_0 + 4 * PCI_STD_NUM_BARS) || (at >= PCI_ROM_ADDRESS && at < PCI_ROM_ADDRESS + 4)) return 'bar';
   if (at === PCI_INTERRUPT_LINE) return 'virtual';
   return 'ro';
 }
