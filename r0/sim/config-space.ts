@@ -91,7 +91,7 @@ import { MsiCapability } from '../../shared/pci/msi.js';
 import { declareMsixWritable, type MsixState, readMsixCapability } from '../../shared/pci/msix.js';
 import { type BarDecl, type BarInfo, type ConfigIdentity, declareBar, declareRom, programmedBarAddress, writeTypeZeroHeader } from './config-header.js';
 
-/** Size of the PCI Express capability we build (through Link Status 2, as QEMU's v2 cap). */
+/** Size of the PCI Express capability we build (through Link Status 2, as QEMU 7.2's v2 capability, PCI_EXP_VER2_SIZEOF). */
 export const CONFIG_PCIE_CAP_SIZE = 0x3c;
 
 /** Options of {@link ConfigSpace}: the identity plus the size (256, or 4096 for PCI Express). */

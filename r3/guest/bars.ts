@@ -8,7 +8,7 @@
 //   applied when decode is enabled (cloud-hypervisor pci/src/configuration.rs does the same);
 // - a 64-bit BAR moves when its high half is written, so a guest that writes low then high
 //   never decodes at a half-updated address;
-// - base 0 means "not placed" (as QEMU's pci_bar_address), and a range that does not fit its
+// - base 0 means "not placed" (as QEMU 7.2's pci_bar_address, hw/pci/pci.c), and a range that does not fit its
 //   address space (64 KiB of ports, 1 MiB for MEM24, 4 GiB for MEM32 and the ROM) is not decoded.
 
 import {

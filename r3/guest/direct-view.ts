@@ -5,7 +5,7 @@ import type { MmioWidth } from './guest-bus.js';
 /**
  * Typed arrays over a mapped BAR, so an aligned access is one load or store of its width: a
  * DataView may access byte by byte, which a real device behind a VFIO mapping sees as 1-byte
- * accesses (QEMU's edu answers those with 0). Typed arrays use the host's byte order, little
+ * accesses (QEMU 7.2's memory core answers those to edu with 0). Typed arrays use the host's byte order, little
  * endian on the hosts VFIO runs on (x86-64, arm64).
  */
 const widthArrays = new WeakMap<DataView, { u16: Uint16Array; u32: Uint32Array; u64: BigUint64Array } | null>();

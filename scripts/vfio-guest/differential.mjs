@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Differential check of the VFIO tier: the edu sequence on the simulated edu (here) against what QEMU's edu did through VFIO in the guest.
+// Differential check of the VFIO tier: the edu sequence on the simulated edu (here) against what QEMU 7.2's edu did through VFIO in the guest.
 // Usage: node scripts/vfio-guest/differential.mjs GUEST_OBSERVATIONS.json   (exit 1 on any difference not listed as known)
 
 import { readFileSync } from 'node:fs';

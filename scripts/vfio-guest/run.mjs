@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The VFIO test tier: boots a QEMU guest (TCG, emulated Intel IOMMU, QEMU's edu) built from Debian's archive and runs the checkout's VFIO checks inside it.
+// The VFIO test tier: boots a QEMU guest (Debian 12's QEMU 7.2, TCG, emulated Intel IOMMU, QEMU's edu) built from Debian's archive and runs the checkout's VFIO checks inside it.
 //
 // Steps (ENVIRONMENT.md, "Real VFIO inside a QEMU guest"): make sure qemu-system-x86 and cpio
 // are installed (apt-get when root, a clear failure otherwise); resolve the current Debian

@@ -1,4 +1,4 @@
-// QEMU edu's register map and identity (../shared/specs/edu.md): constants only, shared by the simulated model and ring-3 drivers.
+// QEMU 7.2 edu's register map and identity (docs/edu.md): constants only, shared by the simulated model and ring-3 drivers.
 
 /** edu's identity (edu spec, Identity). */
 export const EDU_VENDOR_ID = 0x1234;
@@ -12,7 +12,7 @@ export const EDU_SUBSYSTEM_ID = 0x1100;
 export const EDU_BAR0_SIZE = 0x10_0000;
 /** Config offset of edu's only capability, MSI (1 vector, 64-bit, no per-vector masking). */
 export const EDU_MSI_CAP_OFFSET = 0x40;
-/** Default DMA mask (QEMU's `dma_mask` property): 28 bits; RAM addresses are ANDed with it. */
+/** Default DMA mask (QEMU 7.2's `dma_mask` property): 28 bits; RAM addresses are ANDed with it. */
 export const EDU_DEFAULT_DMA_MASK = 0x0fff_ffff;
 /** Device address of the DMA buffer and its size in bytes. */
 export const EDU_DMA_START = 0x4_0000;

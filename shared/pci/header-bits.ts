@@ -17,8 +17,9 @@ import {
 
 /**
  * Command register (PCI_COMMAND, 16 bits) bits a guest may set: I/O and memory decode, bus
- * mastering, parity and SERR# response, INTx disable (QEMU 8.2 hw/pci/pci.c pci_init_wmask;
- * PCI Local Bus spec 3.0, 6.2.2). The other bits read 0 (libvfio-user consumes bits the same way).
+ * mastering, parity and SERR# response, INTx disable (PCI Local Bus spec 3.0, 6.2.2). QEMU 7.2's
+ * pci_init_wmask (hw/pci/pci.c) makes the same bits writable except PARITY, which the spec
+ * defines as read/write and we keep. The other bits read 0 (libvfio-user consumes bits the same way).
  */
 export const PCI_COMMAND_WRITABLE = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE;
 

@@ -17,7 +17,7 @@ export interface DemoDeviceKind {
 }
 
 /**
- * The only devices the demo drives: QEMU's edu (../shared/specs/edu.md, Identity) and rawpci's
+ * The only devices the demo drives: QEMU's edu (docs/edu.md, Identification) and rawpci's
  * testdev (docs/testdev.md, Identity). Anything else is refused before it is opened.
  */
 export const DEMO_DEVICES = {

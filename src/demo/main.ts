@@ -267,7 +267,7 @@ async function driveEdu(vm: RawPciClient, bdf: string, step: Step, expect: Expec
     const live = edu.read(EDU.LIVENESS);
     const fact = edu.read(EDU.FACTORIAL);
     if (hostOf(vm) === 'vfio') {
-      // QEMU's edu has no reset handler (and on q35's root bus no FLR, PM or bus reset): its
+      // QEMU 7.2's edu has no reset handler (and on q35's root bus no FLR, PM or bus reset): its
       // registers survive; what must hold is that the device still answers after the cycle.
       expect(edu.id() === 0x0100_00ed, 'device stopped answering after the power cycle');
       return `OFF then ON: device answers; registers kept (liveness 0x${live.toString(16)}, factorial ${fact}): QEMU's edu has no reset handler`;

@@ -1,4 +1,4 @@
-// The differential edu sequence: one run of EduDriver whose observable results (registers, interrupt causes, DMA bytes, refused accesses) are compared between the simulated edu and QEMU's edu through VFIO.
+// The differential edu sequence: one run of EduDriver whose observable results (registers, interrupt causes, DMA bytes, refused accesses) are compared between the simulated edu and QEMU 7.2's edu (Debian 12) through VFIO.
 
 import { createHash } from 'node:crypto';
 import type { RawPciClient } from '../../r3/client.js';
@@ -7,7 +7,7 @@ import { EDU, EduDriver } from './edu.js';
 
 /**
  * What one run of {@link observeEdu} saw. Numbers are register values as read; `dma` holds the
- * sha256 of the bytes that came back; `refused` the values of accesses edu refuses (specs/edu.md
+ * sha256 of the bytes that came back; `refused` the values of accesses edu refuses (docs/edu.md
  * says all ones); `iommuFault` whether a DMA to an unmapped IOVA was reported and left RAM alone.
  */
 export interface EduObservations {
@@ -31,7 +31,7 @@ export const EDU_OBSERVE_LAYOUT = { src: 0x1_0000n, dst: 0x2_0000n, unmapped: 0x
 /**
  * Runs the differential sequence on an open, powered-on edu with bus mastering and an IRQ
  * handler registered; guest RAM bus addresses 0.. must be mapped (the unmapped one not).
- * Throws Error when the device does not answer as specs/edu.md says within `timeoutMs`.
+ * Throws Error when the device does not answer as docs/edu.md says within `timeoutMs`.
  */
 export function observeEdu(vm: RawPciClient, h: PciRawDevHandle, timeoutMs = 10_000): EduObservations {
   const edu = new EduDriver(vm, h, timeoutMs);
@@ -111,9 +111,9 @@ export function observeEdu(vm: RawPciClient, h: PciRawDevHandle, timeoutMs = 10_
  * {@link EduObservations}; {@link compareEduObservations} skips them. Empty means none seen.
  */
 export const EDU_KNOWN_DIFFERENCES: readonly string[] = [
-  // QEMU's memory core refuses a 1-byte access to edu's BAR0 (edu_mmio_ops.valid.min_access_size
+  // QEMU 7.2's memory core refuses a 1-byte access to edu's BAR0 (edu_mmio_ops.valid.min_access_size
   // is 4) and answers 0 before edu.c's handler, which would answer all ones, ever runs; the
-  // simulated edu answers all ones as specs/edu.md says. Found by this differential check.
+  // simulated edu answers all ones, edu.c's own value (docs/edu.md, "Simulated model: deliberate differences"). Found by this differential check.
   'refused.1-byte read 0x00 (bad width below 0x80)',
 ];
 

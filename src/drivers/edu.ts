@@ -27,7 +27,7 @@ import {
 import { findCapability } from '../../shared/pci/capabilities.js';
 import { PCIRAW_IRQ_KIND, type PciRawDevHandle, type PciRawIrqEvent } from '../../shared/protocol.js';
 
-/** edu's BAR0 registers and bits (specs/edu.md), under short names for driver code. */
+/** edu's BAR0 registers and bits (docs/edu.md), under short names for driver code. */
 export const EDU = {
   ...EDU_REG,
   /** Device address of the 4096-byte DMA buffer. */
@@ -51,7 +51,7 @@ export const EDU_MSI_DATA = 0x4021;
 /**
  * Drives one open edu through a {@link RawPciClient}: BAR0 by MMIO, the MSI capability by config
  * writes, interrupts by GET_IRQ/ACK_IRQ. Every method throws RawPciError on a ring-0 failure and
- * Error when the device does not do what specs/edu.md says within `timeoutMs`.
+ * Error when the device does not do what docs/edu.md says within `timeoutMs`.
  */
 export class EduDriver {
   readonly client: RawPciClient;

@@ -1,4 +1,4 @@
-// Unit tests of the edu model against ../shared/specs/edu.md: identity, every BAR0 register row, width rules, interrupts, DMA, reset.
+// Unit tests of the edu model against docs/edu.md: identity, every BAR0 register row, width rules, interrupts, DMA, reset.
 
 import test from 'ava';
 import {

@@ -153,7 +153,7 @@ export abstract class SimPciFunction implements SimDeviceModel {
   /**
    * Config write at byte `offset`, merged through the writable/W1C masks, then its side effects:
    * INTx line follows INTX_DISABLE; MSI Multiple Message Enable is clamped to the capable count;
-   * enabling MSI or MSI-X deasserts INTx (as QEMU's msi/msix_write_config); pending vectors that
+   * enabling MSI or MSI-X deasserts INTx (as QEMU 7.2's msi_write_config / msix_write_config, hw/pci/msi.c and msix.c); pending vectors that
    * became deliverable are sent; a PM PowerState of an unsupported D1/D2 is discarded (PCI PM
    * 1.2, 5.4.1); Initiate FLR resets the function. False when beyond the config space.
    */

@@ -1,10 +1,10 @@
-// QEMU's `edu` teaching device (hw/misc/edu.c), exact to the project's spec (../shared/specs/edu.md).
+// QEMU 7.2's `edu` teaching device (hw/misc/edu.c), exact to the project's spec (docs/edu.md).
 //
-// Differences from QEMU's edu, all deliberate and listed in the spec:
+// Differences from QEMU 7.2's edu, all deliberate and listed in docs/edu.md:
 // - reset(): QEMU's edu has no reset handler (its registers survive a PCI reset); ours returns
 //   every register, the DMA buffer and the interrupt state to zero on a reset / power cycle.
-// - A DMA with a bad range (count 0, or not inside the 4096-byte buffer at 0x40000 with QEMU's
-//   exact check `end < 0x41000`, so 4095 bytes is the largest transfer) makes QEMU abort the
+// - A DMA with a bad range (count 0, or not inside the 4096-byte buffer at 0x40000 with QEMU 7.2's
+//   exact check `end < 0x41000`, so 4095 bytes is the largest transfer) makes QEMU 7.2 abort the
 //   whole emulator (hw_error). Ours refuses it cleanly: nothing is transferred, a line is logged,
 //   and the command completes as usual (bit 0 cleared, other bits kept, cause 0x100 raised if
 //   bit 2 asked for it) so a driver polling bit 0 or waiting for the interrupt never hangs.
@@ -14,7 +14,7 @@
 //   that crosses 2^64 (possible only with a dmaMask above 2^64 - 4096) is such a fault, refused
 //   whole; QEMU's 64-bit address arithmetic would wrap it to bus address 0.
 // - Completion times: the factorial completes `factorialDelayMs` (default 1 ms) after the
-//   write, a DMA `dmaDelayMs` (default 5 ms) after the command instead of QEMU's 100 ms; both
+//   write, a DMA `dmaDelayMs` (default 5 ms) after the command instead of QEMU 7.2's 100 ms; both
 //   stay asynchronous (host.schedule).
 
 import { fillOnes, readLe64, writeLe } from '../../../shared/le.js';
@@ -49,7 +49,7 @@ import {
 
 /** Options of the `edu` model (inventory `options`). */
 export interface EduOptions {
-  /** DMA mask (QEMU's `dma_mask`), a number or a numeric string such as "0x0fffffff". */
+  /** DMA mask (QEMU 7.2's `dma_mask` property), a number or a numeric string such as "0x0fffffff". */
   dmaMask?: number | string;
   /** Milliseconds from a factorial write to its result; default 1. */
   factorialDelayMs?: number;
@@ -68,7 +68,7 @@ export function eduFactorial(n: number): number {
 }
 
 /**
- * QEMU's edu_check_range: `[addr, addr + size)` must start inside `[start, start + size2)` and
+ * QEMU 7.2's edu_check_range (QEMU 9.0 and later also allow 4096 bytes and log instead of aborting): `[addr, addr + size)` must start inside `[start, start + size2)` and
  * end strictly below `start + size2`, with 64-bit wrap-around (so count 0 and count 4096 fail,
  * and a count that wraps `addr + size` past 2^64 fails too). All four arguments are u64 values
  * (register contents, 0..2^64-1); `start + size2` is the buffer's end and does not wrap.
@@ -291,7 +291,7 @@ export class EduDevice extends SimPciFunction {
     if (cmd & BigInt(EDU_DMA_IRQ)) this.raiseIrq(EDU_IRQ_DMA);
   }
 
-  /** All registers, the DMA buffer and irq_status to zero (a deliberate difference from QEMU). */
+  /** All registers, the DMA buffer and irq_status to zero (a deliberate difference from QEMU 7.2, which has no reset handler). */
   protected resetState(): void {
     this.liveness = 0;
     this.fact = 0;

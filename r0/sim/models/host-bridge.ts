@@ -1,9 +1,9 @@
-// A host bridge (class 0x0600) like QEMU q35's MCH at 00:00.0: identity only, no BARs, no interrupt.
+// A host bridge (class 0x0600) like QEMU 7.2 q35's MCH (hw/pci-host/q35.c) at 00:00.0: identity only, no BARs, no interrupt.
 
 import { ConfigSpace } from '../config-space.js';
 import { SimPciFunction } from './base.js';
 
-/** Identity of QEMU q35's host bridge (Intel 82G33/G31/P35/P31 Express DRAM Controller). */
+/** Identity of QEMU 7.2 q35's host bridge (Intel 82G33/G31/P35/P31 Express DRAM Controller). */
 export const HOST_BRIDGE_VENDOR_ID = 0x8086;
 export const HOST_BRIDGE_DEVICE_ID = 0x29c0;
 export const HOST_BRIDGE_REVISION = 0x00;
