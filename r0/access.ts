@@ -4,6 +4,7 @@
 // sees it; values travel as little-endian bytes to HostDevice.readIo/readMem/readConfig and
 // their write twins, which perform the access at its own width.
 
+import { onesOf, readLe, readLe64, writeLe } from '../shared/le.js';
 import { PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_5, PCI_ROM_ADDRESS } from '../shared/linux/pci-regs.js';
 import { PCIRAW_REGION, type PciRawMemLoc } from '../shared/protocol.js';
 import { show } from '../shared/show.js';
@@ -34,7 +35,7 @@ export function pioAccess(dev: OpenDevice, p: Record<string, unknown>, write: bo
   let value = 0;
   if (write) {
     const v = p.value;
-    if (!isInt(v) || v < 0 || v > widthMax(cb)) return fail(VERR_INVALID_PARAMETER, `PIO value ${show(v)} does not fit ${cb} byte(s)`);
+    if (!isInt(v) || v < 0 || v > onesOf(cb)) return fail(VERR_INVALID_PARAMETER, `PIO value ${show(v)} does not fit ${cb} byte(s)`);
     value = v;
   }
   const r = dev.ioRegionAt(port, cb);
@@ -49,11 +50,11 @@ export function pioAccess(dev: OpenDevice, p: Record<string, unknown>, write: bo
   const off = port - Number(r.start);
   dev.accesses++;
   if (write) {
-    putLe(data, value);
+    writeLe(data, 0, cb, value);
     return dev.hostDevice.writeIo(r.index, off, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the port write at 0x${port.toString(16)}`);
   }
   if (!dev.hostDevice.readIo(r.index, off, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the port read at 0x${port.toString(16)}`);
-  const read = getLe32(data);
+  const read = readLe(data);
   return { rc: VINF_SUCCESS, out: { value: read } as never, cacheKey: read * 16 };
 }
 
@@ -98,7 +99,7 @@ export function mmioAccess(dev: OpenDevice, p: Record<string, unknown>, write: b
   const off = address < TWO_53 ? Number(address) - Number(r.start) : Number(address - r.start);
   dev.accesses++;
   if (write) {
-    putLoc(data, loc!);
+    writeLe(data, 0, loc!.cb, loc!.u);
     return dev.hostDevice.writeMem(r.index, off, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the memory write at 0x${address.toString(16)}`);
   }
   if (!dev.hostDevice.readMem(r.index, off, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the memory read at 0x${address.toString(16)}`);
@@ -140,7 +141,7 @@ export function configAccess(dev: OpenDevice, p: Record<string, unknown>, write:
   const data = new Uint8Array(cb);
   dev.accesses++;
   if (write) {
-    putLoc(data, loc!);
+    writeLe(data, 0, loc!.cb, loc!.u);
     return dev.hostDevice.writeConfig(offset, data) ? ok() : fail(VERR_DEV_IO_ERROR, `the host failed the config write at 0x${offset.toString(16)}`);
   }
   if (!dev.hostDevice.readConfig(offset, data)) return fail(VERR_DEV_IO_ERROR, `the host failed the config read at 0x${offset.toString(16)}`);
@@ -152,10 +153,6 @@ function locAnswer(value: PciRawMemLoc): Out {
   const a: Out = { rc: VINF_SUCCESS, out: { value } as never };
   if (value.cb !== 8) a.cacheKey = value.u * 16 + value.cb * 2 + 1;
   return a;
-}
-
-function widthMax(cb: number): number {
-  return cb === 4 ? 0xffff_ffff : (1 << (cb * 8)) - 1;
 }
 
 function overlaps(off: number, cb: number, lo: number, hi: number): boolean {
@@ -171,26 +168,11 @@ function checkMemLoc(v: unknown, widths: number[]): PciRawMemLoc | string {
     if (typeof u !== 'bigint' || u < 0n || u > U64_MAX) return '8-byte values must be bigints 0 .. 2^64-1';
     return { cb: 8, u };
   }
-  if (!isInt(u) || u < 0 || u > widthMax(cb as number)) return `value ${show(u)} does not fit ${show(cb)} byte(s)`;
+  if (!isInt(u) || u < 0 || u > onesOf(cb as number)) return `value ${show(u)} does not fit ${show(cb)} byte(s)`;
   return { cb: cb as 1 | 2 | 4, u };
 }
 
-function putLe(data: Uint8Array, v: number): void {
-  for (let i = 0; i < data.length; i++) data[i] = (v >>> (8 * i)) & 0xff;
-}
-
-function getLe32(data: Uint8Array): number {
-  let v = 0;
-  for (let i = data.length - 1; i >= 0; i--) v = (v * 256 + data[i]!) >>> 0;
-  return v;
-}
-
-function putLoc(data: Uint8Array, loc: PciRawMemLoc): void {
-  if (loc.cb === 8) new DataView(data.buffer, data.byteOffset, 8).setBigUint64(0, loc.u, true);
-  else putLe(data, loc.u);
-}
-
+/** The PCIRAWMEMLOC of the little-endian bytes a host read into `data` (1, 2, 4 or 8 bytes). */
 function getLoc(data: Uint8Array): PciRawMemLoc {
-  if (data.length === 8) return { cb: 8, u: new DataView(data.buffer, data.byteOffset, 8).getBigUint64(0, true) };
-  return { cb: data.length as 1 | 2 | 4, u: getLe32(data) };
+  return data.length === 8 ? { cb: 8, u: readLe64(data) } : { cb: data.length as 1 | 2 | 4, u: readLe(data) };
 }
