@@ -6,10 +6,10 @@
 // Atomics.wait, so libuv cannot watch them); the MSI capability is virtualised by vfio-pci, so a
 // config write that sets or clears its enable bit becomes VFIO_DEVICE_SET_IRQS, as QEMU does;
 // DMA goes through the real IOMMU: each VM domain is mirrored with VFIO_IOMMU_MAP_DMA of the
-// VM's guest RAM. Discovery reads sysfs with the admin CLI's SysfsPciSource.
+// VM's guest RAM. Discovery and driver binding go through shared/sysfs, the layer the admin CLI uses.
 
-import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Bdf } from '../../shared/bdf.js';
 import {
   PCI_BASE_ADDRESS_0,
@@ -86,32 +86,37 @@ import { VBoxStatus, VERR_ACCESS_DENIED, VERR_DEV_IO_ERROR, VERR_NOT_SUPPORTED, 
 
 const { VERR_NO_MEMORY } = VBoxStatus;
 
-import { SysfsPciSource } from '../../src/sysfs/sysfs-source.js';
-import type { BackendConfig } from '../backends.js';
 import {
-  type HostDevice,
-  type HostDeviceEvents,
-  type HostDeviceInfo,
-  type HostDmaHooks,
-  type HostDmaMapping,
-  type HostFailure,
-  type HostFdMapping,
-  type HostRegion,
-  isHostDriver,
-  type PciHostBackend,
+  bindToDriver,
+  describeBlockers,
+  type GroupBlocker,
+  PCI_BASE_CLASS_BRIDGE,
+  restoreDriver,
+  sysfsGroupBlockers,
+  VFIO_PCI_DRIVER,
+} from '../../shared/sysfs/binding.js';
+import { readResources, SysfsPciSource } from '../../shared/sysfs/sysfs-source.js';
+import { RealSysfsWriter } from '../../shared/sysfs/writer.js';
+import type { BackendConfig } from '../backends.js';
+import type {
+  HostDevice,
+  HostDeviceEvents,
+  HostDeviceInfo,
+  HostDmaHooks,
+  HostDmaMapping,
+  HostFailure,
+  HostFdMapping,
+  HostRegion,
+  PciHostBackend,
 } from '../host.js';
 import type { HostTable } from '../host-table.js';
 import * as libc from './libc.js';
 
-/** The kernel driver VFIO devices must be bound to. */
-export const VFIO_PCI_DRIVER = 'vfio-pci';
 /** The VFIO container node. */
 export const VFIO_CONTAINER_PATH = '/dev/vfio/vfio';
 /** How often ring 0 polls eventfds while a device has interrupts armed, in ms. */
 export const VFIO_IRQ_POLL_MS = 1;
 
-/** PCI base class of bridges (PCI Local Bus spec 3.0, appendix D): never assignable. */
-const PCI_BASE_CLASS_BRIDGE = 0x06;
 const PAGE = 4096n;
 
 /** Options of {@link VfioHost}; the defaults are the machine's own paths. */
@@ -130,6 +135,7 @@ export interface VfioHostOptions {
 export class VfioHost implements PciHostBackend {
   readonly kind = 'vfio' as const;
   readonly source: SysfsPciSource;
+  readonly #writer = new RealSysfsWriter();
   readonly devVfio: string;
   readonly dma: HostDmaHooks;
   #container = -1;
@@ -209,16 +215,13 @@ export class VfioHost implements PciHostBackend {
   }
 
   detachDriver(info: HostDeviceInfo): string | null | HostFailure {
-    const dev = this.source.deviceDir(info.bdf);
     const original = info.driver;
     try {
-      if (original) writeSysfs(join(dev, 'driver', 'unbind'), info.bdf.toString());
-      writeSysfs(join(dev, 'driver_override'), VFIO_PCI_DRIVER);
-      writeSysfs(join(this.source.busPciDir, 'drivers_probe'), info.bdf.toString());
+      bindToDriver(this.source, this.#writer, info.bdf, original, VFIO_PCI_DRIVER);
     } catch (e) {
       return { rc: VERR_RESOURCE_BUSY, msg: `detaching ${info.bdf} from ${original ?? 'no driver'}: ${(e as Error).message}` };
     }
-    const now = driverOf(dev);
+    const now = this.source.driverOf(info.bdf);
     if (now !== VFIO_PCI_DRIVER) {
       return {
         rc: VERR_RESOURCE_BUSY,
@@ -229,21 +232,14 @@ export class VfioHost implements PciHostBackend {
   }
 
   rebindDriver(info: HostDeviceInfo, driver: string | null): void {
-    const dev = this.source.deviceDir(info.bdf);
-    if (driverOf(dev)) writeSysfs(join(dev, 'driver', 'unbind'), info.bdf.toString());
-    // An empty write (a newline) clears driver_override (drivers/pci/pci-sysfs.c).
-    writeSysfs(join(dev, 'driver_override'), '\n');
-    if (driver && existsSync(join(this.source.busPciDir, 'drivers', driver)))
-      writeSysfs(join(this.source.busPciDir, 'drivers', driver, 'bind'), info.bdf.toString());
-    else writeSysfs(join(this.source.busPciDir, 'drivers_probe'), info.bdf.toString());
+    restoreDriver(this.source, this.#writer, info.bdf, this.source.driverOf(info.bdf) !== undefined, driver);
   }
 
   open(info: HostDeviceInfo, events: HostDeviceEvents): HostDevice | HostFailure {
     const bdf = info.bdf;
-    const devDir = this.source.deviceDir(bdf);
-    let driver = driverOf(devDir);
+    let driver = this.source.driverOf(bdf);
     let boundByUs = false;
-    if (driver === null) {
+    if (driver === undefined) {
       // An unbound function needs no detaching: hand it to vfio-pci for the time it is open.
       const d = this.detachDriver({ ...info, driver: null });
       if (typeof d === 'object' && d !== null) return d;
@@ -384,18 +380,14 @@ export class VfioHost implements PciHostBackend {
   }
 
   #notViable(group: number, bdf: Bdf): string {
-    const blockers: string[] = [];
+    let blockers: GroupBlocker[] = [];
     try {
-      for (const m of readdirSync(join(this.source.root, 'kernel', 'iommu_groups', String(group), 'devices'))) {
-        if (m === bdf.toString()) continue;
-        const d = driverOf(join(this.source.devicesDir, m));
-        if (isHostDriver(d)) blockers.push(`${m} (bound to ${d})`);
-      }
+      blockers = sysfsGroupBlockers(this.source, bdf, String(group));
     } catch {
       // Fall back to the generic message.
     }
     const who = blockers.length
-      ? `: ${blockers.join(', ')} ${blockers.length > 1 ? 'are' : 'is'} still bound to a host driver; detach ${blockers.length > 1 ? 'them' : 'it'} too (rawpci attach)`
+      ? `: ${describeBlockers(blockers)}; detach ${blockers.length > 1 ? 'them' : 'it'} too (rawpci attach)`
       : ': every member must be bound to vfio-pci or unbound';
     return `IOMMU group ${group} of ${bdf} is not viable${who}`;
   }
@@ -688,7 +680,7 @@ export class VfioDevice implements HostDevice {
   }
 
   #buildRegions(): void {
-    const resources = readResources(this.#host.source.deviceDir(this.info.bdf));
+    const resources = (readResources(this.#host.source.deviceDir(this.info.bdf)) ?? []).map((r) => r.start);
     const cfg = new Uint8Array(4);
     for (let i = 0; i <= VFIO_PCI_ROM_REGION_INDEX; i++) {
       const r = this.#vfioRegions.get(i);
@@ -924,35 +916,4 @@ export function parseIommuFault(line: string): KernelIommuFault | undefined {
 
 function hex2(v: number): string {
   return v.toString(16).padStart(2, '0');
-}
-
-/** Bus addresses of BARs 0..5 and the ROM from sysfs `resource` (0n when unassigned). */
-function readResources(dir: string): bigint[] {
-  try {
-    return readFileSync(join(dir, 'resource'), 'utf8')
-      .split('\n')
-      .slice(0, 7)
-      .map((l) => BigInt(l.split(/\s+/)[0] || '0'));
-  } catch {
-    return [];
-  }
-}
-
-function driverOf(devDir: string): string | null {
-  try {
-    return basename(readlinkSync(join(devDir, 'driver')));
-  } catch {
-    return null;
-  }
-}
-
-function writeSysfs(path: string, value: string): void {
-  try {
-    writeFileSync(path, value);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? String(e);
-    const hint =
-      code === 'EACCES' || code === 'EPERM' ? 'run as root' : code === 'ENODEV' ? 'load the driver (modprobe vfio-pci)' : "see dmesg for the kernel's reason";
-    throw new Error(`writing '${value.trim()}' to ${path} failed (${code}): ${hint}`);
-  }
 }
