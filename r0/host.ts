@@ -149,17 +149,6 @@ export interface PciHostBackend {
   poll?(now: number): number;
 }
 
-/**
- * Drivers that leave a device free for pass-through (VFIO's own, the stub, rawpci's simulated
- * one): a device, or an IOMMU-group member, bound to one of these needs no detaching.
- */
-export const PASSTHROUGH_DRIVERS: ReadonlySet<string> = new Set(['vfio-pci', 'pci-stub', 'rawpci']);
-
-/** True when `driver` is a host driver that must be detached before pass-through. */
-export function isHostDriver(driver: string | null): driver is string {
-  return driver !== null && !PASSTHROUGH_DRIVERS.has(driver);
-}
-
 /** Type guard for {@link HostFailure}. */
 export function isHostFailure(v: unknown): v is HostFailure {
   return typeof v === 'object' && v !== null && 'rc' in v && 'msg' in v && typeof (v as HostFailure).rc === 'number';

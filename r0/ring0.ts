@@ -23,9 +23,10 @@ import {
   VERR_RESOURCE_BUSY,
   VERR_TIMEOUT,
 } from '../shared/status.js';
+import { describeBlockers, groupBlockers, isHostDriver, PCI_BASE_CLASS_BRIDGE } from '../shared/sysfs/binding.js';
 import { accessBlocked, configAccess, mmioAccess, pioAccess } from './access.js';
 import { fail, isInt, isU32, type Out, ok, result } from './answer.js';
-import { type HostDeviceInfo, isHostDriver, isHostFailure, type PciHostBackend } from './host.js';
+import { type HostDeviceInfo, isHostFailure, type PciHostBackend } from './host.js';
 import type { HostTable } from './host-table.js';
 import { IommuDomain } from './iommu.js';
 import { OpenDevice } from './open-device.js';
@@ -301,16 +302,19 @@ export class Ring0 {
     }
     // IOMMU group viability: every other member must be free of host drivers, as VFIO requires.
     if (group !== null) {
-      for (const other of this.backend.devices()) {
-        if (other.iommuGroup !== group || other.bdf.equals(bdf)) continue;
-        if (isHostDriver(other.driver)) {
-          return release(
-            fail(
-              VERR_RESOURCE_BUSY,
-              `${bdf} is in IOMMU group ${group} with ${other.bdf}, which is still bound to ${other.driver}: detach it too ('rawpci attach ${other.bdf}')`,
-            ),
-          );
-        }
+      const members = this.backend
+        .devices()
+        .filter((d) => d.iommuGroup === group)
+        .map((d) => ({ bdf: d.bdf, driver: d.driver, bridge: d.classCode >>> 16 === PCI_BASE_CLASS_BRIDGE }));
+      const blockers = groupBlockers(members, bdf);
+      if (blockers.length) {
+        const fix = blockers.map((b) => `'rawpci attach ${b.bdf}'`).join(', ');
+        return release(
+          fail(
+            VERR_RESOURCE_BUSY,
+            `${bdf} is in IOMMU group ${group} with ${describeBlockers(blockers)}: detach ${blockers.length > 1 ? 'them' : 'it'} too (${fix})`,
+          ),
+        );
       }
     }
     let detached: string | null | undefined;

@@ -5,15 +5,16 @@ import Table from 'cli-table3';
 import { Command, CommanderError, Option } from 'commander';
 import { createColors } from 'picocolors';
 import { Bdf } from '../../shared/bdf.js';
-import { AttachError, attachSysfs, detachSysfs, forgetAttachment, isBridge, parseAttachTarget, SIM_RING0_DRIVER } from '../sysfs/attach.js';
+import { isBridge, SIM_RING0_DRIVER } from '../../shared/sysfs/binding.js';
+import type { PciDeviceRecord, PciSource } from '../../shared/sysfs/source.js';
+import { SYSFS_ROOT_DEFAULT, SysfsPciSource } from '../../shared/sysfs/sysfs-source.js';
+import { DryRunSysfsWriter, describeWrite, RealSysfsWriter, type SysfsWriter } from '../../shared/sysfs/writer.js';
+import { AttachError, attachSysfs, detachSysfs, forgetAttachment, parseAttachTarget } from '../sysfs/attach.js';
 import { ConfigView } from '../sysfs/config-view.js';
 import { emptyFilter, matchFilter, parseIdFilter, parseSlotFilter } from '../sysfs/filter.js';
 import { formatListing, hexDumpLines, type LspciOptions, revisionOf, subsystemOf, verboseDecode } from '../sysfs/lspci-format.js';
 import { type IdMode, PCI_IDS_MISSING_HINT, PciIds } from '../sysfs/pci-ids.js';
-import type { PciDeviceRecord, PciSource } from '../sysfs/source.js';
 import { type AttachmentRecord, defaultStatePath, loadState, sameAttachment, saveState } from '../sysfs/state.js';
-import { SYSFS_ROOT_DEFAULT, SysfsPciSource } from '../sysfs/sysfs-source.js';
-import { DryRunSysfsWriter, describeWrite, RealSysfsWriter, type SysfsWriter } from '../sysfs/writer.js';
 
 /** Exit codes: 0 ok, 1 failure, 2 usage (bad options or arguments). */
 export const EXIT_OK = 0;

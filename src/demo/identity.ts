@@ -3,9 +3,9 @@
 import { TESTDEV_DEVICE_ID, TESTDEV_VENDOR_ID } from '../../r0/sim/models/testdev.js';
 import { Bdf } from '../../shared/bdf.js';
 import { EDU_DEVICE_ID, EDU_VENDOR_ID } from '../../shared/devices/edu.js';
+import type { PciSource } from '../../shared/sysfs/source.js';
+import { SYSFS_ROOT_DEFAULT, SysfsPciSource } from '../../shared/sysfs/sysfs-source.js';
 import { createSimSource } from '../sysfs/sim-source.js';
-import type { PciSource } from '../sysfs/source.js';
-import { SYSFS_ROOT_DEFAULT, SysfsPciSource } from '../sysfs/sysfs-source.js';
 
 /** A device the demo knows how to drive: its name, its IDs, and the command-line option that gives its address. */
 export interface DemoDeviceKind {

@@ -1,24 +1,11 @@
 // attach / detach: hand a host PCI function to vfio-pci (driverctl set-override, virsh nodedev-detach) and give it back.
 
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Bdf } from '../../shared/bdf.js';
-import { PCI_HEADER_TYPE, PCI_HEADER_TYPE_MASK, PCI_HEADER_TYPE_NORMAL } from '../../shared/linux/pci-regs.js';
-import type { PciDeviceRecord } from './source.js';
+import { bindToDriver, describeBlockers, isBridge, restoreDriver, sysfsGroupBlockers, VFIO_PCI_DRIVER } from '../../shared/sysfs/binding.js';
+import type { SysfsPciSource } from '../../shared/sysfs/sysfs-source.js';
+import type { SysfsWrite, SysfsWriter } from '../../shared/sysfs/writer.js';
 import { type AttachmentRecord, loadState, sameAttachment, saveState } from './state.js';
-import type { SysfsPciSource } from './sysfs-source.js';
-import type { SysfsWrite, SysfsWriter } from './writer.js';
-
-/** The Linux driver rawpci hands devices to. */
-export const VFIO_PCI_DRIVER = 'vfio-pci';
-/** The "driver" a device of the simulated host is bound to once rawpci's ring 0 owns it. */
-export const SIM_RING0_DRIVER = 'rawpci';
-/**
- * Drivers that leave an IOMMU group viable for VFIO besides vfio-pci itself (Linux
- * drivers/vfio/group.c: unbound devices and pci-stub are allowed; bridges bound to pcieport
- * do not take part in DMA).
- */
-export const VIABLE_GROUP_DRIVERS = ['pci-stub'] as const;
 
 /** Why an attach or detach was refused; `message` names the cause and the fix. */
 export type AttachErrorCode =
@@ -67,39 +54,6 @@ function parseAddress(text: string, what: string): Bdf {
   return b;
 }
 
-/**
- * True for functions rawpci refuses to hand to a VM: host bridges (class 0600), PCI-to-PCI and
- * CardBus bridges (0604, 0607, 0609) and anything whose header type is not 0 (PCI Local Bus
- * spec 3.0, 6.2.1 and Appendix D).
- */
-export function isBridge(rec: PciDeviceRecord): boolean {
-  const cls = rec.classCode >> 8;
-  if (cls === 0x0600 || cls === 0x0604 || cls === 0x0607 || cls === 0x0609) return true;
-  return rec.config.length > PCI_HEADER_TYPE && (rec.config[PCI_HEADER_TYPE]! & PCI_HEADER_TYPE_MASK) !== PCI_HEADER_TYPE_NORMAL;
-}
-
-/** A member of an IOMMU group that keeps it from being viable, with its driver. */
-export interface GroupBlocker {
-  bdf: Bdf;
-  driver: string;
-}
-
-/** Members of `rec`'s group (other than itself) still bound to a driver that makes the group unusable for VFIO. */
-export async function groupBlockers(source: SysfsPciSource, rec: PciDeviceRecord, targetDriver: string): Promise<GroupBlocker[]> {
-  if (rec.iommuGroup === undefined) return [];
-  const members = await source.iommuGroupMembers(rec.iommuGroup);
-  const out: GroupBlocker[] = [];
-  for (const m of members) {
-    if (m.equals(rec.bdf)) continue;
-    const r = await source.get(m);
-    if (!r?.driver) continue;
-    if (r.driver === targetDriver || (VIABLE_GROUP_DRIVERS as readonly string[]).includes(r.driver)) continue;
-    if (isBridge(r) && r.driver === 'pcieport') continue;
-    out.push({ bdf: m, driver: r.driver });
-  }
-  return out;
-}
-
 /** Options shared by attach and detach on a sysfs host. */
 export interface SysfsBindingOptions {
   source: SysfsPciSource;
@@ -142,30 +96,21 @@ export async function attachSysfs(opts: SysfsBindingOptions & { bdf: Bdf; guest?
       'NO_IOMMU_GROUP',
       `${bdf} has no IOMMU group (no ${join(source.deviceDir(bdf), 'iommu_group')} link): enable the IOMMU (intel_iommu=on or amd_iommu=on on the kernel command line, VT-d/AMD-Vi in firmware) and reboot`,
     );
-  const blockers = await groupBlockers(source, rec, target);
+  const blockers = sysfsGroupBlockers(source, bdf, rec.iommuGroup, target);
   if (blockers.length) {
-    const list = blockers.map((b) => `${b.bdf} (bound to ${b.driver})`).join(', ');
     const fix = blockers.map((b) => `rawpci attach ${b.bdf}`).join('; ');
     throw new AttachError(
       'GROUP_NOT_VIABLE',
-      `${bdf} is in IOMMU group ${rec.iommuGroup} with ${list}, which ${blockers.length > 1 ? 'are' : 'is'} still bound to a host driver: VFIO needs the whole group; detach ${blockers.length > 1 ? 'them' : 'it'} too (${fix})`,
+      `${bdf} is in IOMMU group ${rec.iommuGroup} with ${describeBlockers(blockers)}: VFIO needs the whole group; detach ${blockers.length > 1 ? 'them' : 'it'} too (${fix})`,
     );
   }
   const drvDir = join(source.busPciDir, 'drivers', target);
-  if (!existsSync(drvDir)) throw new AttachError('DRIVER_MISSING', `driver ${target} is not loaded (no ${drvDir}): load it with \`modprobe ${target}\``);
+  if (!source.hasDriver(target)) throw new AttachError('DRIVER_MISSING', `driver ${target} is not loaded (no ${drvDir}): load it with \`modprobe ${target}\``);
   const state = loadState(opts.statePath);
   const key = { bdf: bdf.toString(), host: 'sysfs' as const, sysfsRoot: source.root };
   const existing = state.attachments.find((a) => sameAttachment(a, key));
   if (rec.driver === target && existing) return { record: existing, writes: [], alreadyAttached: true };
-  const writes: SysfsWrite[] = [];
-  const w = (path: string, value: string) => {
-    writer.write(path, value);
-    writes.push({ path, value });
-  };
-  const dev = source.deviceDir(bdf);
-  if (rec.driver && rec.driver !== target) w(join(dev, 'driver', 'unbind'), bdf.toString());
-  w(join(dev, 'driver_override'), target);
-  if (rec.driver !== target) w(join(source.busPciDir, 'drivers_probe'), bdf.toString());
+  const writes = bindToDriver(source, writer, bdf, rec.driver, target);
   const originalDriver = existing ? existing.originalDriver : rec.driver && rec.driver !== target ? rec.driver : null;
   const record: AttachmentRecord = {
     ...key,
@@ -218,18 +163,7 @@ export async function detachSysfs(opts: SysfsBindingOptions & { bdf: Bdf }): Pro
       'NOT_FOUND',
       `no PCI device at ${bdf} in ${source.description} (it was attached; was it removed?): remove the record with \`rawpci detach ${bdf} --forget\``,
     );
-  const writes: SysfsWrite[] = [];
-  const w = (path: string, value: string) => {
-    writer.write(path, value);
-    writes.push({ path, value });
-  };
-  const dev = source.deviceDir(bdf);
-  if (rec.driver) w(join(dev, 'driver', 'unbind'), bdf.toString());
-  // An empty write (a newline) clears driver_override (Linux drivers/pci/pci-sysfs.c driver_override_store).
-  w(join(dev, 'driver_override'), '\n');
-  if (record.originalDriver && existsSync(join(source.busPciDir, 'drivers', record.originalDriver)))
-    w(join(source.busPciDir, 'drivers', record.originalDriver, 'bind'), bdf.toString());
-  else w(join(source.busPciDir, 'drivers_probe'), bdf.toString());
+  const writes = restoreDriver(source, writer, bdf, rec.driver !== undefined, record.originalDriver);
   let boundTo: string | undefined;
   if (!writer.dryRun) {
     boundTo = (await source.get(bdf))?.driver;

@@ -1,6 +1,6 @@
 // lspci's -s and -d device filters (pciutils lib/filter.c), with its syntax and error messages.
 
-import type { PciDeviceRecord } from './source.js';
+import type { PciDeviceRecord } from '../../shared/sysfs/source.js';
 
 /** A parsed filter; -1 means "any". Class matching uses a mask for `x` digits. */
 export interface PciFilter {

@@ -96,10 +96,10 @@ import {
   PCI_SUBSYSTEM_ID,
   PCI_SUBSYSTEM_VENDOR_ID,
 } from '../../shared/linux/pci-regs.js';
+import type { PciDeviceRecord } from '../../shared/sysfs/source.js';
 import { type CapabilityInfo, decodeCapabilities } from './caps.js';
 import { ConfigView } from './config-view.js';
 import type { IdMode, PciIds } from './pci-ids.js';
-import type { PciDeviceRecord } from './source.js';
 
 /** Kernel resource flags (include/linux/ioport.h IORESOURCE_*), as sysfs `resource` reports them. */
 export const IORESOURCE_IO = 0x100n;

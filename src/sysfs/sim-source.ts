@@ -3,7 +3,7 @@
 import { createInventoryDevices, loadInventory, type SimHostDevice } from '../../r0/sim/inventory.js';
 import type { Bdf } from '../../shared/bdf.js';
 import { PCI_CFG_SPACE_SIZE } from '../../shared/linux/pci-regs.js';
-import { type PciDeviceRecord, type PciResource, type PciSource, sortRecords } from './source.js';
+import { type PciDeviceRecord, type PciResource, type PciSource, sortRecords } from '../../shared/sysfs/source.js';
 
 /** Kernel resource flags for a BAR or ROM (include/linux/ioport.h), as the fake trees and Linux write them. */
 function resourceFlags(kind: string, prefetchable: boolean): bigint {

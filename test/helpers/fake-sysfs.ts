@@ -44,8 +44,8 @@ import {
   PCI_SUBSYSTEM_VENDOR_ID,
   PCI_VENDOR_ID,
 } from '../../shared/linux/pci-regs.js';
+import type { SysfsWrite, SysfsWriter } from '../../shared/sysfs/writer.js';
 import { type CliIo, main } from '../../src/cli/main.js';
-import type { SysfsWrite, SysfsWriter } from '../../src/sysfs/writer.js';
 
 /** One BAR of a fake device: address (size-aligned) and size in bytes. */
 export interface FakeBar {

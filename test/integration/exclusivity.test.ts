@@ -36,7 +36,10 @@ test('an IOMMU group with a member still bound to its driver is not viable, and 
   await withVm({ service: { inventory } }, async (vm, service) => {
     const err = t.throws(() => vm.openDevice('0000:03:00.0', { detachHostDriver: true }), { instanceOf: RawPciError });
     t.is(err?.code, 'VERR_RESOURCE_BUSY');
-    t.regex(err!.message, /0000:03:00\.0 is in IOMMU group 7 with 0000:03:00\.1, which is still bound to snd_hda_intel: detach it too/);
+    t.regex(
+      err!.message,
+      /0000:03:00\.0 is in IOMMU group 7 with 0000:03:00\.1 \(bound to snd_hda_intel\), which is still bound to a host driver: detach it too/,
+    );
     // The same group with the other member unbound (as after 'rawpci attach') is viable.
     await vm.close();
     await service.close();

@@ -4,7 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
-import { parseIommuFault, VfioHost } from '../../r0/vfio/host.js';
+import { parseIommuFault } from '../../r0/vfio/faults.js';
+import { VfioHost } from '../../r0/vfio/host.js';
 
 test('a missing /dev/vfio/vfio says to load vfio-pci and turn the IOMMU on', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rawpci-novfio-'));

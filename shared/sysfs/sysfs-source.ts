@@ -2,7 +2,7 @@
 
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Bdf } from '../../shared/bdf.js';
+import { Bdf } from '../bdf.js';
 import { type PciDeviceRecord, type PciResource, type PciSource, sortRecords } from './source.js';
 
 /** The default sysfs root (the directory that `--sysfs-root` replaces). */
@@ -70,6 +70,20 @@ export class SysfsPciSource implements PciSource {
     return existsSync(this.deviceDir(bdf)) ? this.read(bdf) : undefined;
   }
 
+  /** {@link read}, or undefined when there is no function at `bdf` or its directory is unreadable. */
+  tryRead(bdf: Bdf): PciDeviceRecord | undefined {
+    try {
+      return existsSync(this.deviceDir(bdf)) ? this.read(bdf) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Whether driver `name` is loaded (root/bus/pci/drivers/NAME exists). */
+  hasDriver(name: string): boolean {
+    return existsSync(join(this.busPciDir, 'drivers', name));
+  }
+
   /** Reads one function; throws Error naming the file when a mandatory one is missing. */
   read(bdf: Bdf): PciDeviceRecord {
     const dir = this.deviceDir(bdf);
@@ -126,14 +140,18 @@ export class SysfsPciSource implements PciSource {
     return undefined;
   }
 
-  /** Every function whose iommu_group link resolves to `group` (the kernel's iommu_groups/N/devices). */
-  async iommuGroupMembers(group: string): Promise<Bdf[]> {
+  /** Every function whose iommu_group link resolves to `group` (the kernel's iommu_groups/N/devices), sorted by PCI address. */
+  groupMembers(group: string): Bdf[] {
     const devs = join(this.root, 'kernel', 'iommu_groups', group, 'devices');
-    if (existsSync(devs))
-      return readdirSync(devs)
-        .flatMap((n) => Bdf.tryParse(n) ?? [])
-        .sort((a, b) => a.pciAddress - b.pciAddress);
-    return (await this.list()).filter((r) => r.iommuGroup === group).map((r) => r.bdf);
+    const bdfs = existsSync(devs)
+      ? readdirSync(devs).flatMap((n) => Bdf.tryParse(n) ?? [])
+      : this.listBdfs().filter((b) => linkBase(join(this.deviceDir(b), 'iommu_group')) === group);
+    return bdfs.sort((a, b) => a.pciAddress - b.pciAddress);
+  }
+
+  /** Name of the driver `bdf` is bound to now (basename of its `driver` link), undefined when unbound. */
+  driverOf(bdf: Bdf): string | undefined {
+    return linkBase(join(this.deviceDir(bdf), 'driver'));
   }
 }
 

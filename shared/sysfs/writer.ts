@@ -1,4 +1,4 @@
-// SysfsWriter: the one seam through which attach/detach change driver bindings (real, dry-run, or a test's fake kernel).
+// SysfsWriter: the one seam through which rawpci changes driver bindings in sysfs (real, dry-run, or a test's fake kernel), for the CLI and ring 0 alike.
 
 import { writeFileSync } from 'node:fs';
 
@@ -22,7 +22,6 @@ export interface SysfsWriter {
 /** Plain writes, one write(2) per attribute, as `echo value > path` does. */
 export class RealSysfsWriter implements SysfsWriter {
   readonly dryRun = false;
-  readonly log: SysfsWrite[] = [];
 
   write(path: string, value: string): void {
     try {
@@ -33,11 +32,10 @@ export class RealSysfsWriter implements SysfsWriter {
         code === 'EACCES' || code === 'EPERM'
           ? 'run as root'
           : code === 'ENODEV' || code === 'ENOENT'
-            ? 'check the device and driver exist (rawpci list)'
+            ? 'check the device exists (rawpci list) and its driver is loaded (modprobe)'
             : "see dmesg for the kernel's reason";
       throw new Error(`writing '${value.trim()}' to ${path} failed (${code}): ${hint}`);
     }
-    this.log.push({ path, value });
   }
 }
 
