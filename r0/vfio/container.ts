@@ -126,9 +126,7 @@ export class VfioContainer {
         return { rc: VERR_PERMISSION_DENIED, msg: `no permission on ${path}: run as root or 'chown $USER ${path}' (see docs/vfio.md)` };
       return { rc: VERR_DEV_IO_ERROR, msg: `opening ${path}: ${(e as Error).message}` };
     }
-    const st = new Uint8Array(VFIO_GROUP_STATUS.SIZE);
-    const dv = new DataView(st.buffer);
-    dv.setUint32(VFIO_GROUP_STATUS.argsz, VFIO_GROUP_STATUS.SIZE, true);
+    const { bytes: st, dv } = libc.vfioArg(VFIO_GROUP_STATUS.SIZE);
     try {
       libc.ioctl(fd, VFIO_GROUP_GET_STATUS, st, 'VFIO_GROUP_GET_STATUS');
       if (!(dv.getUint32(VFIO_GROUP_STATUS.flags, true) & VFIO_GROUP_FLAGS_VIABLE)) {
@@ -245,9 +243,7 @@ export class VfioContainer {
 
   #mapDma(vaddr: bigint, iova: bigint, size: bigint): HostFailure | undefined {
     const L = VFIO_IOMMU_TYPE1_DMA_MAP;
-    const b = new Uint8Array(L.SIZE);
-    const dv = new DataView(b.buffer);
-    dv.setUint32(L.argsz, L.SIZE, true);
+    const { bytes: b, dv } = libc.vfioArg(L.SIZE);
     dv.setUint32(L.flags, VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE, true);
     dv.setBigUint64(L.vaddr, vaddr, true);
     dv.setBigUint64(L.iova, iova, true);
@@ -274,9 +270,7 @@ export class VfioContainer {
 
   #unmapDma(iova: bigint, size: bigint): void {
     const L = VFIO_IOMMU_TYPE1_DMA_UNMAP;
-    const b = new Uint8Array(L.SIZE);
-    const dv = new DataView(b.buffer);
-    dv.setUint32(L.argsz, L.SIZE, true);
+    const { bytes: b, dv } = libc.vfioArg(L.SIZE);
     dv.setBigUint64(L.iova, iova, true);
     dv.setBigUint64(L.size, size, true);
     try {

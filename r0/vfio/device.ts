@@ -83,9 +83,7 @@ export class VfioDevice implements HostDevice {
     this.#events = events;
     this.group = group;
     this.boundByUs = boundByUs;
-    const di = new Uint8Array(VFIO_DEVICE_INFO.SIZE);
-    const dv = new DataView(di.buffer);
-    dv.setUint32(VFIO_DEVICE_INFO.argsz, VFIO_DEVICE_INFO.SIZE, true);
+    const { bytes: di, dv } = libc.vfioArg(VFIO_DEVICE_INFO.SIZE);
     libc.ioctl(fd, VFIO_DEVICE_GET_INFO, di, 'VFIO_DEVICE_GET_INFO');
     this.resetWorks = (dv.getUint32(VFIO_DEVICE_INFO.flags, true) & VFIO_DEVICE_FLAGS_RESET) !== 0;
     const nRegions = dv.getUint32(VFIO_DEVICE_INFO.num_regions, true);
@@ -193,9 +191,7 @@ export class VfioDevice implements HostDevice {
 
   #regionInfo(index: number): VfioRegion | undefined {
     const L = VFIO_REGION_INFO;
-    const b = new Uint8Array(L.SIZE);
-    const dv = new DataView(b.buffer);
-    dv.setUint32(L.argsz, L.SIZE, true);
+    const { bytes: b, dv } = libc.vfioArg(L.SIZE);
     dv.setUint32(L.index, index, true);
     try {
       libc.ioctl(this.#fd, VFIO_DEVICE_GET_REGION_INFO, b, `VFIO_DEVICE_GET_REGION_INFO ${index}`);

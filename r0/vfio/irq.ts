@@ -106,9 +106,7 @@ export class VfioIrqs {
 
   #irqCount(index: number): number {
     const L = VFIO_IRQ_INFO;
-    const b = new Uint8Array(L.SIZE);
-    const dv = new DataView(b.buffer);
-    dv.setUint32(L.argsz, L.SIZE, true);
+    const { bytes: b, dv } = libc.vfioArg(L.SIZE);
     dv.setUint32(L.index, index, true);
     try {
       libc.ioctl(this.#fd, VFIO_DEVICE_GET_IRQ_INFO, b, 'VFIO_DEVICE_GET_IRQ_INFO');
@@ -122,9 +120,7 @@ export class VfioIrqs {
   #setIrqs(index: number, flags: number, count: number, eventfd: number | undefined): boolean {
     const L = VFIO_IRQ_SET;
     const size = L.SIZE + (eventfd === undefined ? 0 : 4);
-    const b = new Uint8Array(size);
-    const dv = new DataView(b.buffer);
-    dv.setUint32(L.argsz, size, true);
+    const { bytes: b, dv } = libc.vfioArg(size);
     dv.setUint32(L.flags, flags, true);
     dv.setUint32(L.index, index, true);
     dv.setUint32(L.start, 0, true);

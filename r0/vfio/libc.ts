@@ -169,3 +169,14 @@ export function mmap(fd: number, len: number, offset: bigint, what: string): Map
 export function munmapAt(address: bigint, len: number): void {
   c.munmapAt(address, len);
 }
+
+/**
+ * A zeroed ioctl argument of `size` bytes for a VFIO struct whose first field is `argsz` (every
+ * VFIO ioctl struct, linux/vfio.h), with argsz set to `size`; `dv` views it for the other fields.
+ */
+export function vfioArg(size: number): { bytes: Uint8Array; dv: DataView } {
+  const bytes = new Uint8Array(size);
+  const dv = new DataView(bytes.buffer);
+  dv.setUint32(0, size, true);
+  return { bytes, dv };
+}
