@@ -38,14 +38,13 @@ import {
   PCI_ROM_ADDRESS,
   PCI_STD_NUM_BARS,
 } from '../../shared/linux/pci-regs.js';
-import { VFIO_PCI_ROM_REGION_INDEX } from '../../shared/linux/vfio-abi.js';
 import { childLogger } from '../../shared/log.js';
 import { readSplit, writeSplit } from '../../shared/pci/access-split.js';
 import { findCapability } from '../../shared/pci/capabilities.js';
 import { PciConfigRegisters } from '../../shared/pci/config-registers.js';
 import { PCI_COMMAND_WRITABLE } from '../../shared/pci/header-bits.js';
 import type { PciRegionKind } from '../../shared/pci/region.js';
-import { PCIRAW_IRQ_KIND, type PciRawDevHandle, type PciRawIrqEvent } from '../../shared/protocol.js';
+import { PCIRAW_IRQ_KIND, PCIRAW_REGION, type PciRawDevHandle, type PciRawIrqEvent } from '../../shared/protocol.js';
 import type { MappedRegion } from '../client.js';
 import { VirtualBar } from './bars.js';
 import { type ConfigField, configField, sameGroup } from './config-filter.js';
@@ -119,7 +118,7 @@ export class PciFront implements GuestPciFunction {
     const snapshot = this.#regs.bytes.slice();
     // Regions: GET_REGION_INFO says kind and size; the BAR's own type bits tell MEM24 apart.
     const bars = new Map<number, VirtualBar>();
-    for (let r = 0; r <= VFIO_PCI_ROM_REGION_INDEX; r++) {
+    for (let r = 0; r <= PCIRAW_REGION.ROM; r++) {
       const info = host.getRegionInfo(handle, r);
       if (!info.present || info.kind === 'none') continue;
       let kind: PciRegionKind = info.kind;
@@ -444,7 +443,7 @@ export class PciFront implements GuestPciFunction {
   #writeBar(reg: number, value: number): void {
     const cmd = this.command;
     if (reg === PCI_ROM_ADDRESS) {
-      const rom = this.bars.get(VFIO_PCI_ROM_REGION_INDEX);
+      const rom = this.bars.get(PCIRAW_REGION.ROM);
       if (rom?.writeLow(value, (cmd & PCI_COMMAND_MEMORY) !== 0)) log.debug(`${this.name}: ROM now at 0x${rom.base!.toString(16)}`);
     } else {
       const idx = (reg - PCI_BASE_ADDRESS_0) >>> 2;

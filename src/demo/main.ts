@@ -16,7 +16,7 @@ import {
   PCI_ROM_ADDRESS,
 } from '../../shared/linux/pci-regs.js';
 import { msixEntryDwords } from '../../shared/pci/msix.js';
-import { PCIRAW_IRQ_KIND, PCIRAW_MEMINFO, PCIRAW_POWER } from '../../shared/protocol.js';
+import { PCIRAW_IRQ_KIND, PCIRAW_MEMINFO, PCIRAW_POWER, PCIRAW_REGION } from '../../shared/protocol.js';
 import { EDU, EduDriver } from '../drivers/edu.js';
 import { runGuestDemo } from './guest.js';
 import { checkDemoTargets, type DemoTargetOptions, demoSource, demoTargets } from './identity.js';
@@ -171,7 +171,9 @@ async function driveEdu(vm: RawPciClient, bdf: string, step: Step, expect: Expec
     for (let r = 0; r <= 6; r++) {
       const i = vm.getRegionInfo(h, r);
       if (i.present)
-        lines.push(`${r === 6 ? 'ROM' : `BAR${r}`} ${i.kind}${i.prefetchable ? ' prefetchable' : ''} 0x${i.regionStart.toString(16)} size ${i.regionSize}`);
+        lines.push(
+          `${r === PCIRAW_REGION.ROM ? 'ROM' : `BAR${r}`} ${i.kind}${i.prefetchable ? ' prefetchable' : ''} 0x${i.regionStart.toString(16)} size ${i.regionSize}`,
+        );
     }
     expect(lines.length === 1 && lines[0]!.startsWith('BAR0 mem32'), `edu has one 32-bit memory BAR, got ${lines.join('; ')}`);
     return lines.join('; ');
@@ -299,7 +301,7 @@ async function driveTestdev(vm: RawPciClient, bdf: string, step: Step, expect: E
       vm.cfgWrite(h, PCI_COMMAND, 2, cmd | PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
       const kinds = [0, 2, 4, 6]
         .map((r) => vm.getRegionInfo(h, r))
-        .map((i) => `${i.region === 6 ? 'ROM' : `BAR${i.region}`} ${i.kind}${i.prefetchable ? '+pf' : ''}`);
+        .map((i) => `${i.region === PCIRAW_REGION.ROM ? 'ROM' : `BAR${i.region}`} ${i.kind}${i.prefetchable ? '+pf' : ''}`);
       return `handle 0x${h.toString(16)}; ${kinds.join(', ')}`;
     }))
   )

@@ -29,8 +29,8 @@ import {
   PCI_PM_PMC,
   PCI_STATUS_INTERRUPT,
 } from '../../../shared/linux/pci-regs.js';
-import { VFIO_PCI_ROM_REGION_INDEX } from '../../../shared/linux/vfio-abi.js';
 import { type MsixEntry, type MsixState, MsixTable } from '../../../shared/pci/msix.js';
+import { PCIRAW_REGION } from '../../../shared/protocol.js';
 import type { ConfigSpace } from '../config-space.js';
 import type { SimDeviceHost, SimDeviceModel, SimRegion } from '../device.js';
 
@@ -108,7 +108,7 @@ export abstract class SimPciFunction implements SimDeviceModel {
       if (backing) region.backing = backing;
       return region;
     });
-    if (this.config.romSize > 0) out.push({ index: VFIO_PCI_ROM_REGION_INDEX, kind: 'rom', size: this.config.romSize });
+    if (this.config.romSize > 0) out.push({ index: PCIRAW_REGION.ROM, kind: 'rom', size: this.config.romSize });
     return out;
   }
 
@@ -231,7 +231,7 @@ export abstract class SimPciFunction implements SimDeviceModel {
    */
   readMem(region: number, offset: number, data: Uint8Array): boolean {
     if (this.outside('mem', 'read', region, offset, data.length)) return false;
-    if (region === VFIO_PCI_ROM_REGION_INDEX) {
+    if (region === PCIRAW_REGION.ROM) {
       const image = this.romImage();
       fillOnes(data);
       if (image && offset < image.length) data.set(image.subarray(offset, Math.min(offset + data.length, image.length)));
@@ -251,7 +251,7 @@ export abstract class SimPciFunction implements SimDeviceModel {
   /** Memory write: ROM writes are ignored, MSI-X table/PBA handled here, the rest to {@link writeBar}. */
   writeMem(region: number, offset: number, data: Uint8Array): boolean {
     if (this.outside('mem', 'write', region, offset, data.length)) return false;
-    if (region === VFIO_PCI_ROM_REGION_INDEX) {
+    if (region === PCIRAW_REGION.ROM) {
       this.log(`write to the expansion ROM at ${hex(offset)} ignored (read-only)`);
       return true;
     }
@@ -293,7 +293,7 @@ export abstract class SimPciFunction implements SimDeviceModel {
 
   private memRegionContains(region: number, offset: number, length: number): boolean {
     let size: number;
-    if (region === VFIO_PCI_ROM_REGION_INDEX) size = this.config.romSize;
+    if (region === PCIRAW_REGION.ROM) size = this.config.romSize;
     else {
       const bar = this.config.bar(region);
       if (!bar || bar.kind === 'io') return false;
