@@ -1,6 +1,6 @@
 // The sysfs PciSource: reads /sys/bus/pci/devices (or the same layout under another root), read-only.
 
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Bdf } from '../bdf.js';
 import { type PciDeviceRecord, type PciResource, type PciSource, sortRecords } from './source.js';
@@ -226,15 +226,6 @@ function withHex(s: string): string {
 function linkBase(path: string): string | undefined {
   try {
     return basename(readlinkSync(path));
-  } catch {
-    return undefined;
-  }
-}
-
-/** realpath that returns undefined instead of throwing. */
-export function tryRealpath(path: string): string | undefined {
-  try {
-    return realpathSync(path);
   } catch {
     return undefined;
   }

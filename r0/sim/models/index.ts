@@ -14,9 +14,6 @@ export { TestDevDevice } from './testdev.js';
 
 const factories = new Map<string, SimModelFactory>();
 
-/** Names of the models that ship with rawpci. */
-export const BUILTIN_SIM_MODELS = ['edu', 'rawpci-testdev', 'host-bridge'] as const;
-
 /**
  * Registers `factory` under `name` so inventories can name it (`"model": name`). Throws
  * TypeError for an empty name or a non-function factory, and Error when `name` is taken
