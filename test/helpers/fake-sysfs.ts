@@ -44,6 +44,7 @@ import {
   PCI_SUBSYSTEM_VENDOR_ID,
   PCI_VENDOR_ID,
 } from '../../shared/linux/pci-regs.js';
+import type { PciDeviceRecord } from '../../shared/sysfs/source.js';
 import type { SysfsWrite, SysfsWriter } from '../../shared/sysfs/writer.js';
 import { type CliIo, main } from '../../src/cli/main.js';
 
@@ -70,16 +71,9 @@ export interface FakeExtCap {
   body?: number[];
 }
 
-/** Everything a fake PCI function has. */
-export interface FakeDevice {
+/** Everything a fake PCI function has: the identity fields as a sysfs record has them, then the registers and links. */
+export interface FakeDevice extends Pick<PciDeviceRecord, 'vendor' | 'device' | 'classCode' | 'revision' | 'subsystemVendor' | 'subsystemDevice'> {
   bdf: string;
-  vendor: number;
-  device: number;
-  /** 24-bit class code. */
-  classCode: number;
-  revision?: number;
-  subsystemVendor?: number;
-  subsystemDevice?: number;
   /** 0 (default) or 1 (PCI-to-PCI bridge). */
   headerType?: 0 | 1;
   multifunction?: boolean;
