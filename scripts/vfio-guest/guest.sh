@@ -14,6 +14,11 @@ check() { # name, command...
   t=$(date +%s)
   if "$@" > $OUT/$name.log 2>&1; then echo "guest: PASS $name ($(( $(date +%s) - t )) s)"; else echo "guest: FAIL $name (exit $?, $(( $(date +%s) - t )) s)"; sed 's/^/    /' $OUT/$name.log | tail -40; FAILS=$((FAILS + 1)); fi
 }
+if [ "${1:-all}" = capture ]; then
+  # Before anything binds: the tree as the kernel and its drivers left it.
+  sh scripts/vfio-guest/capture.sh $OUT/capture && echo "guest: PASS capture" || { echo "guest: FAIL capture"; exit 1; }
+  exit 0
+fi
 EDU=""
 for d in /sys/bus/pci/devices/*; do
   if [ "$(cat $d/vendor)" = 0x1234 ] && [ "$(cat $d/device)" = 0x11e8 ]; then EDU=$(basename $d); fi

@@ -11,7 +11,9 @@
 // The guest reports its verdict through isa-debug-exit. Anything missing is a FAILURE with a
 // message, never a silent pass. Exit code: 0 when the guest reported success.
 //
-// Usage: node scripts/vfio-guest/run.mjs [--timeout SECONDS] [--keep] [-- GUEST_ARGS...]
+// Usage: node scripts/vfio-guest/run.mjs [--timeout SECONDS] [--keep] [--devices rich] [-- GUEST_ARGS...]
+// `--devices rich` adds the PCI Express topology of RICH_DEVICES; `-- capture` copies the guest's
+// sysfs tree and lspci's output to the results share (scripts/vfio-guest/capture.sh).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,27 @@ const opt = (name, dflt) => {
   return i >= 0 && (dash < 0 || i < dash) ? args[i + 1] : dflt;
 };
 const timeoutS = Number(opt('--timeout', '170'));
+const deviceSet = opt('--devices', 'edu');
+if (deviceSet !== 'edu' && deviceSet !== 'rich') die(`--devices ${deviceSet}: the device sets are 'edu' (default) and 'rich'`);
+
+/**
+ * The rich device set (QEMU 7.2, q35): root ports, a switch (upstream + downstream ports), a
+ * PCIe-to-PCI bridge with a conventional device behind it, NVMe, virtio with ATS, e1000e, xHCI,
+ * HD audio; q35's own ICH9 functions (LPC, SATA AHCI, SMBus) are always there.
+ */
+const RICH_DEVICES = [
+  'pcie-root-port,id=rp1,chassis=1,slot=1,bus=pcie.0,addr=08.0',
+  'pcie-root-port,id=rp2,chassis=2,slot=2,bus=pcie.0,addr=09.0',
+  'pcie-root-port,id=rp3,chassis=3,slot=3,bus=pcie.0,addr=0a.0',
+  'nvme,serial=rawpci0,bus=rp1',
+  'x3130-upstream,id=up1,bus=rp2',
+  'xio3130-downstream,id=dn1,bus=up1,chassis=4,slot=4',
+  'virtio-net-pci,bus=dn1,disable-legacy=on,ats=on',
+  'e1000e,bus=rp3',
+  'pcie-pci-bridge,id=pb1,bus=pcie.0,addr=0b.0',
+  'ich9-intel-hda,bus=pb1,addr=01.0',
+  'qemu-xhci,bus=pcie.0,addr=0c.0',
+];
 const t0 = Date.now();
 const log = (msg) => console.error(`[vfio-tier +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
 
@@ -218,6 +241,7 @@ async function boot(g, initrd, results) {
     'intel-iommu,intremap=on',
     '-device',
     'edu,addr=04.0',
+    ...(deviceSet === 'rich' ? RICH_DEVICES.flatMap((d) => ['-device', d]) : []),
     '-device',
     'isa-debug-exit,iobase=0xf4,iosize=0x04',
     '-virtfs',
