@@ -132,14 +132,18 @@ export function saveState(path: string, state: StateFile): void {
 }
 
 /**
- * How long a writer waits for the lock: retries with backoff, about 30 s in all, the time a few
- * dozen attaches of other processes take (each holds it for its sysfs writes).
+ * A lock whose holder has not refreshed it for this long (ms) is taken over: long enough for a
+ * host driver's unbind (a GPU driver can take seconds, and the synchronous sysfs write keeps the
+ * holder from refreshing meanwhile), short enough that a crashed rawpci does not block the boot.
  */
-const LOCK_RETRIES = { retries: 120, factor: 1.2, minTimeout: 20, maxTimeout: 250, randomize: true };
+const LOCK_STALE_MS = 30_000;
+/** How long a writer waits for the lock: retries with backoff, about 60 s in all (longer than a stale lock lives). */
+const LOCK_RETRIES = { retries: 240, factor: 1.2, minTimeout: 20, maxTimeout: 250, randomize: true };
 
 /**
  * Runs `fn` on the state of `path` under an exclusive lock (proper-lockfile: `PATH.lock`,
- * a directory made with mkdir(2), stale after 10 s without its holder refreshing it), and saves
+ * a directory made with mkdir(2), taken over after LOCK_STALE_MS without its holder refreshing
+ * it; a holder whose lock was taken over gets a warning, not a crash mid-bind), and saves
  * what `fn` returns `save: true` for. The whole read-check-bind-write of an attach runs inside,
  * so two rawpci processes never both read the old state and lose each other's record. Throws
  * Error naming the lock when another process holds it for too long; rethrows `fn`'s errors
@@ -149,7 +153,12 @@ export async function withState<T>(path: string, fn: (state: StateFile) => Promi
   mkdirSync(dirname(path), { recursive: true });
   let release: () => Promise<void>;
   try {
-    release = await lockfile.lock(path, { realpath: false, retries: LOCK_RETRIES });
+    release = await lockfile.lock(path, {
+      realpath: false,
+      stale: LOCK_STALE_MS,
+      retries: LOCK_RETRIES,
+      onCompromised: (e) => process.emitWarning(`rawpci: the lock on ${path} was taken over by another process (${e.message}); check \`rawpci status\``),
+    });
   } catch (e) {
     throw new Error(
       `cannot lock state file ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}): another rawpci is changing it; wait and retry, or remove ${path}.lock if no rawpci runs`,
@@ -161,7 +170,8 @@ export async function withState<T>(path: string, fn: (state: StateFile) => Promi
     if (save) saveState(path, state);
     return value;
   } finally {
-    await release();
+    // After a takeover (warned about in onCompromised) releasing fails: the lock is not ours.
+    await release().catch(() => {});
   }
 }
 
