@@ -42,6 +42,22 @@ export class Bdf {
     }
   }
 
+  /**
+   * Parses libvirt's node device name `pci_DDDD_BB_DD_F` (virsh nodedev-list, nodedev-detach),
+   * hex, case-insensitive. Undefined when `name` is not one.
+   */
+  static fromLibvirtName(name: string): Bdf | undefined {
+    const m = /^pci_([0-9a-f]{4})_([0-9a-f]{2})_([0-9a-f]{2})_([0-7])$/i.exec(name.trim());
+    if (!m) return undefined;
+    const d = Number.parseInt(m[3]!, 16);
+    return d > 31 ? undefined : new Bdf(Number.parseInt(m[1]!, 16), Number.parseInt(m[2]!, 16), d, Number(m[4]));
+  }
+
+  /** libvirt's node device name, `pci_DDDD_BB_DD_F`. */
+  get libvirtName(): string {
+    return `pci_${hex(this.domain, 4)}_${hex(this.bus, 2)}_${hex(this.device, 2)}_${this.fn}`;
+  }
+
   /** Decodes rawpci's 32-bit PCI address `domain << 16 | bus << 8 | device << 3 | fn`. */
   static fromPciAddress(addr: number): Bdf {
     return new Bdf((addr >>> 16) & 0xffff, (addr >>> 8) & 0xff, (addr >>> 3) & 0x1f, addr & 7);

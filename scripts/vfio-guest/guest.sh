@@ -21,7 +21,8 @@ if [ "${1:-all}" = capture ]; then
 fi
 EDU=""
 for d in /sys/bus/pci/devices/*; do
-  if [ "$(cat $d/vendor)" = 0x1234 ] && [ "$(cat $d/device)" = 0x11e8 ]; then EDU=$(basename $d); fi
+  # The first edu (00:04.0, alone in its group); 00:05.0 and 00:05.1 are the group pair of cli-checks.sh.
+  if [ -z "$EDU" ] && [ "$(cat $d/vendor)" = 0x1234 ] && [ "$(cat $d/device)" = 0x11e8 ]; then EDU=$(basename $d); fi
 done
 [ -n "$EDU" ] || { echo "guest: no edu device"; exit 100; }
 export RAWPCI_VFIO_EDU=$EDU

@@ -241,6 +241,11 @@ async function boot(g, initrd, results) {
     'intel-iommu,intremap=on',
     '-device',
     'edu,addr=04.0',
+    // Two functions of one multifunction slot: without ACS they share an IOMMU group, the real-kernel case of a GPU and its audio function (cli-checks.sh attaches them together).
+    '-device',
+    'edu,addr=05.0,multifunction=on',
+    '-device',
+    'edu,addr=05.1',
     ...(deviceSet === 'rich' ? RICH_DEVICES.flatMap((d) => ['-device', d]) : []),
     '-device',
     'isa-debug-exit,iobase=0xf4,iosize=0x04',

@@ -129,3 +129,26 @@ function recording(writer: SysfsWriter): { log: SysfsWrite[]; write(path: string
     },
   };
 }
+
+/**
+ * Puts `bdf` back the way it was before a failed attach (the rollback of {@link bindToDriver}):
+ * unbinds it when `bound`, writes `override` back to driver_override (or clears it), then binds
+ * `driver` through drivers/NAME/bind when it had one. A device that was unbound stays unbound:
+ * no drivers_probe, which would hand it to a driver it never had. Returns the writes made.
+ * Throws the writer's Error.
+ */
+export function returnToDriver(
+  source: SysfsPciSource,
+  writer: SysfsWriter,
+  bdf: Bdf,
+  bound: boolean,
+  driver: string | null | undefined,
+  override?: string,
+): SysfsWrite[] {
+  const writes = recording(writer);
+  const dev = source.deviceDir(bdf);
+  if (bound) writes.write(join(dev, 'driver', 'unbind'), bdf.toString());
+  writes.write(join(dev, 'driver_override'), override ?? '\n');
+  if (driver) writes.write(join(source.busPciDir, 'drivers', driver, 'bind'), bdf.toString());
+  return writes.log;
+}

@@ -9,12 +9,31 @@ import { isBridge, SIM_RING0_DRIVER } from '../../shared/sysfs/binding.js';
 import type { PciDeviceRecord, PciSource } from '../../shared/sysfs/source.js';
 import { SYSFS_ROOT_DEFAULT, SysfsPciSource } from '../../shared/sysfs/sysfs-source.js';
 import { DryRunSysfsWriter, describeWrite, RealSysfsWriter, type SysfsWriter } from '../../shared/sysfs/writer.js';
-import { AttachError, attachSysfs, detachSysfs, forgetAttachment, parseAttachTarget } from '../sysfs/attach.js';
+import {
+  AttachError,
+  type AttachTarget,
+  attachSysfs,
+  detachSysfs,
+  forgetAttachment,
+  parseAttachTarget,
+  parseDeviceName,
+  restoreSysfs,
+} from '../sysfs/attach.js';
 import { ConfigView } from '../sysfs/config-view.js';
 import { emptyFilter, matchFilter, parseIdFilter, parseSlotFilter } from '../sysfs/filter.js';
 import { formatListing, hexDumpLines, type LspciOptions, revisionOf, subsystemOf, verboseDecode } from '../sysfs/lspci-format.js';
 import { type IdMode, PCI_IDS_MISSING_HINT, PciIds } from '../sysfs/pci-ids.js';
-import { type AttachmentRecord, defaultStatePath, loadState, sameAttachment, saveState } from '../sysfs/state.js';
+import {
+  type AttachmentRecord,
+  defaultStatePath,
+  isPersistent,
+  loadState,
+  loadStates,
+  type StatePaths,
+  sameAttachment,
+  statePaths,
+  withState,
+} from '../sysfs/state.js';
 
 /** Exit codes: 0 ok, 1 failure, 2 usage (bad options or arguments). */
 export const EXIT_OK = 0;
@@ -32,6 +51,18 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Makes the writer used by attach/detach when not --dry-run (tests inject a fake kernel). */
   makeWriter?: () => SysfsWriter;
+  /** Effective uid deciding the default state file (default process.geteuid(); tests pass their own). */
+  uid?: number;
+  /** The system-wide state file root uses (default /var/lib/rawpci/attachments.json; tests pass a temp file). */
+  systemStatePath?: string;
+}
+
+const STATE_OPTION_HELP =
+  'attachment state file (default: $RAWPCI_STATE; for root /var/lib/rawpci/attachments.json; else $XDG_STATE_HOME/rawpci/attachments.json)';
+
+/** The state files for this run (see statePaths in src/sysfs/state.ts). */
+function statePathsOf(io: CliIo, explicit: string | undefined): StatePaths {
+  return statePaths({ explicit, env: io.env, uid: io.uid, systemPath: io.systemStatePath });
 }
 
 /** A usage error (exit code 2): a bad argument the user can fix by reading --help. */
@@ -71,7 +102,7 @@ function addSourceOptions(cmd: Command, opts: { ids?: boolean; state?: boolean }
     .option('--sysfs-root <dir>', 'read another sysfs tree: DIR stands for /sys (devices under DIR/bus/pci/devices)')
     .option('--inventory <file>', 'simulated host inventory (JSON) for --host sim');
   if (opts.ids) cmd.option('--pci-ids <file>', 'PCI ID database (default: $RAWPCI_PCI_IDS, /usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids)');
-  if (opts.state) cmd.option('--state <file>', 'attachment state file (default: $RAWPCI_STATE, $XDG_STATE_HOME/rawpci/attachments.json)');
+  if (opts.state) cmd.option('--state <file>', STATE_OPTION_HELP);
   return cmd;
 }
 
@@ -91,8 +122,11 @@ function loadIds(io: CliIo, explicit?: string): PciIds {
 }
 
 function parseBdfArg(text: string): Bdf {
-  const b = Bdf.tryParse(text);
-  if (!b) throw new UsageError(`'${text}' is not a PCI address: write DDDD:BB:DD.F or BB:DD.F (e.g. 0000:00:04.0); \`rawpci list\` shows them`);
+  const b = parseDeviceName(text);
+  if (!b)
+    throw new UsageError(
+      `'${text}' is not a PCI address: write DDDD:BB:DD.F, BB:DD.F or libvirt's pci_DDDD_BB_DD_F (e.g. 0000:00:04.0); \`rawpci list\` shows them`,
+    );
   return b;
 }
 
@@ -254,96 +288,164 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
   addSourceOptions(
     program
       .command('attach')
-      .description('hand a device to a VM: check its IOMMU group, unbind its driver, bind vfio-pci (driver_override), record it')
-      .argument('<device>', 'host PCI address, or host@guest as VBoxManage --pciattach writes it (03:00.0@01:05.0)')
-      .option('--guest <addr>', 'guest PCI address to record (BB:DD.F)')
+      .description(
+        'hand devices to a VM: check their IOMMU groups are viable for the set, unbind their drivers, bind vfio-pci (driver_override), record them (restored at boot unless --nosave); a failed bind rolls the set back',
+      )
+      .argument(
+        '<device...>',
+        "host PCI addresses (0000:03:00.0, 03:00.0 or libvirt's pci_0000_03_00_0), each optionally host@guest as VBoxManage --pciattach writes it (03:00.0@01:05.0)",
+      )
+      .option('--group', "attach every function of each device's IOMMU group (a GPU and its HDMI audio function together); bridges stay on pcieport")
+      .option('--guest <addr>', 'guest PCI address to record (BB:DD.F); one device only')
       .option('--driver <name>', 'driver to bind on Linux', 'vfio-pci')
+      .option('--nosave', 'do not re-apply this attachment at boot (driverctl --nosave): `rawpci restore` forgets it once it has ended')
       .option('--dry-run', 'print every sysfs write and make none')
       .option('--json', 'print JSON for scripts'),
     { state: true },
-  ).action(async (target: string, o: SourceOptions & { guest?: string; driver: string; dryRun?: boolean; json?: boolean }) => {
-    let parsed: ReturnType<typeof parseAttachTarget>;
-    try {
-      parsed = parseAttachTarget(target, o.guest);
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    const statePath = defaultStatePath(o.state, io.env);
-    const source = await makeSource(o);
-    if (source.kind === 'sim') {
-      const r = await attachSim(source, parsed.host, parsed.guest, statePath, !!o.dryRun);
-      if (o.json) json(io, { dryRun: !!o.dryRun, record: r, writes: [] });
-      else io.stdout(`${o.dryRun ? 'would attach' : 'attached'} ${parsed.host} (simulated host) to rawpci's ring 0${r.guest ? ` as guest ${r.guest}` : ''}\n`);
-      return;
-    }
-    const writer = o.dryRun ? new DryRunSysfsWriter() : (io.makeWriter?.() ?? new RealSysfsWriter());
-    const res = await attachSysfs({
-      source: source as SysfsPciSource,
-      writer,
-      statePath,
-      driver: o.driver,
-      bdf: parsed.host,
-      ...(parsed.guest ? { guest: parsed.guest } : {}),
-    });
-    if (o.json) {
-      json(io, { dryRun: !!o.dryRun, alreadyAttached: res.alreadyAttached, record: res.record, writes: res.writes });
-      return;
-    }
-    let out = '';
-    if (o.dryRun) out += `# dry run: rawpci would make these writes (and record ${parsed.host} in ${statePath}):\n`;
-    for (const w of res.writes) out += `${describeWrite(w)}\n`;
-    if (res.alreadyAttached) out += `${parsed.host} is already attached (bound to ${res.record.driver})\n`;
-    else if (!o.dryRun)
-      out += `${c.green('attached')} ${parsed.host} to ${res.record.driver} (was ${res.record.originalDriver ?? 'unbound'})${res.record.guest ? ` as guest ${res.record.guest}` : ''}\n`;
-    io.stdout(out);
-  });
+  ).action(
+    async (
+      targetTexts: string[],
+      o: SourceOptions & { group?: boolean; guest?: string; driver: string; nosave?: boolean; dryRun?: boolean; json?: boolean },
+    ) => {
+      if (o.guest !== undefined && targetTexts.length > 1)
+        throw new UsageError(`--guest names the guest address of one device, and ${targetTexts.length} were given: write host@guest for each instead`);
+      let targets: AttachTarget[];
+      try {
+        targets = targetTexts.map((t) => parseAttachTarget(t, o.guest));
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const statePath = statePathsOf(io, o.state).write;
+      const source = await makeSource(o);
+      if (source.kind === 'sim') {
+        const records: AttachmentRecord[] = [];
+        for (const t of targets) records.push(await attachSim(source, t.host, t.guest, statePath, !!o.dryRun, !o.nosave));
+        if (o.json) json(io, { dryRun: !!o.dryRun, devices: records.map((record) => ({ record, alreadyAttached: false, writes: [] })), writes: [] });
+        else
+          for (const r of records)
+            io.stdout(`${o.dryRun ? 'would attach' : 'attached'} ${r.bdf} (simulated host) to rawpci's ring 0${r.guest ? ` as guest ${r.guest}` : ''}\n`);
+        return;
+      }
+      const writer = o.dryRun ? new DryRunSysfsWriter() : (io.makeWriter?.() ?? new RealSysfsWriter());
+      const res = await attachSysfs({
+        source: source as SysfsPciSource,
+        writer,
+        statePath,
+        driver: o.driver,
+        targets,
+        group: !!o.group,
+        persistent: !o.nosave,
+      });
+      if (o.json) {
+        json(io, { dryRun: !!o.dryRun, stateFile: statePath, devices: res.devices, writes: res.writes });
+        return;
+      }
+      let out = '';
+      if (o.dryRun) out += `# dry run: rawpci would make these writes (and record ${res.devices.map((d) => d.record.bdf).join(', ')} in ${statePath}):\n`;
+      for (const w of res.writes) out += `${describeWrite(w)}\n`;
+      for (const d of res.devices) {
+        const r = d.record;
+        if (d.alreadyAttached) out += `${r.bdf} is already attached (bound to ${r.driver})\n`;
+        else if (!o.dryRun)
+          out += `${c.green('attached')} ${r.bdf} to ${r.driver} (was ${r.originalDriver ?? 'unbound'})${r.guest ? ` as guest ${r.guest}` : ''}${o.nosave ? ' (not restored at boot: --nosave)' : ''}\n`;
+      }
+      io.stdout(out);
+    },
+  );
 
   addSourceOptions(
     program
       .command('detach')
-      .description('give a device back to the host: unbind vfio-pci, clear driver_override, rebind the recorded driver, forget it')
-      .argument('<bdf>', 'host PCI address')
+      .description('give devices back to the host: unbind vfio-pci, clear driver_override, rebind the recorded driver, forget them')
+      .argument('<device...>', "host PCI addresses (0000:03:00.0, 03:00.0 or libvirt's pci_0000_03_00_0)")
+      .option('--group', "detach every recorded function of each device's IOMMU group")
       .option('--dry-run', 'print every sysfs write and make none')
-      .option('--forget', 'only remove the record; touch no device')
+      .option('--forget', 'only remove the records; touch no device')
       .option('--json', 'print JSON for scripts'),
     { state: true },
-  ).action(async (bdfText: string, o: SourceOptions & { dryRun?: boolean; forget?: boolean; json?: boolean }) => {
-    const bdf = parseBdfArg(bdfText.split('@')[0]!);
-    const statePath = defaultStatePath(o.state, io.env);
+  ).action(async (bdfTexts: string[], o: SourceOptions & { group?: boolean; dryRun?: boolean; forget?: boolean; json?: boolean }) => {
+    const bdfs = bdfTexts.map((t) => parseBdfArg(t.split('@')[0]!));
+    const statePath = statePathsOf(io, o.state).write;
     const source = await makeSource(o);
-    const key = { bdf: bdf.toString(), host: source.kind, ...(source instanceof SysfsPciSource ? { sysfsRoot: source.root } : {}) };
     if (o.forget || source.kind === 'sim') {
-      const existing = loadState(statePath).attachments.find((a) => sameAttachment(a, key));
-      if (!existing)
-        throw new AttachError('NOT_ATTACHED', `no attachment of ${bdf} is recorded in ${statePath}: nothing to detach (\`rawpci status\` lists attachments)`);
-      if (!o.dryRun) forgetAttachment(statePath, key);
-      if (o.json) json(io, { dryRun: !!o.dryRun, record: existing, writes: [] });
-      else io.stdout(`${o.dryRun ? 'would forget' : o.forget ? 'forgot' : 'detached'} ${bdf}${source.kind === 'sim' ? ' (simulated host)' : ''}\n`);
+      const keys = bdfs.map((bdf) => ({ bdf: bdf.toString(), host: source.kind, ...(source instanceof SysfsPciSource ? { sysfsRoot: source.root } : {}) }));
+      const state = loadState(statePath);
+      const records = keys.map((key) => {
+        const existing = state.attachments.find((a) => sameAttachment(a, key));
+        if (!existing)
+          throw new AttachError(
+            'NOT_ATTACHED',
+            `no attachment of ${key.bdf} is recorded in ${statePath}: nothing to detach (\`rawpci status\` lists attachments)`,
+          );
+        return existing;
+      });
+      if (!o.dryRun) for (const key of keys) await forgetAttachment(statePath, key);
+      if (o.json) json(io, { dryRun: !!o.dryRun, devices: records.map((record) => ({ record, writes: [] })), writes: [] });
+      else
+        for (const r of records)
+          io.stdout(`${o.dryRun ? 'would forget' : o.forget ? 'forgot' : 'detached'} ${r.bdf}${source.kind === 'sim' ? ' (simulated host)' : ''}\n`);
       return;
     }
     const writer = o.dryRun ? new DryRunSysfsWriter() : (io.makeWriter?.() ?? new RealSysfsWriter());
-    const res = await detachSysfs({ source: source as SysfsPciSource, writer, statePath, bdf });
+    const res = await detachSysfs({ source: source as SysfsPciSource, writer, statePath, bdfs, group: !!o.group });
     if (o.json) {
-      json(io, { dryRun: !!o.dryRun, record: res.record, writes: res.writes, boundTo: res.boundTo ?? null });
+      json(io, { dryRun: !!o.dryRun, devices: res.map((d) => ({ ...d, boundTo: d.boundTo ?? null })), writes: res.flatMap((d) => d.writes) });
       return;
     }
-    let out = o.dryRun ? `# dry run: rawpci would make these writes (and remove ${bdf} from ${statePath}):\n` : '';
-    for (const w of res.writes) out += `${describeWrite(w)}\n`;
+    let out = o.dryRun ? `# dry run: rawpci would make these writes (and remove ${res.map((d) => d.record.bdf).join(', ')} from ${statePath}):\n` : '';
+    for (const d of res) for (const w of d.writes) out += `${describeWrite(w)}\n`;
     if (!o.dryRun)
-      out += `${c.green('detached')} ${bdf}: now ${res.boundTo ? `bound to ${res.boundTo}` : 'unbound'}${res.record.originalDriver && res.boundTo !== res.record.originalDriver ? c.yellow(` (expected ${res.record.originalDriver})`) : ''}\n`;
+      for (const d of res)
+        out += `${c.green('detached')} ${d.record.bdf}: now ${d.boundTo ? `bound to ${d.boundTo}` : 'unbound'}${d.record.originalDriver && d.boundTo !== d.record.originalDriver ? c.yellow(` (expected ${d.record.originalDriver})`) : ''}\n`;
     io.stdout(out);
   });
 
   program
+    .command('restore')
+    .description(
+      're-apply the saved attachments (run at boot by contrib/rawpci-restore.service): bind each saved device not on its driver again, a whole IOMMU group at a time; exit 1 when one could not be',
+    )
+    .option('--sysfs-root <dir>', 'another sysfs tree: DIR stands for /sys')
+    .option('--state <file>', STATE_OPTION_HELP)
+    .option('--dry-run', 'print every sysfs write and make none')
+    .option('--json', 'print JSON for scripts')
+    .action(async (o: { sysfsRoot?: string; state?: string; dryRun?: boolean; json?: boolean }) => {
+      const statePath = statePathsOf(io, o.state).write;
+      const source = new SysfsPciSource(o.sysfsRoot ?? SYSFS_ROOT_DEFAULT);
+      const writer = o.dryRun ? new DryRunSysfsWriter() : (io.makeWriter?.() ?? new RealSysfsWriter());
+      const res = await restoreSysfs({ source, writer, statePath });
+      if (res.some((r) => r.outcome === 'failed')) result.code = EXIT_FAILURE;
+      if (o.json) {
+        json(io, { dryRun: !!o.dryRun, stateFile: statePath, devices: res });
+        return;
+      }
+      if (!res.length) {
+        io.stdout(`no attachments of ${source.description} saved in ${statePath}: nothing to restore\n`);
+        return;
+      }
+      let out = o.dryRun ? '# dry run: rawpci would make these writes:\n' : '';
+      for (const r of res) for (const w of r.writes) out += `${describeWrite(w)}\n`;
+      const say = {
+        restored: o.dryRun ? 'would restore' : c.green('restored'),
+        already: 'already attached',
+        forgotten: o.dryRun ? 'would forget' : 'forgot',
+        failed: c.red('failed'),
+      };
+      for (const r of res)
+        out += `${say[r.outcome]} ${r.bdf}${r.outcome === 'forgotten' ? ' (attached with --nosave; that attachment has ended)' : ''}${r.message ? `: ${r.message}` : ''}\n`;
+      io.stdout(out);
+    });
+
+  program
     .command('status')
     .description('show recorded attachments and whether each device is still bound as recorded (exit 1 when one is not)')
-    .option('--state <file>', 'attachment state file (default: $RAWPCI_STATE, $XDG_STATE_HOME/rawpci/attachments.json)')
+    .option('--state <file>', STATE_OPTION_HELP)
     .option('--json', 'print JSON for scripts')
     .action(async (o: { state?: string; json?: boolean }) => {
-      const statePath = defaultStatePath(o.state, io.env);
-      const state = loadState(statePath);
+      const paths = statePathsOf(io, o.state);
+      const records = loadStates(paths.read);
       const rows = [];
-      for (const a of state.attachments) {
+      for (const a of records) {
         let boundTo: string | null = null;
         let present = true;
         if (a.host === 'sysfs') {
@@ -351,19 +453,19 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
           present = !!rec;
           boundTo = rec?.driver ?? null;
         } else boundTo = a.driver;
-        rows.push({ ...a, present, boundTo, asRecorded: present && boundTo === a.driver });
+        rows.push({ ...a, persistent: isPersistent(a), present, boundTo, asRecorded: present && boundTo === a.driver });
       }
       if (rows.some((r) => !r.asRecorded)) result.code = EXIT_FAILURE;
       if (o.json) {
-        json(io, { stateFile: statePath, attachments: rows });
+        json(io, { stateFile: paths.write, stateFiles: paths.read, attachments: rows });
         return;
       }
       if (!rows.length) {
-        io.stdout(`no attachments recorded (${statePath})\n`);
+        io.stdout(`no attachments recorded (${[...new Set(paths.read)].join(', ')})\n`);
         return;
       }
       const table = new Table({
-        head: ['device', 'host', 'guest', 'group', 'original driver', 'bound to', 'as recorded'],
+        head: ['device', 'host', 'guest', 'group', 'original driver', 'bound to', 'as recorded', 'at boot'],
         style: { head: io.isTTY ? ['cyan'] : [], border: io.isTTY ? ['grey'] : [] },
       });
       for (const r of rows)
@@ -375,6 +477,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
           r.originalDriver ?? '(none)',
           r.present ? (r.boundTo ?? '(none)') : '(device gone)',
           r.asRecorded ? c.green('yes') : c.red('no'),
+          r.persistent ? 'restored' : 'no (--nosave)',
         ]);
       io.stdout(`${table.toString()}\n`);
     });
@@ -409,11 +512,17 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
  * Attaches a device of the simulated host: checks it exists and is not a bridge, records it in
  * the state file bound to rawpci's ring 0 (`rawpci`); no sysfs writes.
  */
-async function attachSim(source: PciSource, bdf: Bdf, guest: Bdf | undefined, statePath: string, dryRun: boolean): Promise<AttachmentRecord> {
+async function attachSim(
+  source: PciSource,
+  bdf: Bdf,
+  guest: Bdf | undefined,
+  statePath: string,
+  dryRun: boolean,
+  persistent: boolean,
+): Promise<AttachmentRecord> {
   const rec = await source.get(bdf);
   if (!rec) throw new AttachError('NOT_FOUND', `no device at ${bdf} on the simulated host: \`rawpci list --host sim\` shows its inventory`);
   if (isBridge(rec)) throw new AttachError('BRIDGE', `${bdf} is a bridge: bridges cannot be passed through; attach the endpoint behind it instead`);
-  const state = loadState(statePath);
   const record: AttachmentRecord = {
     bdf: bdf.toString(),
     host: 'sim',
@@ -422,11 +531,13 @@ async function attachSim(source: PciSource, bdf: Bdf, guest: Bdf | undefined, st
     driver: SIM_RING0_DRIVER,
     iommuGroup: rec.iommuGroup ?? null,
     attachedAt: new Date().toISOString(),
+    persistent,
   };
-  if (!dryRun) {
-    state.attachments = state.attachments.filter((a) => !sameAttachment(a, record)).concat(record);
-    saveState(statePath, state);
-  }
+  if (!dryRun)
+    await withState(statePath, async (state) => {
+      state.attachments = state.attachments.filter((a) => !sameAttachment(a, record)).concat(record);
+      return { value: undefined, save: true };
+    });
   return record;
 }
 

@@ -93,7 +93,10 @@ test('attach refuses a device whose IOMMU group has a member still on a host dri
   const { fake, kernel, run } = setup();
   const r = await run('attach', '01:00.0');
   t.is(r.code, 1);
-  t.regex(r.stderr, /0000:01:00\.0 is in IOMMU group 4 with 0000:01:00\.1 \(bound to snd_hda_intel\).*detach it too \(rawpci attach 0000:01:00\.1\)/);
+  t.regex(
+    r.stderr,
+    /0000:01:00\.0 is in IOMMU group 4 with 0000:01:00\.1 \(bound to snd_hda_intel\).*attach them together \(rawpci attach --group 0000:01:00\.0, or rawpci attach 0000:01:00\.0 0000:01:00\.1\)/,
+  );
   t.is(kernel.log.length, 0);
   t.is(kernel.driverOf('0000:01:00.0'), 'nouveau');
   fake.remove();

@@ -325,6 +325,16 @@ export function buildFakeSysfs(devices: FakeDevice[], extraDrivers: string[] = [
   };
 }
 
+/** The {@link FakeSysfs} of a tree another process built with {@link buildFakeSysfs} from `devices`. */
+export function openFakeSysfs(root: string, devices: FakeDevice[]): FakeSysfs {
+  return {
+    root,
+    devices,
+    dev: (bdf) => join(root, 'bus/pci/devices', Bdf.parse(bdf).toString()),
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
 /**
  * A fake kernel behind the SysfsWriter seam: reacts to writes on a fake tree the way Linux
  * does. driver/unbind and drivers/NAME/unbind drop the driver link; driver_override stores the
@@ -336,9 +346,16 @@ export class FakeKernel implements SysfsWriter {
   readonly dryRun = false;
   readonly log: SysfsWrite[] = [];
   readonly fake: FakeSysfs;
+  /** BDF -> driver whose probe fails on it (the device stays unbound, as when vfio-pci's probe returns an error). */
+  readonly refusals = new Map<string, string>();
 
   constructor(fake: FakeSysfs) {
     this.fake = fake;
+  }
+
+  /** Makes `driver`'s probe of `bdf` fail from now on: drivers_probe and drivers/NAME/bind leave it unbound. */
+  refuse(bdf: string, driver: string): void {
+    this.refusals.set(Bdf.parse(bdf).toString(), driver);
   }
 
   write(path: string, value: string): void {
@@ -401,6 +418,7 @@ export class FakeKernel implements SysfsWriter {
   }
 
   private bind(bdf: string, driver: string): void {
+    if (this.refusals.get(Bdf.parse(bdf).toString()) === driver) return;
     if (!existsSync(join(this.fake.root, 'bus/pci/drivers', driver))) throw new Error(`ENODEV: no driver ${driver}`);
     const dir = join(this.fake.root, 'devices', `pci${Bdf.parse(bdf).toString().slice(0, 4)}:00`, Bdf.parse(bdf).toString());
     symlinkSync(relative(dir, join(this.fake.root, 'bus/pci/drivers', driver)), join(dir, 'driver'));
@@ -494,7 +512,10 @@ export interface CliRun {
 }
 
 /** Runs `rawpci ARGS` in-process with captured output, no TTY, the given env and writer factory. */
-export async function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; makeWriter?: () => SysfsWriter } = {}): Promise<CliRun> {
+export async function runCli(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; makeWriter?: () => SysfsWriter; uid?: number; systemStatePath?: string } = {},
+): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
@@ -507,6 +528,8 @@ export async function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; ma
     isTTY: false,
     env: opts.env ?? { PATH: process.env.PATH ?? '' },
     ...(opts.makeWriter ? { makeWriter: opts.makeWriter } : {}),
+    ...(opts.uid !== undefined ? { uid: opts.uid } : {}),
+    ...(opts.systemStatePath ? { systemStatePath: opts.systemStatePath } : {}),
   };
   const code = await main(['node', 'rawpci', ...args], io);
   return { code, stdout, stderr };
@@ -689,4 +712,18 @@ export function compareLines(t: import('ava').ExecutionContext, ours: string, th
   t.true(b.length > 1, 'lspci printed something to compare with');
   for (let i = 0; i < Math.max(a.length, b.length); i++) t.is(a[i], b[i], `line ${i + 1}`);
   t.log(`${b.length - 1} lines compared with lspci`);
+}
+
+/** `n` NICs (8086:10d3 on e1000e) at 0000:02:00.0, 0000:02:01.0, ..., each alone in IOMMU group 10 + i: independent attach targets. */
+export function nicFleet(n: number): FakeDevice[] {
+  return Array.from({ length: n }, (_, i) => ({
+    bdf: `0000:02:${i.toString(16).padStart(2, '0')}.0`,
+    vendor: 0x8086,
+    device: 0x10d3,
+    classCode: 0x020000,
+    bars: [{ kind: 'mem32' as const, address: 0xf000_0000n + BigInt(i) * 0x2_0000n, size: 0x2_0000n }],
+    driver: 'e1000e',
+    defaultDriver: 'e1000e',
+    iommuGroup: 10 + i,
+  }));
 }
