@@ -1,7 +1,7 @@
 // lspci -t / -tv: the bus tree of bridges and devices, a port of pciutils ls-tree.c (grow_tree, show_forest).
 
 import { realpathSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { Bdf } from '../../shared/bdf.js';
 import {
   PCI_CB_CARD_BUS,
@@ -54,7 +54,7 @@ export function sysfsParents(source: SysfsPciSource, records: PciDeviceRecord[])
   const out = new Map<string, string>();
   for (const r of records) {
     try {
-      const up = realpathSync(join(source.deviceDir(r.bdf), '..'));
+      const up = dirname(realpathSync(source.deviceDir(r.bdf)));
       const p = Bdf.tryParse(basename(up));
       if (p && known.has(p.toString()) && realpathSync(source.deviceDir(p)) === up) out.set(r.bdf.toString(), p.toString());
     } catch {}
