@@ -20,8 +20,11 @@ import {
   restoreSysfs,
 } from '../sysfs/attach.js';
 import { ConfigView } from '../sysfs/config-view.js';
+import { readDump } from '../sysfs/dump.js';
 import { emptyFilter, matchFilter, parseIdFilter, parseSlotFilter } from '../sysfs/filter.js';
-import { formatListing, hexDumpLines, type LspciOptions, revisionOf, subsystemOf, verboseDecode } from '../sysfs/lspci-format.js';
+import { deviceLines, formatListing, hexDumpLines, type LspciOptions, modulesOf, revisionOf, subsystemOf, verboseDecode } from '../sysfs/lspci-format.js';
+import { machineLines } from '../sysfs/machine.js';
+import { defaultModulesDir, KernelModules } from '../sysfs/modules.js';
 import { type IdMode, PCI_IDS_MISSING_HINT, PciIds } from '../sysfs/pci-ids.js';
 import {
   type AttachmentRecord,
@@ -34,6 +37,7 @@ import {
   statePaths,
   withState,
 } from '../sysfs/state.js';
+import { formatTree, sysfsParents } from '../sysfs/tree.js';
 
 /** Exit codes: 0 ok, 1 failure, 2 usage (bad options or arguments). */
 export const EXIT_OK = 0;
@@ -107,12 +111,94 @@ function addSourceOptions(cmd: Command, opts: { ids?: boolean; state?: boolean }
 }
 
 async function makeSource(o: SourceOptions): Promise<PciSource> {
+  if (o.inventory !== undefined && o.host !== 'sim')
+    throw new UsageError("--inventory is the simulated host's inventory and applies only with --host sim: add --host sim or drop --inventory");
   if (o.host === 'sim') {
     if (o.sysfsRoot) throw new UsageError('--sysfs-root reads a Linux sysfs tree and cannot be combined with --host sim: drop one of them');
     const { createSimSource } = await import('../sysfs/sim-source.js');
     return createSimSource(o.inventory);
   }
   return new SysfsPciSource(o.sysfsRoot ?? SYSFS_ROOT_DEFAULT);
+}
+
+/** lspci's display options as list and show take them (counts for -n, -v, -m, -x). */
+interface DisplayFlags {
+  numeric: number;
+  verbose: number;
+  kernel?: boolean;
+  domains?: boolean;
+  machine: number;
+  hex: number;
+  tree?: number;
+  dump?: string;
+  modulesDir?: string;
+}
+
+function addDisplayOptions(cmd: Command): Command {
+  return cmd
+    .option('-n, --numeric', '-n numbers only, -nn names and numbers (as lspci)', increase, 0)
+    .option('-v, --verbose', 'verbose decode: -v, -vv, -vvv (as lspci)', increase, 0)
+    .option('-k, --kernel', 'kernel driver in use and kernel modules (lspci -k)')
+    .option('-D, --domains', 'always show PCI domain numbers (lspci -D)')
+    .option('-m, --machine', 'machine-readable: -mm one quoted line a device, -vmm Tag:value records (as lspci)', increase, 0)
+    .option('-x, --hex', 'hex dump: -x 64 bytes, -xxx 256 bytes, -xxxx 4096 bytes (as lspci)', increase, 0)
+    .option('-F, --dump <file>', 'read the devices from an `lspci -x` (-xxx, -xxxx) dump instead of a host (lspci -F)')
+    .option('--modules-dir <dir>', 'where `Kernel modules:` are looked up: DIR/modules.alias (default /lib/modules/$(uname -r), as libkmod)');
+}
+
+/** The display a command's flags ask for: the preset when none of lspci's display options is given, else exactly those. */
+function resolveDisplay(o: DisplayFlags, cmd: 'list' | 'show'): { explicit: boolean; mode: IdMode; verbose: number; machine: number; opts: LspciOptions } {
+  const explicit = !!(o.numeric || o.verbose || o.kernel || o.domains || o.machine || o.tree);
+  const n = explicit ? o.numeric : 2;
+  const verbose = explicit ? o.verbose : cmd === 'show' ? 2 : 0;
+  const mode: IdMode = n >= 2 ? 'mixed' : n === 1 ? 'numeric' : 'names';
+  const opts: LspciOptions = { mode, domains: explicit ? !!o.domains : true, verbose, kernel: explicit ? !!o.kernel : true, hex: o.hex };
+  const kernelShown = !o.tree && (o.machine ? verbose > 0 && opts.kernel : opts.kernel || verbose > 0);
+  if (o.machine && !verbose && o.kernel) throw new UsageError('-k adds Driver and Module fields to -vmm records only; -mm has none: write -vmm -k or drop -k');
+  if (o.modulesDir !== undefined && !kernelShown)
+    throw new UsageError('--modules-dir is where `Kernel modules:` come from, and these options print none: add -k (or -v), or drop --modules-dir');
+  if (o.modulesDir !== undefined && o.dump !== undefined) throw new UsageError('--modules-dir does not apply to -F: a dump has no modaliases to look up');
+  return { explicit, mode, verbose, machine: o.machine, opts };
+}
+
+function loadModules(o: DisplayFlags, d: { opts: LspciOptions; verbose: number; machine: number }): KernelModules | undefined {
+  if (o.dump !== undefined || o.tree || !(d.opts.kernel || d.verbose)) return undefined;
+  const mods = KernelModules.load(o.modulesDir ?? defaultModulesDir());
+  if (!mods && o.modulesDir !== undefined)
+    throw new Error(
+      `cannot read ${o.modulesDir}/modules.alias: --modules-dir must name a kernel's modules directory (like /lib/modules/$(uname -r)) that depmod has filled`,
+    );
+  return mods;
+}
+
+/** The devices list/show work on: a host's (sysfs or sim) or, with -F, a dump's. */
+async function loadRecords(o: SourceOptions & DisplayFlags): Promise<{ records: PciDeviceRecord[]; source?: PciSource; description: string }> {
+  if (o.dump !== undefined) {
+    const given = [o.host !== 'linux' ? '--host' : '', o.sysfsRoot !== undefined ? '--sysfs-root' : '', o.inventory !== undefined ? '--inventory' : ''].filter(
+      Boolean,
+    );
+    if (given.length) throw new UsageError(`-F reads the devices from a dump, not a host: ${given.join(', ')} cannot be combined with it`);
+    return { records: readDump(o.dump), description: `the dump ${o.dump}` };
+  }
+  const source = await makeSource(o);
+  return { records: await source.list(), source, description: source.description };
+}
+
+/** Colour on a terminal, never in a pipe; NO_COLOR (non-empty) turns it off, FORCE_COLOR on (FORCE_COLOR=0 off). */
+export function useColor(io: Pick<CliIo, 'isTTY' | 'env'>): boolean {
+  if (io.env.NO_COLOR) return false;
+  const force = io.env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force !== 'false';
+  return io.isTTY && io.env.TERM !== 'dumb';
+}
+
+/**
+ * The ID database a display needs. -n prints numbers, so none is read and no hint given, except
+ * that -v still names prog-ifs from it (libpci looks them up with PCI_LOOKUP_NO_NUMBERS).
+ */
+function idsFor(io: CliIo, o: SourceOptions & { json?: boolean }, d: { mode: IdMode; verbose: number }): PciIds {
+  if (d.mode !== 'numeric' || o.json) return loadIds(io, o.pciIds);
+  return d.verbose ? PciIds.find(o.pciIds, io.env).ids : PciIds.empty();
 }
 
 function loadIds(io: CliIo, explicit?: string): PciIds {
@@ -135,7 +221,7 @@ function increase(_v: string, prev: number): number {
 }
 
 /** JSON form of one device for `list --json` and `show --json`. */
-export function deviceJson(rec: PciDeviceRecord, ids: PciIds, attachment?: AttachmentRecord): Record<string, unknown> {
+export function deviceJson(rec: PciDeviceRecord, ids: PciIds, attachment?: AttachmentRecord, modules?: KernelModules): Record<string, unknown> {
   const cfg = new ConfigView(rec.config);
   const cls = rec.classCode >> 8;
   const ss = subsystemOf(rec, cfg);
@@ -155,6 +241,7 @@ export function deviceJson(rec: PciDeviceRecord, ids: PciIds, attachment?: Attac
         ? { vendor: h4(ss.vendor), device: h4(ss.device), name: ids.formatSubsystem(rec.vendor, rec.device, ss.vendor, ss.device, 'names') }
         : null,
     driver: rec.driver ?? null,
+    kernelModules: modulesOf(rec, modules),
     driverOverride: rec.driverOverride ?? null,
     iommuGroup: rec.iommuGroup ?? null,
     irq: rec.irq,
@@ -179,7 +266,7 @@ function json(io: CliIo, value: unknown): void {
  * throw are turned into exit codes by {@link main}.
  */
 export function buildProgram(io: CliIo = defaultIo(), result: { code: number } = { code: EXIT_OK }): Command {
-  const c = createColors(io.isTTY);
+  const c = createColors(useColor(io));
   const program = new Command('rawpci');
   program
     .description('raw PCI pass-through: list host PCI devices and hand them to a VM (sysfs/VFIO or the simulated host)')
@@ -188,18 +275,22 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .exitOverride();
 
-  addSourceOptions(
-    program
-      .command('list')
-      .description('list PCI devices as `lspci -nn -D -k` does (slot, class, vendor:device, rev, subsystem, driver)')
-      .option('-s <slot>', "lspci's slot filter: [[[[domain]:]bus]:][slot][.[func]]")
-      .option('-d <id>', "lspci's ID filter: [vendor]:[device][:class[:prog-if]]")
-      .option('-n, --numeric', 'numbers only, no names (lspci -n -D -k)')
-      .option('--iommu', 'add an `IOMMU group:` line per device')
-      .option('--attachments', "add rawpci's attachment state per device")
-      .option('--json', 'print JSON for scripts'),
-    { ids: true, state: true },
-  ).action(async (o: SourceOptions & { s?: string; d?: string; numeric?: boolean; iommu?: boolean; attachments?: boolean; json?: boolean }) => {
+  addDisplayOptions(
+    addSourceOptions(
+      program
+        .command('list')
+        .description(
+          "list PCI devices as lspci does; with none of lspci's display options (-n, -v, -k, -D, -m, -t) what `lspci -nn -D -k` prints, with any of them what lspci prints with exactly those",
+        )
+        .option('-s <slot>', "lspci's slot filter: [[[[domain]:]bus]:][slot][.[func]]")
+        .option('-d <id>', "lspci's ID filter: [vendor]:[device][:class[:prog-if]]")
+        .option('-t, --tree', 'the bus tree (lspci -t; -tv adds names)', increase, 0)
+        .option('--iommu', 'add an `IOMMU group:` line per device')
+        .option('--attachments', "add rawpci's attachment state per device")
+        .option('--json', 'print JSON for scripts'),
+      { ids: true, state: true },
+    ),
+  ).action(async (o: SourceOptions & DisplayFlags & { s?: string; d?: string; iommu?: boolean; attachments?: boolean; json?: boolean }) => {
     const filter = emptyFilter();
     try {
       if (o.s !== undefined) parseSlotFilter(filter, o.s);
@@ -207,38 +298,58 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const source = await makeSource(o);
-    const ids = o.numeric && !o.json ? PciIds.empty() : loadIds(io, o.pciIds);
-    const all = await source.list();
+    const d = resolveDisplay(o, 'list');
+    if (o.tree) {
+      const bad = [
+        o.kernel && '-k',
+        o.domains && '-D',
+        o.machine && '-m',
+        o.hex && '-x',
+        o.iommu && '--iommu',
+        o.attachments && '--attachments',
+        o.json && '--json',
+      ].filter(Boolean);
+      if (bad.length) throw new UsageError(`-t prints the bus tree only: ${bad.join(', ')} cannot be combined with it (lspci ignores them there)`);
+      if (o.numeric && !o.verbose) throw new UsageError('-n changes names, and -t prints names only with -v: write -tvn or -tvnn, or drop -n');
+    }
+    if (o.json && d.explicit) throw new UsageError('--json prints every field with names and numbers: drop -n, -v, -k, -D, -m and -x');
+    if ((o.iommu || o.attachments) && (d.verbose || d.machine || o.hex))
+      throw new UsageError('--iommu and --attachments add lines to the terse listing: drop -v, -m and -x, or use --json');
+    const { records: all, source } = await loadRecords(o);
     const records = all.filter((r) => matchFilter(filter, r));
+    const ids = idsFor(io, o, d);
+    const modules = loadModules(o, d);
+    if (o.tree) {
+      const parents = source instanceof SysfsPciSource ? sysfsParents(source, all) : new Map<string, string>();
+      io.stdout(formatTree(all, ids, { verbose: d.verbose, mode: d.mode, filter: o.s !== undefined || o.d !== undefined ? filter : undefined }, parents));
+      return;
+    }
     const wantState = o.attachments || o.json;
     const state = wantState ? loadState(defaultStatePath(o.state, io.env)) : { version: 1 as const, attachments: [] };
     if (o.json) {
       json(
         io,
-        records.map((r) => deviceJson(r, ids, recordsFor(source, state, r))),
+        records.map((r) => deviceJson(r, ids, source && recordsFor(source, state, r), modules)),
       );
       return;
     }
-    const mode: IdMode = o.numeric ? 'numeric' : 'mixed';
-    const opts: LspciOptions = { mode, domains: true, verbose: 0, kernel: true, hex: 0 };
+    const opts = { ...d.opts, modules };
+    const anyDomain = all.some((r) => r.bdf.domain !== 0);
+    if (d.machine) {
+      const lines = records.flatMap((r) => machineLines(r, ids, { ...opts, machine: d.machine, domainsRequested: d.opts.domains }));
+      io.stdout(lines.length ? `${lines.join('\n')}\n` : '');
+      return;
+    }
     if (!o.iommu && !o.attachments) {
-      io.stdout(
-        formatListing(
-          records,
-          ids,
-          opts,
-          all.some((r) => r.bdf.domain !== 0),
-        ),
-      );
+      io.stdout(formatListing(records, ids, opts, anyDomain));
       return;
     }
     let out = '';
     for (const r of records) {
-      out += formatListing([r], ids, opts, true);
+      out += formatListing([r], ids, opts, anyDomain);
       if (o.iommu) out += `\tIOMMU group: ${r.iommuGroup ?? '(none)'}\n`;
       if (o.attachments) {
-        const a = recordsFor(source, state, r);
+        const a = source && recordsFor(source, state, r);
         out += a
           ? `\t${c.green('rawpci: attached')}${a.guest ? ` as guest ${a.guest}` : ''} (was ${a.originalDriver ?? 'unbound'})\n`
           : '\trawpci: not attached\n';
@@ -247,27 +358,34 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
     io.stdout(out);
   });
 
-  addSourceOptions(
-    program
-      .command('show')
-      .description('decode one device the way `lspci -vv` does (header, BARs, ROM, interrupt, capabilities)')
-      .argument('<bdf>', 'PCI address, DDDD:BB:DD.F or BB:DD.F')
-      .option('-x', 'hex dump: -x 64 bytes, -xxx 256 bytes, -xxxx 4096 bytes (as lspci)', increase, 0)
-      .option('-n, --numeric', 'numbers only, no names')
-      .option('--json', 'print JSON for scripts'),
-    { ids: true, state: true },
-  ).action(async (bdfText: string, o: SourceOptions & { x: number; numeric?: boolean; json?: boolean }) => {
+  addDisplayOptions(
+    addSourceOptions(
+      program
+        .command('show')
+        .description(
+          "decode one device as lspci does; with none of lspci's display options (-n, -v, -k, -D, -m) what `lspci -vv -nn -D -k` prints (header, BARs, ROM, interrupt, capabilities), with any of them what lspci prints with exactly those",
+        )
+        .argument('<bdf>', 'PCI address, DDDD:BB:DD.F or BB:DD.F')
+        .option('--json', 'print JSON for scripts'),
+      { ids: true, state: true },
+    ),
+  ).action(async (bdfText: string, o: SourceOptions & DisplayFlags & { json?: boolean }) => {
     const bdf = parseBdfArg(bdfText);
-    const source = await makeSource(o);
-    const rec = await source.get(bdf);
-    if (!rec) throw new Error(`no PCI device at ${bdf} in ${source.description}: \`rawpci list\` shows the devices there`);
-    const ids = o.numeric && !o.json ? PciIds.empty() : loadIds(io, o.pciIds);
-    const opts: LspciOptions = { mode: o.numeric ? 'numeric' : 'mixed', domains: true, verbose: 2, kernel: true, hex: o.x };
-    const decode = verboseDecode(rec, ids, opts, true);
+    const d = resolveDisplay(o, 'show');
+    if (o.json && (o.numeric || o.verbose || o.kernel || o.domains || o.machine))
+      throw new UsageError('--json prints every field with names and numbers: drop -n, -v, -k, -D and -m (-x adds the dump)');
+    const { records: all, source, description } = await loadRecords(o);
+    const rec = all.find((r) => r.bdf.equals(bdf));
+    if (!rec) throw new Error(`no PCI device at ${bdf} in ${description}: \`rawpci list\` shows the devices there`);
+    const ids = idsFor(io, o, d);
+    const modules = loadModules(o, d);
+    const opts: LspciOptions = { ...d.opts, modules };
+    const domains = opts.domains || all.some((r) => r.bdf.domain !== 0);
     if (o.json) {
+      const decode = verboseDecode(rec, ids, { ...opts, verbose: 2 }, true);
       const state = loadState(defaultStatePath(o.state, io.env));
       json(io, {
-        ...deviceJson(rec, ids, recordsFor(source, state, rec)),
+        ...deviceJson(rec, ids, source && recordsFor(source, state, rec), modules),
         headerType: decode.headerType,
         command: decode.command,
         status: decode.status,
@@ -276,13 +394,13 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
         rom: decode.rom ?? null,
         capabilities: decode.capabilities,
         configSize: rec.config.length,
-        ...(o.x ? { hexDump: hexDumpLines(rec, o.x) } : {}),
+        ...(o.hex ? { hexDump: hexDumpLines(rec, o.hex) } : {}),
         lspci: decode.lines,
       });
       return;
     }
-    const lines = [...decode.lines, ...(o.x ? hexDumpLines(rec, o.x) : []), ''];
-    io.stdout(`${lines.join('\n')}\n`);
+    const lines = d.machine ? machineLines(rec, ids, { ...opts, machine: d.machine, domainsRequested: d.opts.domains }) : deviceLines(rec, ids, opts, domains);
+    io.stdout(lines.length ? `${lines.join('\n')}\n` : '');
   });
 
   addSourceOptions(
@@ -466,7 +584,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
       }
       const table = new Table({
         head: ['device', 'host', 'guest', 'group', 'original driver', 'bound to', 'as recorded', 'at boot'],
-        style: { head: io.isTTY ? ['cyan'] : [], border: io.isTTY ? ['grey'] : [] },
+        style: { head: useColor(io) ? ['cyan'] : [], border: useColor(io) ? ['grey'] : [] },
       });
       for (const r of rows)
         table.push([

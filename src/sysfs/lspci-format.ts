@@ -99,6 +99,7 @@ import {
 import type { PciDeviceRecord } from '../../shared/sysfs/source.js';
 import { type CapabilityInfo, decodeCapabilities } from './caps.js';
 import { ConfigView } from './config-view.js';
+import type { KernelModules } from './modules.js';
 import type { IdMode, PciIds } from './pci-ids.js';
 
 /** Kernel resource flags (include/linux/ioport.h IORESOURCE_*), as sysfs `resource` reports them. */
@@ -131,6 +132,8 @@ export interface LspciOptions {
   kernel: boolean;
   /** -x count (0 none, 1 = 64 bytes, 3 = 256 bytes, 4 = 4096 bytes). */
   hex: number;
+  /** Where `Kernel modules:` come from (the running kernel's modules.alias); none: no such line. */
+  modules?: KernelModules | undefined;
 }
 
 const FLAG = (x: number, y: number): string => ((x & y) !== 0 ? '+' : '-');
@@ -242,9 +245,17 @@ export function subsystemOf(rec: PciDeviceRecord, cfg: ConfigView): { vendor: nu
   return undefined;
 }
 
-/** Kernel driver lines (lspci ls-kernel.c show_kernel). Kernel modules (libkmod) are not listed. */
-export function kernelLines(rec: PciDeviceRecord): string[] {
-  return rec.driver ? [`\tKernel driver in use: ${rec.driver}`] : [];
+/** Modules whose aliases match the device's modalias (lspci next_module_filtered), none without a modalias. */
+export function modulesOf(rec: PciDeviceRecord, modules: KernelModules | undefined): string[] {
+  return modules && rec.modalias ? modules.lookup(rec.modalias) : [];
+}
+
+/** Kernel driver and module lines (lspci ls-kernel.c show_kernel): `Kernel driver in use:`, `Kernel modules: a, b`. */
+export function kernelLines(rec: PciDeviceRecord, modules?: KernelModules): string[] {
+  const out = rec.driver ? [`\tKernel driver in use: ${rec.driver}`] : [];
+  const mods = modulesOf(rec, modules);
+  if (mods.length) out.push(`\tKernel modules: ${mods.join(', ')}`);
+  return out;
 }
 
 /** The terse lines (lspci show_terse): slot, class, vendor/device, rev, [prog-if], DeviceName, Subsystem. */
@@ -665,7 +676,7 @@ export function verboseDecode(rec: PciDeviceRecord, ids: PciIds, opts: LspciOpti
     lines.push(...c.lines);
     decode.capabilities = c.caps;
   }
-  lines.push(...kernelLines(rec));
+  lines.push(...kernelLines(rec, opts.modules));
   return decode;
 }
 
@@ -695,7 +706,9 @@ export function hexDumpLines(rec: PciDeviceRecord, level: number): string[] {
  * blank line lspci prints after each device when -v or -x is given.
  */
 export function deviceLines(rec: PciDeviceRecord, ids: PciIds, opts: LspciOptions, domains: boolean): string[] {
-  const out = opts.verbose ? verboseDecode(rec, ids, opts, domains).lines : [...terseLines(rec, ids, opts, domains), ...(opts.kernel ? kernelLines(rec) : [])];
+  const out = opts.verbose
+    ? verboseDecode(rec, ids, opts, domains).lines
+    : [...terseLines(rec, ids, opts, domains), ...(opts.kernel ? kernelLines(rec, opts.modules) : [])];
   if (opts.hex) out.push(...hexDumpLines(rec, opts.hex));
   if (opts.verbose || opts.hex) out.push('');
   return out;

@@ -228,6 +228,26 @@ export class PciIds {
     return formatPair(this.vendorName(vendor), this.deviceName(vendor, device), `${h4(vendor)}:${h4(device)}`, mode, bufSize);
   }
 
+  /** One vendor name (PCI_LOOKUP_VENDOR, lspci -m's Vendor field): `Vendor vvvv` when unknown. */
+  formatVendor(vendor: number, mode: IdMode, bufSize = LSPCI_NAME_BUF): string {
+    return formatName(this.vendorName(vendor), h4(vendor), 'Vendor', mode, bufSize);
+  }
+
+  /** One device name (PCI_LOOKUP_DEVICE, lspci -m's Device field): `Device dddd` when unknown. */
+  formatDevice(vendor: number, device: number, mode: IdMode, bufSize = LSPCI_NAME_BUF): string {
+    return formatName(this.deviceName(vendor, device), h4(device), 'Device', mode, bufSize);
+  }
+
+  /** Subsystem vendor name (PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_VENDOR, lspci -m's SVendor): `Unknown vendor vvvv` when unknown. */
+  formatSubsystemVendor(subVendor: number, mode: IdMode, bufSize = LSPCI_NAME_BUF): string {
+    return formatName(this.vendorName(subVendor), h4(subVendor), 'Unknown vendor', mode, bufSize);
+  }
+
+  /** Subsystem name (PCI_LOOKUP_SUBSYSTEM | PCI_LOOKUP_DEVICE, lspci -m's SDevice): `Device dddd` when unknown. */
+  formatSubsystemDevice(vendor: number, device: number, subVendor: number, subDevice: number, mode: IdMode, bufSize = LSPCI_NAME_BUF): string {
+    return formatName(this.subsystemName(vendor, device, subVendor, subDevice), h4(subDevice), 'Device', mode, bufSize);
+  }
+
   /** The Subsystem line's text: subsystem vendor's name and the subsystem's name (PCI_LOOKUP_SUBSYSTEM | VENDOR | DEVICE). */
   formatSubsystem(vendor: number, device: number, subVendor: number, subDevice: number, mode: IdMode, bufSize = LSPCI_SUBSYS_BUF): string {
     return formatPair(this.vendorName(subVendor), this.subsystemName(vendor, device, subVendor, subDevice), `${h4(subVendor)}:${h4(subDevice)}`, mode, bufSize);

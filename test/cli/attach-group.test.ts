@@ -147,7 +147,7 @@ test("libvirt's node device names (pci_0000_00_03_0) are accepted by attach, sho
   const { fake, kernel, run } = setup();
   t.is((await run('attach', 'pci_0000_00_03_0@01:05.0')).code, 0);
   t.is(kernel.driverOf('0000:00:03.0'), 'vfio-pci');
-  const shown = await runCli(['show', 'pci_0000_00_03_0', '-n', '--sysfs-root', fake.root]);
+  const shown = await runCli(['show', 'pci_0000_00_03_0', '-n', '-D', '--sysfs-root', fake.root]);
   t.is(shown.code, 0, shown.stderr);
   t.regex(shown.stdout, /^0000:00:03\.0 /);
   const d = await run('detach', 'PCI_0000_00_03_0');

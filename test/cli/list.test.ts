@@ -14,8 +14,8 @@ test('list prints what lspci -nn -D -k prints for the standard fake tree', async
   compareLines(t, r.stdout, lspciOnTree(fake.root, ids, ['-nn', '-D', '-k']));
 });
 
-test('list --numeric prints what lspci -n -D -k prints', async (t) => {
-  const r = await runCli(['list', '-n', '--sysfs-root', fake.root, '--pci-ids', ids]);
+test('list -n -D -k prints what lspci -n -D -k prints', async (t) => {
+  const r = await runCli(['list', '-n', '-D', '-k', '--sysfs-root', fake.root, '--pci-ids', ids]);
   t.is(r.code, 0, r.stderr);
   compareLines(t, r.stdout, lspciOnTree(fake.root, ids, ['-n', '-D', '-k']));
 });
