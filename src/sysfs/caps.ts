@@ -27,39 +27,6 @@ import {
   PCI_CFG_SPACE_SIZE,
   PCI_DEVICE_ID,
   PCI_EXP_FLAGS_TYPE,
-  PCI_EXT_CAP_DSN_SIZEOF,
-  PCI_EXT_CAP_ID_ACS,
-  PCI_EXT_CAP_ID_ARI,
-  PCI_EXT_CAP_ID_ATS,
-  PCI_EXT_CAP_ID_DLF,
-  PCI_EXT_CAP_ID_DOE,
-  PCI_EXT_CAP_ID_DPA,
-  PCI_EXT_CAP_ID_DPC,
-  PCI_EXT_CAP_ID_DSN,
-  PCI_EXT_CAP_ID_DVSEC,
-  PCI_EXT_CAP_ID_ERR,
-  PCI_EXT_CAP_ID_L1SS,
-  PCI_EXT_CAP_ID_LTR,
-  PCI_EXT_CAP_ID_MCAST,
-  PCI_EXT_CAP_ID_MFVC,
-  PCI_EXT_CAP_ID_MRIOV,
-  PCI_EXT_CAP_ID_PASID,
-  PCI_EXT_CAP_ID_PL_16GT,
-  PCI_EXT_CAP_ID_PMUX,
-  PCI_EXT_CAP_ID_PRI,
-  PCI_EXT_CAP_ID_PTM,
-  PCI_EXT_CAP_ID_PWR,
-  PCI_EXT_CAP_ID_RCEC,
-  PCI_EXT_CAP_ID_RCILC,
-  PCI_EXT_CAP_ID_RCLD,
-  PCI_EXT_CAP_ID_RCRB,
-  PCI_EXT_CAP_ID_REBAR,
-  PCI_EXT_CAP_ID_SECPCI,
-  PCI_EXT_CAP_ID_SRIOV,
-  PCI_EXT_CAP_ID_TPH,
-  PCI_EXT_CAP_ID_VC,
-  PCI_EXT_CAP_ID_VC9,
-  PCI_EXT_CAP_ID_VNDR,
   PCI_MSI_ADDRESS_HI,
   PCI_MSI_ADDRESS_LO,
   PCI_MSI_FLAGS_64BIT,
@@ -104,6 +71,7 @@ import { msiLayout } from '../../shared/msi-layout.js';
 import { FLAG, hex } from './cap-format.js';
 import { capExpress } from './caps-express.js';
 import type { ConfigView } from './config-view.js';
+import { decodeExtCap } from './ecaps.js';
 
 /** PME from D3hot / D3cold (PCI PM spec 1.2, 3.2.3 PMC bits 14 and 15); not exported by pci_regs.h under these names. */
 export const PCI_PM_CAP_PME_D3hot = 0x4000;
@@ -364,58 +332,13 @@ function capVendor(ctx: CapContext, where: number, cap: number, info: Capability
   info.summary += `Len=${hex(length, 2)} <?>`;
 }
 
-/** Names lspci prints for extended capabilities it has no detail decoder for here (ls-ecaps.c). */
-const EXT_CAP_NAMES: Record<number, string> = {
-  0: 'Null',
-  [PCI_EXT_CAP_ID_ERR]: 'Advanced Error Reporting',
-  [PCI_EXT_CAP_ID_VC]: 'Virtual Channel',
-  [PCI_EXT_CAP_ID_VC9]: 'Virtual Channel',
-  [PCI_EXT_CAP_ID_PWR]: 'Power Budgeting <?>',
-  [PCI_EXT_CAP_ID_RCLD]: 'Root Complex Link',
-  [PCI_EXT_CAP_ID_RCILC]: 'Root Complex Internal Link <?>',
-  [PCI_EXT_CAP_ID_RCEC]: 'Root Complex Event Collector Endpoint Association',
-  [PCI_EXT_CAP_ID_MFVC]: 'Multi-Function Virtual Channel <?>',
-  [PCI_EXT_CAP_ID_RCRB]: 'Root Complex Register Block <?>',
-  [PCI_EXT_CAP_ID_VNDR]: 'Vendor Specific Information',
-  [PCI_EXT_CAP_ID_ACS]: 'Access Control Services',
-  [PCI_EXT_CAP_ID_ARI]: 'Alternative Routing-ID Interpretation (ARI)',
-  [PCI_EXT_CAP_ID_ATS]: 'Address Translation Service (ATS)',
-  [PCI_EXT_CAP_ID_SRIOV]: 'Single Root I/O Virtualization (SR-IOV)',
-  [PCI_EXT_CAP_ID_MRIOV]: 'Multi-Root I/O Virtualization <?>',
-  [PCI_EXT_CAP_ID_MCAST]: 'Multicast',
-  [PCI_EXT_CAP_ID_PRI]: 'Page Request Interface (PRI)',
-  [PCI_EXT_CAP_ID_REBAR]: 'Physical Resizable BAR',
-  [PCI_EXT_CAP_ID_DPA]: 'Dynamic Power Allocation <?>',
-  [PCI_EXT_CAP_ID_TPH]: 'Transaction Processing Hints',
-  [PCI_EXT_CAP_ID_LTR]: 'Latency Tolerance Reporting',
-  [PCI_EXT_CAP_ID_SECPCI]: 'Secondary PCI Express',
-  [PCI_EXT_CAP_ID_PMUX]: 'Protocol Multiplexing <?>',
-  [PCI_EXT_CAP_ID_PASID]: 'Process Address Space ID (PASID)',
-  [PCI_EXT_CAP_ID_DPC]: 'Downstream Port Containment',
-  [PCI_EXT_CAP_ID_L1SS]: 'L1 PM Substates',
-  [PCI_EXT_CAP_ID_PTM]: 'Precision Time Measurement',
-  [PCI_EXT_CAP_ID_DVSEC]: 'Designated Vendor-Specific',
-  [PCI_EXT_CAP_ID_DLF]: 'Data Link Feature <?>',
-  [PCI_EXT_CAP_ID_PL_16GT]: 'Physical Layer 16.0 GT/s <?>',
-  [PCI_EXT_CAP_ID_DOE]: 'Data Object Exchange',
-};
-
-/** Extended capability IDs whose lspci output is exactly the name (no detail lines). */
-const EXT_CAP_NAME_ONLY = new Set([
-  0,
-  PCI_EXT_CAP_ID_PWR,
-  PCI_EXT_CAP_ID_RCILC,
-  PCI_EXT_CAP_ID_MFVC,
-  PCI_EXT_CAP_ID_RCRB,
-  PCI_EXT_CAP_ID_MRIOV,
-  PCI_EXT_CAP_ID_DPA,
-  PCI_EXT_CAP_ID_PMUX,
-  PCI_EXT_CAP_ID_DLF,
-  PCI_EXT_CAP_ID_PL_16GT,
-]);
-
-/** Walks the extended capability list at 0x100 (PCIe base spec 4.0, 7.6; lspci show_ext_caps). */
-function decodeExtCaps(ctx: CapContext, _expType: number): { lines: string[]; caps: CapabilityInfo[] } {
+/**
+ * Walks the extended capability list at 0x100 as lspci show_ext_caps does (PCIe base spec 6.0, 7.6):
+ * lspci's own walk, not shared/pci/capabilities.ts's, because lspci follows any non-zero next
+ * pointer and prints `<chain looped>` where Linux's walker stops silently. Each entry is decoded by
+ * ecaps.ts for the function's PCI Express port type `expType`.
+ */
+function decodeExtCaps(ctx: CapContext, expType: number): { lines: string[]; caps: CapabilityInfo[] } {
   const { cfg, verbose } = ctx;
   const lines: string[] = [];
   const caps: CapabilityInfo[] = [];
@@ -434,17 +357,7 @@ function decodeExtCaps(ctx: CapContext, _expType: number): { lines: string[]; ca
     }
     seen.add(where);
     const info: CapabilityInfo = { offset: where, id, extended: true, version, summary: '', details: [] };
-    if (id === PCI_EXT_CAP_ID_DSN && cfg.has(where + 4, PCI_EXT_CAP_DSN_SIZEOF - 4)) {
-      const lo = cfg.long(where + 4);
-      const hi = cfg.long(where + 8);
-      const b = [hi >>> 24, (hi >>> 16) & 0xff, (hi >>> 8) & 0xff, hi & 0xff, lo >>> 24, (lo >>> 16) & 0xff, (lo >>> 8) & 0xff, lo & 0xff];
-      info.summary = `Device Serial Number ${b.map((x) => hex(x, 2)).join('-')}`;
-    } else if (EXT_CAP_NAMES[id] !== undefined) {
-      info.summary = EXT_CAP_NAMES[id]!;
-      if (!EXT_CAP_NAME_ONLY.has(id) && verbose > 1) info.details.push('(details not decoded by rawpci: use lspci -vv)');
-    } else {
-      info.summary = `Extended Capability ID 0x${id.toString(16)}`;
-    }
+    decodeExtCap(ctx, where, id, expType, info);
     caps.push(info);
     lines.push(prefix + info.summary, ...info.details.map((d) => `\t\t${d}`));
     where = (header >>> 20) & ~3;
