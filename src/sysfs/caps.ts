@@ -69,6 +69,7 @@ import {
 } from '../../shared/linux/pci-regs.js';
 import { msiLayout } from '../../shared/msi-layout.js';
 import { FLAG, hex } from './cap-format.js';
+import { capAf, capAgp, capEa, capPcix, capSataHba } from './caps-conventional.js';
 import { capExpress } from './caps-express.js';
 import type { ConfigView } from './config-view.js';
 import { decodeExtCap } from './ecaps.js';
@@ -172,8 +173,7 @@ function decodeStdCap(ctx: CapContext, where: number, id: number, cap: number): 
       capPm(ctx, where, cap, info);
       break;
     case PCI_CAP_ID_AGP:
-      info.summary = `AGP version ${(cap >> 4) & 0x0f}.${cap & 0x0f}`;
-      info.details.push('(AGP details not decoded by rawpci: use lspci -vv)');
+      capAgp(ctx, where, cap, info);
       break;
     case PCI_CAP_ID_VPD:
       info.summary = 'Vital Product Data';
@@ -191,8 +191,7 @@ function decodeStdCap(ctx: CapContext, where: number, id: number, cap: number): 
       info.summary = 'CompactPCI hot-swap <?>';
       break;
     case PCI_CAP_ID_PCIX:
-      info.summary = 'PCI-X non-bridge device';
-      info.details.push('(PCI-X details not decoded by rawpci: use lspci -vv)');
+      capPcix(ctx, where, info);
       break;
     case PCI_CAP_ID_HT:
       info.summary = 'HyperTransport';
@@ -226,13 +225,13 @@ function decodeStdCap(ctx: CapContext, where: number, id: number, cap: number): 
       capMsix(ctx, where, cap, info);
       break;
     case PCI_CAP_ID_SATA:
-      info.summary = 'SATA HBA';
+      capSataHba(ctx, where, cap, info);
       break;
     case PCI_CAP_ID_AF:
-      info.summary = 'PCI Advanced Features';
+      capAf(ctx, where, info);
       break;
     case PCI_CAP_ID_EA:
-      info.summary = 'Enhanced Allocation (EA)';
+      capEa(ctx, where, cap, info);
       break;
     default:
       // printf("Capability ID %#02x [%04x]"): %#02x prints 0x prefix, minimum width 2 includes it.
