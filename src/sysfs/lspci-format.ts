@@ -649,6 +649,7 @@ export function verboseDecode(rec: PciDeviceRecord, ids: PciIds, opts: LspciOpti
     verbose,
     device: rec.bdf.device,
     fn: rec.bdf.fn,
+    hasMemoryBar: bi.baseAddr.some((b, i) => (b !== 0n || bi.size[i] !== 0n) && (b & 1n) === 0n),
     formatSubsystem: (sv: number, sd: number) => ids.formatSubsystem(rec.vendor, rec.device, sv, sd, opts.mode),
   };
   const decode: DeviceDecode = { lines, headerType: htype, bars: [], capabilities: [], command: cmd, status, interruptPin: intPin };

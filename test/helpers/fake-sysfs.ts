@@ -62,7 +62,9 @@ export type FakeCap =
   | { id: 'msi'; is64?: boolean; maskable?: boolean; log2Capable?: number; enabled?: boolean; address?: bigint; data?: number }
   | { id: 'msix'; tableSize: number; tableBar: number; tableOffset: number; pbaBar: number; pbaOffset: number; enabled?: boolean }
   | { id: 'exp'; type: number; devcap?: number; devctl?: number; lnkcap?: number; lnkctl?: number; lnksta?: number }
-  | { id: 'vendor'; length: number };
+  | { id: 'vendor'; length: number }
+  /** Any capability as raw registers: ID, the flags word at +2 and the dwords from +4 on. */
+  | { id: 'raw'; capId: number; flags: number; body: number[] };
 
 /** A PCI Express extended capability: ID, version and body dwords after the header. */
 export interface FakeExtCap {
@@ -198,6 +200,13 @@ export function buildConfig(d: FakeDevice): Uint8Array {
           buf[where] = PCI_CAP_ID_VNDR;
           buf[where + 2] = c.length;
           break;
+        case 'raw':
+          buf[where] = c.capId;
+          v.setUint16(where + 2, c.flags, true);
+          c.body.forEach((w, i) => {
+            v.setUint32(where + 4 + 4 * i, w >>> 0, true);
+          });
+          break;
       }
       where = next;
     });
@@ -229,6 +238,8 @@ function capLength(c: FakeCap): number {
       return 0x14;
     case 'vendor':
       return c.length;
+    case 'raw':
+      return 4 + 4 * c.body.length;
   }
 }
 
