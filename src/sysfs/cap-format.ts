@@ -1,5 +1,7 @@
 // Formatting helpers the capability decoders share: lspci's FLAG, BITS and TABLE macros (lspci.h), %x padding, %g, and PCIe latency/power tables (ls-caps.c).
 
+import type { CapabilityInfo, CapContext } from './caps.js';
+
 /** lspci's FLAG(x, y): `+` when any bit of mask `y` is set in `x`, else `-`. */
 export const FLAG = (x: number, y: number): string => ((x & y) !== 0 ? '+' : '-');
 
@@ -45,4 +47,20 @@ export function formatG(x: number): string {
       .replace(/\.?0+e/, 'e')
       .replace(/e([+-])(\d)$/, 'e$10$2');
   return Number(x.toPrecision(6)).toString();
+}
+
+/**
+ * The preamble of most ls-ecaps.c decoders: names the capability `name` in `info`; true when its
+ * `bytes` bytes at config offset `at` are to be decoded (lspci -vv and readable), false at -v,
+ * and false when they cannot be read, with lspci's `<unreadable>` detail unless `quiet` (the
+ * decoders that print nothing then).
+ */
+export function ecapBody(ctx: CapContext, info: CapabilityInfo, name: string, at: number, bytes: number, quiet = false): boolean {
+  info.summary = name;
+  if (ctx.verbose < 2) return false;
+  if (!ctx.cfg.has(at, bytes)) {
+    if (!quiet) info.details.push('<unreadable>');
+    return false;
+  }
+  return true;
 }

@@ -21,17 +21,15 @@ import {
   PCI_X_CMD_ERO,
   PCI_X_STATUS,
 } from '../../shared/linux/pci-regs.js';
-import { BITS, FLAG, hex } from './cap-format.js';
+import { BITS, ecapBody, FLAG, hex } from './cap-format.js';
 import type { CapabilityInfo, CapContext } from './caps.js';
-
-/** PCI-X bridge split transaction control registers (PCI-X 2.0, 8.6.2; pciutils PCI_PCIX_BRIDGE_*_SPLIT_TRANS_CTRL). */
-const PCI_PCIX_BRIDGE_UPSTREAM_SPLIT_TRANS_CTRL = 8;
-const PCI_PCIX_BRIDGE_DOWNSTREAM_SPLIT_TRANS_CTRL = 12;
-/** SATA HBA capability: BAR location register (AHCI 1.3, 2.3; pciutils PCI_SATA_HBA_BARS). */
-const PCI_SATA_HBA_BARS = 4;
-/** EA capability, type 1 header: fixed secondary and subordinate bus numbers (PCI EA ECN; pciutils PCI_EA_CAP_TYPE1_*). */
-const PCI_EA_CAP_TYPE1_SECONDARY = 4;
-const PCI_EA_CAP_TYPE1_SUBORDINATE = 5;
+import {
+  PCI_EA_CAP_TYPE1_SECONDARY,
+  PCI_EA_CAP_TYPE1_SUBORDINATE,
+  PCI_PCIX_BRIDGE_DOWNSTREAM_SPLIT_TRANS_CTRL,
+  PCI_PCIX_BRIDGE_UPSTREAM_SPLIT_TRANS_CTRL,
+  PCI_SATA_HBA_BARS,
+} from './pciutils-header.js';
 
 /** ls-caps.c format_agp_rate: `x1,x2,x4` (or x4/x8/x16 in AGP3 mode), `<none>` when no rate bit is set. */
 function agpRate(rate: number, agp3: boolean): string {
@@ -44,8 +42,8 @@ function agpRate(rate: number, agp3: boolean): string {
 export function capAgp(ctx: CapContext, where: number, cap: number, info: CapabilityInfo): void {
   const { cfg } = ctx;
   const ver = (cap >> 4) & 0x0f;
-  info.summary = `AGP version ${ver.toString(16)}.${(cap & 0x0f).toString(16)}`;
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_AGP_STATUS, PCI_AGP_SIZEOF - PCI_AGP_STATUS)) return;
+  if (!ecapBody(ctx, info, `AGP version ${ver.toString(16)}.${(cap & 0x0f).toString(16)}`, where + PCI_AGP_STATUS, PCI_AGP_SIZEOF - PCI_AGP_STATUS, true))
+    return;
   let t = cfg.long(where + PCI_AGP_STATUS);
   const agp3 = ver >= 3 && (t & 0x8) !== 0;
   info.details.push(
@@ -100,8 +98,7 @@ export function capPcix(ctx: CapContext, where: number, info: CapabilityInfo): v
 /** SATA HBA (AHCI 1.3, 2.3; ls-caps.c cap_sata_hba): the register location joins the first line at -vv. */
 export function capSataHba(ctx: CapContext, where: number, cap: number, info: CapabilityInfo): void {
   const { cfg } = ctx;
-  info.summary = `SATA HBA v${BITS(cap, 4, 4)}.${BITS(cap, 0, 4)}`;
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_SATA_HBA_BARS, 4)) return;
+  if (!ecapBody(ctx, info, `SATA HBA v${BITS(cap, 4, 4)}.${BITS(cap, 0, 4)}`, where + PCI_SATA_HBA_BARS, 4, true)) return;
   const bars = cfg.long(where + PCI_SATA_HBA_BARS);
   const bar = BITS(bars, 0, 4);
   if (bar >= 4 && bar <= 9) info.summary += ` BAR${bar - 4} Offset=${hex(BITS(bars, 4, 20), 8)}`;
@@ -112,8 +109,7 @@ export function capSataHba(ctx: CapContext, where: number, cap: number, info: Ca
 /** PCI Advanced Features (PCI AF ECN; ls-caps.c cap_af). */
 export function capAf(ctx: CapContext, where: number, info: CapabilityInfo): void {
   const { cfg } = ctx;
-  info.summary = 'PCI Advanced Features';
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_AF_CAP, 3)) return;
+  if (!ecapBody(ctx, info, 'PCI Advanced Features', where + PCI_AF_CAP, 3, true)) return;
   let r = cfg.byte(where + PCI_AF_CAP);
   info.details.push(`AFCap: TP${FLAG(r, PCI_AF_CAP_TP)} FLR${FLAG(r, PCI_AF_CAP_FLR)}`);
   r = cfg.byte(where + PCI_AF_CTRL);

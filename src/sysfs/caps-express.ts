@@ -148,41 +148,30 @@ import {
 import { BITS, FLAG, hex, latencyL0s, latencyL1, showPowerLimit } from './cap-format.js';
 import type { CapabilityInfo, CapContext } from './caps.js';
 import type { ConfigView } from './config-view.js';
-
-// Register bits pciutils' lib/header.h names and Linux pci_regs.h does not (PCIe base spec 6.0, 7.5.3).
-/** DevCap2 bit 10: No RO-enabled PR-PR Passing. */
-const PCI_EXP_DEVCAP2_NROPRPRP = 0x400;
-/** DevCap2 bits 16, 17: 10-Bit Tag Completer / Requester Supported. */
-const PCI_EXP_DEVCAP2_10BIT_TAG_COMP = 0x1_0000;
-const PCI_EXP_DEVCAP2_10BIT_TAG_REQ = 0x2_0000;
-/** DevCap2 bit 20: Extended Fmt Field Supported. */
-const PCI_EXP_DEVCAP2_EXTFMT = 0x10_0000;
-/** DevCap2 bit 26: Emergency Power Reduction Initialization Required. */
-const PCI_EXP_DEVCAP2_EPR_INIT = 0x400_0000;
-/** DevCap2 bit 31: FRS Supported. */
-const PCI_EXP_DEVCAP2_FRS = 0x8000_0000;
-/** DevCtl2 bit 12: 10-Bit Tag Requester Enable. */
-const PCI_EXP_DEVCTL2_10BIT_TAG_REQ = 0x1000;
-/** LnkCap bit 22: ASPM Optionality Compliance. */
-const PCI_EXP_LNKCAP_AOC = 0x40_0000;
-/** LnkCap2 bits 23, 24, 31: Retimer / Two Retimers Presence Detect Supported, DRS Supported. */
-const PCI_EXP_LNKCAP2_RETIMER = 0x80_0000;
-const PCI_EXP_LNKCAP2_2RETIMERS = 0x100_0000;
-const PCI_EXP_LNKCAP2_DRS = 0x8000_0000;
-/** LnkCtl2 bits 10, 11: Enter Modified Compliance, Compliance SOS. */
-const PCI_EXP_LNKCTL2_MOD_CMPLNC = 0x400;
-const PCI_EXP_LNKCTL2_CMPLNC_SOS = 0x800;
-/** LnkSta bit 10: Link Training Error (obsolete, still printed). */
-const PCI_EXP_LNKSTA_TR_ERR = 0x400;
-/** LnkSta2 bits: Equalization Complete / Phase 1..3 Successful / Request, Retimer(s) Detected, DRS Message Received. */
-const PCI_EXP_LNKSTA2_EQU_COMP = 0x02;
-const PCI_EXP_LNKSTA2_EQU_PHASE1 = 0x04;
-const PCI_EXP_LNKSTA2_EQU_PHASE2 = 0x08;
-const PCI_EXP_LNKSTA2_EQU_PHASE3 = 0x10;
-const PCI_EXP_LNKSTA2_EQU_REQ = 0x20;
-const PCI_EXP_LNKSTA2_RETIMER = 0x40;
-const PCI_EXP_LNKSTA2_2RETIMERS = 0x80;
-const PCI_EXP_LNKSTA2_DRS_RCVD = 0x8000;
+import {
+  PCI_EXP_DEVCAP2_10BIT_TAG_COMP,
+  PCI_EXP_DEVCAP2_10BIT_TAG_REQ,
+  PCI_EXP_DEVCAP2_EPR_INIT,
+  PCI_EXP_DEVCAP2_EXTFMT,
+  PCI_EXP_DEVCAP2_FRS,
+  PCI_EXP_DEVCAP2_NROPRPRP,
+  PCI_EXP_DEVCTL2_10BIT_TAG_REQ,
+  PCI_EXP_LNKCAP_AOC,
+  PCI_EXP_LNKCAP2_2RETIMERS,
+  PCI_EXP_LNKCAP2_DRS,
+  PCI_EXP_LNKCAP2_RETIMER,
+  PCI_EXP_LNKCTL2_CMPLNC_SOS,
+  PCI_EXP_LNKCTL2_MOD_CMPLNC,
+  PCI_EXP_LNKSTA_TR_ERR,
+  PCI_EXP_LNKSTA2_2RETIMERS,
+  PCI_EXP_LNKSTA2_DRS_RCVD,
+  PCI_EXP_LNKSTA2_EQU_COMP,
+  PCI_EXP_LNKSTA2_EQU_PHASE1,
+  PCI_EXP_LNKSTA2_EQU_PHASE2,
+  PCI_EXP_LNKSTA2_EQU_PHASE3,
+  PCI_EXP_LNKSTA2_EQU_REQ,
+  PCI_EXP_LNKSTA2_RETIMER,
+} from './pciutils-header.js';
 
 const EXP_TYPE_NAMES: Record<number, string> = {
   [PCI_EXP_TYPE_ENDPOINT]: 'Endpoint',
@@ -364,16 +353,8 @@ function expressRoot(cfg: ConfigView, where: number, info: CapabilityInfo): void
 }
 
 function timeoutRange(v: number): string {
-  const names: Record<number, string> = {
-    0: 'Not Supported',
-    1: 'Range A',
-    2: 'Range B',
-    3: 'Range AB',
-    6: 'Range BC',
-    7: 'Range ABC',
-    14: 'Range BCD',
-    15: 'Range ABCD',
-  };
+  // biome-ignore format: lspci's table, one line
+  const names: Record<number, string> = { 0: 'Not Supported', 1: 'Range A', 2: 'Range B', 3: 'Range AB', 6: 'Range BC', 7: 'Range ABC', 14: 'Range BCD', 15: 'Range ABCD' };
   return names[v] ?? 'Unknown';
 }
 

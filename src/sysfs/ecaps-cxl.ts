@@ -2,41 +2,41 @@
 
 import { BITS, FLAG, hex, hexBig } from './cap-format.js';
 import type { CapabilityInfo, CapContext } from './caps.js';
+import {
+  PCI_CXL_DEV_CAP,
+  PCI_CXL_DEV_CAP2,
+  PCI_CXL_DEV_CTRL,
+  PCI_CXL_DEV_LEN,
+  PCI_CXL_DEV_RANGE1_SIZE_HI,
+  PCI_CXL_DEV_RANGE2_SIZE_HI,
+  PCI_CXL_DEV_STATUS,
+  PCI_CXL_DEV_STATUS2,
+  PCI_CXL_FB_MOD_TS_DATA,
+  PCI_CXL_FB_PORT_CAP,
+  PCI_CXL_FB_PORT_CAP2,
+  PCI_CXL_FB_PORT_CTRL,
+  PCI_CXL_FB_PORT_CTRL2,
+  PCI_CXL_FB_PORT_STATUS,
+  PCI_CXL_FB_PORT_STATUS2,
+  PCI_CXL_FUN_MAP_REG_0,
+  PCI_CXL_GPF_DEV_PHASE2_DUR,
+  PCI_CXL_GPF_DEV_PHASE2_POW,
+  PCI_CXL_GPF_PORT_PHASE1_CTRL,
+  PCI_CXL_GPF_PORT_PHASE2_CTRL,
+  PCI_CXL_MLD_MAX_LD,
+  PCI_CXL_MLD_NUM_LD,
+  PCI_CXL_PORT_ALT_BUS_BASE,
+  PCI_CXL_PORT_ALT_BUS_LIMIT,
+  PCI_CXL_PORT_ALT_MEM_BASE,
+  PCI_CXL_PORT_ALT_MEM_LIMIT,
+  PCI_CXL_PORT_CTRL,
+  PCI_CXL_PORT_EXT_LEN,
+  PCI_CXL_PORT_EXT_STATUS,
+  PCI_CXL_RL_BLOCK1_LO,
+} from './pciutils-header.js';
 
 /** DVSEC Vendor ID the CXL consortium uses (CXL 3.0, 8.1.1; pciutils PCI_DVSEC_VENDOR_ID_CXL). */
 export const PCI_DVSEC_VENDOR_ID_CXL = 0x1e98;
-
-// CXL DVSEC register offsets and bits (CXL 3.0, 8.1.3-8.1.10; pciutils lib/header.h PCI_CXL_*).
-const PCI_CXL_DEV_LEN = 0x38;
-const PCI_CXL_DEV_CAP = 0x0a;
-const PCI_CXL_DEV_CTRL = 0x0c;
-const PCI_CXL_DEV_STATUS = 0x0e;
-const PCI_CXL_DEV_STATUS2 = 0x12;
-const PCI_CXL_DEV_CAP2 = 0x16;
-const PCI_CXL_DEV_RANGE1_SIZE_HI = 0x18;
-const PCI_CXL_DEV_RANGE2_SIZE_HI = 0x28;
-const PCI_CXL_PORT_EXT_LEN = 0x28;
-const PCI_CXL_PORT_EXT_STATUS = 0x0a;
-const PCI_CXL_PORT_CTRL = 0x0c;
-const PCI_CXL_PORT_ALT_BUS_BASE = 0x0e;
-const PCI_CXL_PORT_ALT_BUS_LIMIT = 0x0f;
-const PCI_CXL_PORT_ALT_MEM_BASE = 0x10;
-const PCI_CXL_PORT_ALT_MEM_LIMIT = 0x12;
-const PCI_CXL_RL_BLOCK1_LO = 0x0c;
-const PCI_CXL_GPF_DEV_PHASE2_DUR = 0x0a;
-const PCI_CXL_GPF_DEV_PHASE2_POW = 0x0c;
-const PCI_CXL_GPF_PORT_PHASE1_CTRL = 0x0c;
-const PCI_CXL_GPF_PORT_PHASE2_CTRL = 0x0e;
-const PCI_CXL_FB_PORT_CAP = 0x0a;
-const PCI_CXL_FB_PORT_CTRL = 0x0c;
-const PCI_CXL_FB_PORT_STATUS = 0x0e;
-const PCI_CXL_FB_MOD_TS_DATA = 0x10;
-const PCI_CXL_FB_PORT_CAP2 = 0x14;
-const PCI_CXL_FB_PORT_CTRL2 = 0x18;
-const PCI_CXL_FB_PORT_STATUS2 = 0x1c;
-const PCI_CXL_MLD_NUM_LD = 0x0a;
-const PCI_CXL_MLD_MAX_LD = 0x10;
-const PCI_CXL_FUN_MAP_REG_0 = 0x0c;
 
 /** One HDM range of the CXL device DVSEC (ls-ecaps.c cxl_range). */
 function cxlRange(base: bigint, size: bigint, n: number): string[] {

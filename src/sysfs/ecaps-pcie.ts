@@ -41,7 +41,6 @@ import {
   PCI_ERR_ROOT_CMD_NONFATAL_EN,
   PCI_ERR_ROOT_COMMAND,
   PCI_ERR_ROOT_COR_RCV,
-  PCI_ERR_ROOT_ERR_SRC,
   PCI_ERR_ROOT_FATAL_RCV,
   PCI_ERR_ROOT_FIRST_FATAL,
   PCI_ERR_ROOT_MULTI_COR_RCV,
@@ -143,48 +142,40 @@ import {
   PCI_TPH_LOC_MSIX,
   PCI_TPH_LOC_NONE,
 } from '../../shared/linux/pci-regs.js';
-import { BITS, FLAG, hex, hexBig } from './cap-format.js';
+import { BITS, ecapBody, FLAG, hex, hexBig } from './cap-format.js';
 import type { CapabilityInfo, CapContext } from './caps.js';
-
-// Register fields pciutils' lib/header.h names and Linux pci_regs.h does not (PCIe base spec 6.0, chapter 7).
-/** AER capabilities bits 9..12: Multiple Header Recording Capable/Enable, TLP Prefix Log Present, Completion Timeout Prefix/Header Log Capable. */
-const PCI_ERR_CAP_MULT_HDRC = 0x200;
-const PCI_ERR_CAP_MULT_HDRE = 0x400;
-const PCI_ERR_CAP_TLP_PFX = 0x800;
-const PCI_ERR_CAP_HDR_LOG = 0x1000;
-/** AER Error Source Identification: ERR_COR source (the low word) and ERR_FATAL/NONFATAL source (the high word). */
-const PCI_ERR_ROOT_COR_SRC = PCI_ERR_ROOT_ERR_SRC;
-const PCI_ERR_ROOT_SRC = PCI_ERR_ROOT_ERR_SRC + 2;
-/** DPC Control bits 2, 4, 5, 6, 7: Completion Control, ERR_COR Enable, Poisoned TLP Egress Blocking, Software Trigger, DL_Active ERR_COR Enable. */
-const PCI_DPC_CTL_CMPL = 0x4;
-const PCI_DPC_CTL_ERR_COR = 0x10;
-const PCI_DPC_CTL_TLP = 0x20;
-const PCI_DPC_CTL_SW_TRIGGER = 0x40;
-const PCI_DPC_CTL_DL_ACTIVE = 0x80;
-/** SR-IOV capability bit 2 and control bit 5: VF 10-Bit Tag Requester Supported / Enable. */
-const PCI_IOV_CAP_VF_10BIT_TAG_REQ = 0x4;
-const PCI_IOV_CTRL_VF_10BIT_TAG_REQ_EN = 0x20;
-/** Multicast capability registers (PCIe base spec 6.0, 7.9.11). */
-const PCI_MCAST_CAP = 0x04;
-const PCI_MCAST_CAP_ECRC = 0x8000;
-const PCI_MCAST_CTRL = 0x06;
-const PCI_MCAST_CTRL_ENABLE = 0x8000;
-const PCI_MCAST_BAR = 0x08;
-const PCI_MCAST_RCV = 0x10;
-const PCI_MCAST_BLOCK = 0x18;
-const PCI_MCAST_BLOCK_UNTRANS = 0x20;
-const PCI_MCAST_OVL_BAR = 0x28;
-/** Secondary PCI Express: Link Control 3 and Lane Error Status (PCIe base spec 6.0, 7.7.3). */
-const PCI_SEC_LNKCTL3 = 4;
-const PCI_SEC_LNKCTL3_PERFORM_LINK_EQU = 0x01;
-const PCI_SEC_LNKCTL3_LNK_EQU_REQ_INTR_EN = 0x02;
-const PCI_SEC_LANE_ERR = 8;
-/** TPH Requester capability bits 1, 2, 8: interrupt vector mode, device specific mode, extended TPH requester. */
-const PCI_TPH_INTVEC_SUP = 0x2;
-const PCI_TPH_DEV_SUP = 0x4;
-const PCI_TPH_EXT_REQ_SUP = 0x100;
-/** PTM capability bit 1: PTM Responder Capable. */
-const PCI_PTM_CAP_RSP = 0x2;
+import {
+  PCI_DPC_CTL_CMPL,
+  PCI_DPC_CTL_DL_ACTIVE,
+  PCI_DPC_CTL_ERR_COR,
+  PCI_DPC_CTL_SW_TRIGGER,
+  PCI_DPC_CTL_TLP,
+  PCI_ERR_CAP_HDR_LOG,
+  PCI_ERR_CAP_MULT_HDRC,
+  PCI_ERR_CAP_MULT_HDRE,
+  PCI_ERR_CAP_TLP_PFX,
+  PCI_ERR_ROOT_COR_SRC,
+  PCI_ERR_ROOT_SRC,
+  PCI_IOV_CAP_VF_10BIT_TAG_REQ,
+  PCI_IOV_CTRL_VF_10BIT_TAG_REQ_EN,
+  PCI_MCAST_BAR,
+  PCI_MCAST_BLOCK,
+  PCI_MCAST_BLOCK_UNTRANS,
+  PCI_MCAST_CAP,
+  PCI_MCAST_CAP_ECRC,
+  PCI_MCAST_CTRL,
+  PCI_MCAST_CTRL_ENABLE,
+  PCI_MCAST_OVL_BAR,
+  PCI_MCAST_RCV,
+  PCI_PTM_CAP_RSP,
+  PCI_SEC_LANE_ERR,
+  PCI_SEC_LNKCTL3,
+  PCI_SEC_LNKCTL3_LNK_EQU_REQ_INTR_EN,
+  PCI_SEC_LNKCTL3_PERFORM_LINK_EQU,
+  PCI_TPH_DEV_SUP,
+  PCI_TPH_EXT_REQ_SUP,
+  PCI_TPH_INTVEC_SUP,
+} from './pciutils-header.js';
 
 /** One extended capability decoder: fills `info.summary` (lspci's text after `[xxx vN] `) and `info.details`. */
 export type ExtCapDecoder = (ctx: CapContext, where: number, info: CapabilityInfo, type: number) => void;
@@ -202,8 +193,7 @@ function aerCorrectable(l: number): string {
 /** Advanced Error Reporting (PCIe base spec 6.0, 7.8.4; ls-ecaps.c cap_aer); root ports and event collectors add the root registers. */
 export const capAer: ExtCapDecoder = (ctx, where, info, type) => {
   const { cfg } = ctx;
-  info.summary = 'Advanced Error Reporting';
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_ERR_UNCOR_STATUS, 40)) return;
+  if (!ecapBody(ctx, info, 'Advanced Error Reporting', where + PCI_ERR_UNCOR_STATUS, 40, true)) return;
   const d = info.details;
   d.push(`UESta:\t${aerUncorrectable(cfg.long(where + PCI_ERR_UNCOR_STATUS))}`);
   d.push(`UEMsk:\t${aerUncorrectable(cfg.long(where + PCI_ERR_UNCOR_MASK))}`);
@@ -236,8 +226,7 @@ export const capAer: ExtCapDecoder = (ctx, where, info, type) => {
 /** Downstream Port Containment (PCIe base spec 6.0, 7.9.14; ls-ecaps.c cap_dpc). */
 export const capDpc: ExtCapDecoder = (ctx, where, info) => {
   const { cfg } = ctx;
-  info.summary = 'Downstream Port Containment';
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_EXP_DPC_CAP, 8)) return;
+  if (!ecapBody(ctx, info, 'Downstream Port Containment', where + PCI_EXP_DPC_CAP, 8, true)) return;
   let l = cfg.word(where + PCI_EXP_DPC_CAP);
   info.details.push(
     `DpcCap:\tINT Msg #${l & 0x1f}, RPExt${FLAG(l, PCI_EXP_DPC_CAP_RP_EXT)} PoisonedTLP${FLAG(l, PCI_EXP_DPC_CAP_POISONED_TLP)} SwTrigger${FLAG(l, PCI_EXP_DPC_CAP_SW_TRIGGER)} RP PIO Log ${BITS(l, 8, 4)}, DL_ActiveErr${FLAG(l, PCI_EXP_DPC_CAP_DL_ACTIVE)}`,
@@ -260,8 +249,7 @@ const acsFlags = (w: number) =>
 /** Access Control Services (PCIe base spec 6.0, 7.7.11; ls-ecaps.c cap_acs). */
 export const capAcs: ExtCapDecoder = (ctx, where, info) => {
   const { cfg } = ctx;
-  info.summary = 'Access Control Services';
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_ACS_CAP, 4)) return;
+  if (!ecapBody(ctx, info, 'Access Control Services', where + PCI_ACS_CAP, 4, true)) return;
   info.details.push(`ACSCap:\t${acsFlags(cfg.word(where + PCI_ACS_CAP))}`);
   info.details.push(`ACSCtl:\t${acsFlags(cfg.word(where + PCI_ACS_CTRL))}`);
 };
@@ -269,8 +257,7 @@ export const capAcs: ExtCapDecoder = (ctx, where, info) => {
 /** Alternative Routing-ID Interpretation (PCIe base spec 6.0, 7.8.7; ls-ecaps.c cap_ari). */
 export const capAri: ExtCapDecoder = (ctx, where, info) => {
   const { cfg } = ctx;
-  info.summary = 'Alternative Routing-ID Interpretation (ARI)';
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_ARI_CAP, 4)) return;
+  if (!ecapBody(ctx, info, 'Alternative Routing-ID Interpretation (ARI)', where + PCI_ARI_CAP, 4, true)) return;
   let w = cfg.word(where + PCI_ARI_CAP);
   info.details.push(`ARICap:\tMFVC${FLAG(w, PCI_ARI_CAP_MFVC)} ACS${FLAG(w, PCI_ARI_CAP_ACS)}, Next Function: ${BITS(w, 8, 8)}`);
   w = cfg.word(where + PCI_ARI_CTRL);
@@ -280,8 +267,7 @@ export const capAri: ExtCapDecoder = (ctx, where, info) => {
 /** Address Translation Service (PCIe base spec 6.0, 10.5.1; ls-ecaps.c cap_ats). */
 export const capAts: ExtCapDecoder = (ctx, where, info) => {
   const { cfg } = ctx;
-  info.summary = 'Address Translation Service (ATS)';
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_ATS_CAP, 4)) return;
+  if (!ecapBody(ctx, info, 'Address Translation Service (ATS)', where + PCI_ATS_CAP, 4, true)) return;
   info.details.push(`ATSCap:\tInvalidate Queue Depth: ${hex(cfg.word(where + PCI_ATS_CAP) & 0x1f, 2)}`);
   const w = cfg.word(where + PCI_ATS_CTRL);
   info.details.push(`ATSCtl:\tEnable${FLAG(w, PCI_ATS_CTRL_ENABLE)}, Smallest Translation Unit: ${hex(w & 0x1f, 2)}`);
@@ -290,8 +276,7 @@ export const capAts: ExtCapDecoder = (ctx, where, info) => {
 /** Page Request Interface (PCIe base spec 6.0, 10.5.2; ls-ecaps.c cap_pri). */
 export const capPri: ExtCapDecoder = (ctx, where, info) => {
   const { cfg } = ctx;
-  info.summary = 'Page Request Interface (PRI)';
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_PRI_CTRL, 0xc)) return;
+  if (!ecapBody(ctx, info, 'Page Request Interface (PRI)', where + PCI_PRI_CTRL, 0xc, true)) return;
   let w = cfg.word(where + PCI_PRI_CTRL);
   info.details.push(`PRICtl: Enable${FLAG(w, PCI_PRI_CTRL_ENABLE)} Reset${FLAG(w, PCI_PRI_CTRL_RESET)}`);
   w = cfg.word(where + PCI_PRI_STATUS);
@@ -304,8 +289,7 @@ export const capPri: ExtCapDecoder = (ctx, where, info) => {
 /** Process Address Space ID (PCIe base spec 6.0, 7.8.8; ls-ecaps.c cap_pasid). */
 export const capPasid: ExtCapDecoder = (ctx, where, info) => {
   const { cfg } = ctx;
-  info.summary = 'Process Address Space ID (PASID)';
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_PASID_CAP, 4)) return;
+  if (!ecapBody(ctx, info, 'Process Address Space ID (PASID)', where + PCI_PASID_CAP, 4, true)) return;
   let w = cfg.word(where + PCI_PASID_CAP);
   info.details.push(`PASIDCap: Exec${FLAG(w, PCI_PASID_CAP_EXEC)} Priv${FLAG(w, PCI_PASID_CAP_PRIV)}, Max PASID Width: ${hex(BITS(w, 8, 5), 2)}`);
   w = cfg.word(where + PCI_PASID_CTRL);
@@ -315,8 +299,7 @@ export const capPasid: ExtCapDecoder = (ctx, where, info) => {
 /** Single Root I/O Virtualization (PCIe base spec 6.0, 9.3.3; ls-ecaps.c cap_sriov), with the VF BARs. */
 export const capSriov: ExtCapDecoder = (ctx, where, info) => {
   const { cfg } = ctx;
-  info.summary = 'Single Root I/O Virtualization (SR-IOV)';
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_SRIOV_CAP, 0x3c)) return;
+  if (!ecapBody(ctx, info, 'Single Root I/O Virtualization (SR-IOV)', where + PCI_SRIOV_CAP, 0x3c, true)) return;
   const d = info.details;
   let l = cfg.long(where + PCI_SRIOV_CAP);
   d.push(`IOVCap:\tMigration${FLAG(l, PCI_SRIOV_CAP_VFM)} 10BitTagReq${FLAG(l, PCI_IOV_CAP_VF_10BIT_TAG_REQ)} Interrupt Message Number: ${hex(l >>> 21, 3)}`);
@@ -356,8 +339,7 @@ const long64 = (ctx: CapContext, offset: number) => BigInt(ctx.cfg.long(offset))
 /** Multicast (PCIe base spec 6.0, 7.9.11; ls-ecaps.c cap_multicast). */
 export const capMulticast: ExtCapDecoder = (ctx, where, info, type) => {
   const { cfg } = ctx;
-  info.summary = 'Multicast';
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_MCAST_CAP, 0x30)) return;
+  if (!ecapBody(ctx, info, 'Multicast', where + PCI_MCAST_CAP, 0x30, true)) return;
   const d = info.details;
   const endpoint = type === PCI_EXP_TYPE_ENDPOINT || type === PCI_EXP_TYPE_RC_END;
   let w = cfg.word(where + PCI_MCAST_CAP);
@@ -386,8 +368,7 @@ export const ltrScale = (scale: number): bigint => BigInt((1 << ((scale * 5) & 3
 /** Latency Tolerance Reporting (PCIe base spec 6.0, 7.8.2; ls-ecaps.c cap_ltr). */
 export const capLtr: ExtCapDecoder = (ctx, where, info) => {
   const { cfg } = ctx;
-  info.summary = 'Latency Tolerance Reporting';
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_LTR_MAX_SNOOP_LAT, 4)) return;
+  if (!ecapBody(ctx, info, 'Latency Tolerance Reporting', where + PCI_LTR_MAX_SNOOP_LAT, 4, true)) return;
   const lat = (w: number) => BigInt(w & PCI_LTR_VALUE_MASK) * ltrScale(BITS(w, 10, 3));
   info.details.push(`Max snoop latency: ${lat(cfg.word(where + PCI_LTR_MAX_SNOOP_LAT))}ns`);
   info.details.push(`Max no snoop latency: ${lat(cfg.word(where + PCI_LTR_MAX_NOSNOOP_LAT))}ns`);
@@ -396,8 +377,7 @@ export const capLtr: ExtCapDecoder = (ctx, where, info) => {
 /** Secondary PCI Express (PCIe base spec 6.0, 7.7.3; ls-ecaps.c cap_sec). */
 export const capSecondary: ExtCapDecoder = (ctx, where, info) => {
   const { cfg } = ctx;
-  info.summary = 'Secondary PCI Express';
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_SEC_LNKCTL3, 12)) return;
+  if (!ecapBody(ctx, info, 'Secondary PCI Express', where + PCI_SEC_LNKCTL3, 12, true)) return;
   const c = cfg.word(where + PCI_SEC_LNKCTL3);
   info.details.push(`LnkCtl3: LnkEquIntrruptEn${FLAG(c, PCI_SEC_LNKCTL3_LNK_EQU_REQ_INTR_EN)} PerformEqu${FLAG(c, PCI_SEC_LNKCTL3_PERFORM_LINK_EQU)}`);
   let e = cfg.word(where + PCI_SEC_LANE_ERR);
@@ -417,12 +397,7 @@ function l1pmPowerOn(scale: number, value: number): number {
 /** L1 PM Substates (PCIe base spec 6.0, 7.8.3; ls-ecaps.c cap_l1pm). */
 export const capL1pm: ExtCapDecoder = (ctx, where, info) => {
   const { cfg } = ctx;
-  info.summary = 'L1 PM Substates';
-  if (ctx.verbose < 2) return;
-  if (!cfg.has(where + PCI_L1SS_CAP, 12)) {
-    info.details.push('<unreadable>');
-    return;
-  }
+  if (!ecapBody(ctx, info, 'L1 PM Substates', where + PCI_L1SS_CAP, 12)) return;
   const d = info.details;
   const cap = cfg.long(where + PCI_L1SS_CAP);
   d.push(
@@ -457,12 +432,7 @@ export const capL1pm: ExtCapDecoder = (ctx, where, info) => {
 /** Precision Time Measurement (PCIe base spec 6.0, 7.9.15; ls-ecaps.c cap_ptm). */
 export const capPtm: ExtCapDecoder = (ctx, where, info) => {
   const { cfg } = ctx;
-  info.summary = 'Precision Time Measurement';
-  if (ctx.verbose < 2) return;
-  if (!cfg.has(where + PCI_PTM_CAP, 8)) {
-    info.details.push('<unreadable>');
-    return;
-  }
+  if (!ecapBody(ctx, info, 'Precision Time Measurement', where + PCI_PTM_CAP, 8)) return;
   let b = cfg.long(where + PCI_PTM_CAP);
   info.details.push(`PTMCap: Requester:${FLAG(b, 0x1)} Responder:${FLAG(b, PCI_PTM_CAP_RSP)} Root:${FLAG(b, 0x4)}`);
   let clock = BITS(b, 8, 8);
@@ -476,8 +446,7 @@ export const capPtm: ExtCapDecoder = (ctx, where, info) => {
 /** TPH Requester (PCIe base spec 6.0, 7.9.13; ls-ecaps.c cap_tph). */
 export const capTph: ExtCapDecoder = (ctx, where, info) => {
   const { cfg } = ctx;
-  info.summary = 'Transaction Processing Hints';
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_TPH_CAP, 4)) return;
+  if (!ecapBody(ctx, info, 'Transaction Processing Hints', where + PCI_TPH_CAP, 4, true)) return;
   const c = cfg.long(where + PCI_TPH_CAP);
   if (c & PCI_TPH_INTVEC_SUP) info.details.push('Interrupt vector mode supported');
   if (c & PCI_TPH_DEV_SUP) info.details.push('Device specific mode supported');

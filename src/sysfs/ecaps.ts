@@ -48,7 +48,7 @@ import {
   PCI_RCEC_RCIEP_BITMAP,
   PCI_VNDR_HEADER,
 } from '../../shared/linux/pci-regs.js';
-import { BITS, FLAG, hex, TABLE } from './cap-format.js';
+import { BITS, ecapBody, FLAG, hex, TABLE } from './cap-format.js';
 import type { CapabilityInfo, CapContext } from './caps.js';
 import { capDvsecCxl, PCI_DVSEC_VENDOR_ID_CXL } from './ecaps-cxl.js';
 import {
@@ -68,28 +68,27 @@ import {
   capTph,
   type ExtCapDecoder,
 } from './ecaps-pcie.js';
+import {
+  PCI_EXT_CAP_ID_FRS,
+  PCI_EXT_CAP_ID_HIER_ID,
+  PCI_EXT_CAP_ID_LMR,
+  PCI_EXT_CAP_ID_LNR,
+  PCI_EXT_CAP_ID_M_PCIE,
+  PCI_EXT_CAP_ID_NPEM,
+  PCI_EXT_CAP_ID_RTR,
+  PCI_EXT_CAP_ID_VF_REBAR,
+  PCI_RCLINK_ESD,
+  PCI_RCLINK_LINK_ADDR,
+  PCI_RCLINK_LINK_DESC,
+  PCI_RCLINK_LINK_SIZE,
+  PCI_RCLINK_LINK1,
+  PCI_VC_PORT_CTRL,
+  PCI_VC_PORT_REG1,
+  PCI_VC_PORT_REG2,
+  PCI_VC_PORT_STATUS,
+  PCI_VC_RES_CAP,
+} from './pciutils-header.js';
 
-// Extended capability IDs lspci names and Linux pci_regs.h does not (PCI-SIG ECN list; pciutils lib/header.h).
-const PCI_EXT_CAP_ID_LNR = 0x1c;
-const PCI_EXT_CAP_ID_M_PCIE = 0x20;
-const PCI_EXT_CAP_ID_FRS = 0x21;
-const PCI_EXT_CAP_ID_RTR = 0x22;
-const PCI_EXT_CAP_ID_VF_REBAR = 0x24;
-const PCI_EXT_CAP_ID_LMR = 0x27;
-const PCI_EXT_CAP_ID_HIER_ID = 0x28;
-const PCI_EXT_CAP_ID_NPEM = 0x29;
-/** VC capability registers (PCIe base spec 6.0, 7.9.1): port capability 1 and 2, port control and status, first VC resource. */
-const PCI_VC_PORT_REG1 = 4;
-const PCI_VC_PORT_REG2 = 8;
-const PCI_VC_PORT_CTRL = 12;
-const PCI_VC_PORT_STATUS = 14;
-const PCI_VC_RES_CAP = 16;
-/** Root Complex Link Declaration (PCIe base spec 6.0, 7.9.8): element self description and link entries. */
-const PCI_RCLINK_ESD = 4;
-const PCI_RCLINK_LINK1 = 16;
-const PCI_RCLINK_LINK_DESC = 0;
-const PCI_RCLINK_LINK_ADDR = 8;
-const PCI_RCLINK_LINK_SIZE = 16;
 /**
  * DOE status bit lspci tests for "Error": pciutils 3.9.0 defines PCI_DOE_STS_ERROR as 0x3 (busy or
  * interrupt), not the spec's bit 2 (Linux PCI_DOE_STATUS_ERROR); kept so the output matches lspci.
@@ -172,8 +171,7 @@ function arbList(names: readonly string[], bits: number): string {
 /** Virtual Channel (PCIe base spec 6.0, 7.9.1; ls-ecaps.c cap_vc), both IDs 0x2 and 0x9. */
 const capVc: ExtCapDecoder = (ctx, where, info) => {
   const { cfg } = ctx;
-  info.summary = 'Virtual Channel';
-  if (ctx.verbose < 2 || !cfg.has(where + 4, 0x1c - 4)) return;
+  if (!ecapBody(ctx, info, 'Virtual Channel', where + 4, 0x1c - 4, true)) return;
   const d = info.details;
   const cr1 = cfg.long(where + PCI_VC_PORT_REG1);
   const cr2 = cfg.long(where + PCI_VC_PORT_REG2);
@@ -209,8 +207,7 @@ const capVc: ExtCapDecoder = (ctx, where, info) => {
 /** Root Complex Link Declaration (PCIe base spec 6.0, 7.9.8; ls-ecaps.c cap_rclink). */
 const capRclink: ExtCapDecoder = (ctx, where, info) => {
   const { cfg } = ctx;
-  info.summary = 'Root Complex Link';
-  if (ctx.verbose < 2 || !cfg.has(where + 4, PCI_RCLINK_LINK1 - 4)) return;
+  if (!ecapBody(ctx, info, 'Root Complex Link', where + 4, PCI_RCLINK_LINK1 - 4, true)) return;
   const d = info.details;
   const esd = cfg.long(where + PCI_RCLINK_ESD);
   const numLinks = BITS(esd, 8, 8);
@@ -319,12 +316,7 @@ function capRebar(virtual: boolean): ExtCapDecoder {
 /** Data Object Exchange (PCIe base spec 6.0, 7.9.24; ls-ecaps.c cap_doe). */
 const capDoe: ExtCapDecoder = (ctx, where, info) => {
   const { cfg } = ctx;
-  info.summary = 'Data Object Exchange';
-  if (ctx.verbose < 2) return;
-  if (!cfg.has(where + PCI_DOE_CAP, 0x14)) {
-    info.details.push('<unreadable>');
-    return;
-  }
+  if (!ecapBody(ctx, info, 'Data Object Exchange', where + PCI_DOE_CAP, 0x14)) return;
   let l = cfg.long(where + PCI_DOE_CAP);
   info.details.push(`DOECap: IntSup${FLAG(l, PCI_DOE_CAP_INT_SUP)}`);
   if (l & PCI_DOE_CAP_INT_SUP) info.details.push(`\tInterrupt Message Number ${hex(BITS(l, 1, 11), 3)}`);

@@ -7,10 +7,13 @@ import {
   PCI_CB_CARD_BUS,
   PCI_CB_PRIMARY_BUS,
   PCI_CB_SUBORDINATE_BUS,
+  PCI_HEADER_TYPE_BRIDGE,
+  PCI_HEADER_TYPE_CARDBUS,
   PCI_PRIMARY_BUS,
   PCI_SECONDARY_BUS,
   PCI_SUBORDINATE_BUS,
 } from '../../shared/linux/pci-regs.js';
+import { PCI_BASE_CLASS_BRIDGE } from '../../shared/sysfs/binding.js';
 import type { PciDeviceRecord } from '../../shared/sysfs/source.js';
 import type { SysfsPciSource } from '../../shared/sysfs/sysfs-source.js';
 import { ConfigView } from './config-view.js';
@@ -18,9 +21,6 @@ import { matchFilter, type PciFilter } from './filter.js';
 import { headerType } from './lspci-format.js';
 import type { IdMode, PciIds } from './pci-ids.js';
 
-const PCI_HEADER_TYPE_BRIDGE = 1;
-const PCI_HEADER_TYPE_CARDBUS = 2;
-const PCI_BASE_CLASS_BRIDGE = 0x06;
 /** ls-tree.c LINE_BUF_SIZE: a tree line is cut at 1023 characters and marked `...`. */
 const LINE_BUF_SIZE = 1024;
 
@@ -72,38 +72,27 @@ function growTree(records: PciDeviceRecord[], parents: Map<string, string>): Bri
     return p === undefined ? undefined : byBdf.get(p);
   };
   const chain: Bridge[] = [host];
+  const addBridge = (dev: TreeDevice, primary: number, secondary: number, subordinate: number) => {
+    dev.bridge = { domain: dev.rec.bdf.domain, primary, secondary, subordinate, dev, children: [], buses: [] };
+    chain.push(dev.bridge);
+  };
   for (const d of devs) {
     const cfg = new ConfigView(d.rec.config);
     const ht = cfg.size < 64 ? -1 : headerType(cfg);
     if (d.rec.classCode >> 16 !== PCI_BASE_CLASS_BRIDGE || (ht !== PCI_HEADER_TYPE_BRIDGE && ht !== PCI_HEADER_TYPE_CARDBUS)) continue;
     const cb = ht === PCI_HEADER_TYPE_CARDBUS;
-    const b: Bridge = {
-      domain: d.rec.bdf.domain,
-      primary: cfg.byte(cb ? PCI_CB_PRIMARY_BUS : PCI_PRIMARY_BUS),
-      secondary: cfg.byte(cb ? PCI_CB_CARD_BUS : PCI_SECONDARY_BUS),
-      subordinate: cfg.byte(cb ? PCI_CB_SUBORDINATE_BUS : PCI_SUBORDINATE_BUS),
-      dev: d,
-      children: [],
-      buses: [],
-    };
-    d.bridge = b;
-    chain.push(b);
+    addBridge(
+      d,
+      cfg.byte(cb ? PCI_CB_PRIMARY_BUS : PCI_PRIMARY_BUS),
+      cfg.byte(cb ? PCI_CB_CARD_BUS : PCI_SECONDARY_BUS),
+      cfg.byte(cb ? PCI_CB_SUBORDINATE_BUS : PCI_SUBORDINATE_BUS),
+    );
   }
   // Bridges libpci reports only as parents (no bridge header, e.g. a VF's PF).
   for (const d of devs) {
     const parent = parentOf(d);
     if (!parent || parent.bridge) continue;
-    const b: Bridge = {
-      domain: parent.rec.bdf.domain,
-      primary: parent.rec.bdf.bus,
-      secondary: d.rec.bdf.bus,
-      subordinate: d.rec.bdf.bus,
-      dev: parent,
-      children: [],
-      buses: [],
-    };
-    parent.bridge = b;
-    chain.push(b);
+    addBridge(parent, parent.rec.bdf.bus, d.rec.bdf.bus, d.rec.bdf.bus);
   }
   for (const b of chain) {
     let best: Bridge | undefined;

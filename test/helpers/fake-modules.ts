@@ -1,10 +1,10 @@
 // Test helper: a fake kernel modules directory built by depmod from tiny .ko files (only a .modinfo section), and lspci run against it in a private mount namespace.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FakeSysfs } from './fake-sysfs.js';
+import { ensureDebianTool, type FakeSysfs } from './fake-sysfs.js';
 
 /** A module and the modaliases it declares (MODULE_DEVICE_TABLE's `alias=` entries). */
 export interface FakeModule {
@@ -48,21 +48,9 @@ export function modinfoElf(entries: string[]): Uint8Array {
   return buf;
 }
 
-/** Makes sure depmod (Debian's kmod) is installed: installs it with apt-get when missing and root; throws otherwise. */
+/** {@link ensureDebianTool} for depmod (Debian's kmod). */
 export function ensureDepmod(): string {
-  const has = () => spawnSync('depmod', ['--version'], { encoding: 'utf8' }).status === 0;
-  if (has()) return 'depmod';
-  if (process.getuid?.() === 0) {
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    let r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'kmod'], { encoding: 'utf8', env });
-    if (r.status !== 0) {
-      spawnSync('apt-get', ['update'], { encoding: 'utf8', env });
-      r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'kmod'], { encoding: 'utf8', env });
-    }
-    if (has()) return 'depmod';
-    throw new Error(`depmod is missing and installing kmod failed (apt-get exit ${r.status})`);
-  }
-  throw new Error('depmod is missing and this test is not root: install kmod (apt-get install -y kmod) so Kernel modules can be compared with lspci');
+  return ensureDebianTool('depmod', ['kmod'], 'so Kernel modules can be compared with lspci');
 }
 
 /** A fake modules directory: `base/lib/modules/RELEASE` (`dir`), RELEASE being the running kernel's (what libkmod opens). */

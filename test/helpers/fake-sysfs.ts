@@ -488,23 +488,30 @@ export function writeFixtureIds(dir = mkdtempSync(join(tmpdir(), 'rawpci-ids-'))
 }
 
 /**
- * Makes sure `lspci` is installed: when missing and running as root, installs Debian's pciutils
- * with apt-get. Throws (so comparison tests fail loudly, never skip) when it stays missing.
+ * Makes sure command `cmd` (from Debian's `packages`) is installed: when missing and running as
+ * root, installs the packages with apt-get (after an `apt-get update` if the first try fails).
+ * Throws, naming `why`, when it stays missing, so comparison tests fail loudly and never skip.
  */
-export function ensureLspci(): string {
-  const has = () => spawnSync('lspci', ['--version'], { encoding: 'utf8' }).status === 0;
-  if (has()) return 'lspci';
+export function ensureDebianTool(cmd: string, packages: string[], why: string): string {
+  const has = () => spawnSync(cmd, ['--version'], { encoding: 'utf8' }).status === 0;
+  if (has()) return cmd;
   if (process.getuid?.() === 0) {
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    let r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'pciutils', 'pci.ids'], { encoding: 'utf8', env });
+    const install = () => spawnSync('apt-get', ['install', '-y', '--no-install-recommends', ...packages], { encoding: 'utf8', env });
+    let r = install();
     if (r.status !== 0) {
       spawnSync('apt-get', ['update'], { encoding: 'utf8', env });
-      r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'pciutils', 'pci.ids'], { encoding: 'utf8', env });
+      r = install();
     }
-    if (has()) return 'lspci';
-    throw new Error(`lspci is missing and installing pciutils failed (apt-get exit ${r.status}): ${r.stderr?.slice(-500)}`);
+    if (has()) return cmd;
+    throw new Error(`${cmd} is missing and installing ${packages.join(' ')} failed (apt-get exit ${r.status}): ${r.stderr?.slice(-500)}`);
   }
-  throw new Error('lspci is missing and this test is not root: install pciutils (apt-get install -y pciutils) so rawpci can be compared with it');
+  throw new Error(`${cmd} is missing and this test is not root: install ${packages.join(' ')} (apt-get install -y ${packages.join(' ')}) ${why}`);
+}
+
+/** {@link ensureDebianTool} for lspci (pciutils, pci.ids). */
+export function ensureLspci(): string {
+  return ensureDebianTool('lspci', ['pciutils', 'pci.ids'], 'so rawpci can be compared with it');
 }
 
 /** Runs lspci on a fake tree with the fixture ids: `lspci -A linux-sysfs -O sysfs.path=ROOT/bus/pci -O hwdb.disable=1 -i IDS ARGS`. */
