@@ -265,9 +265,13 @@ export class VfioDevice implements HostDevice {
     if (region !== VFIO_PCI_CONFIG_REGION_INDEX && this.#mappedRw(region, offset, data, write)) return true;
     const r = this.#vfioRegions.get(region);
     if (!r || offset < 0 || BigInt(offset + data.length) > r.size) return false;
+    if (data.length <= 4) {
+      const at = r.offset + BigInt(offset);
+      return write ? libc.pwrite(this.#fd, data, at) : libc.pread(this.#fd, data, at);
+    }
     // Wider than a dword (8-byte MMIO): naturally aligned dwords, lower first, as vfio-pci does
     // itself on Linux 6.1 (vfio_pci_core_do_io_rw), so every kernel sees the same accesses.
-    for (const p of data.length <= 4 ? [{ offset, width: data.length, shift: 0 }] : splitAccess(offset, data.length)) {
+    for (const p of splitAccess(offset, data.length)) {
       const part = data.subarray(p.shift, p.shift + p.width);
       const at = r.offset + BigInt(p.offset);
       if (!(write ? libc.pwrite(this.#fd, part, at) : libc.pread(this.#fd, part, at))) return false;
