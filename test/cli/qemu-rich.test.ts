@@ -1,18 +1,25 @@
-// rawpci list and show against lspci on a real kernel's sysfs tree: 19 functions of a QEMU 7.2 q35 guest (root ports, a switch, a PCIe-to-PCI bridge, NVMe, virtio with ATS, e1000e, xHCI, HD audio, ICH9), captured by `npm run capture:rich`.
+// rawpci list and show against lspci on a real kernel's sysfs tree: 37 functions of a QEMU 7.2 q35 guest with drivers bound (generic and ioh3420 root ports, a switch, PCIe-to-PCI, DMI-to-PCI and PCI-to-PCI bridges, NVMe with two SR-IOV VFs, virtio with ATS and AER, e1000e, rtl8139, xHCI, HD audio, a PCIe expander bridge, CXL root ports, switch and type-3 devices, ICH9), captured by `npm run capture:rich`.
+//
+// Two kinds of comparison: lspci run here on the copied tree (names from the fixture pci.ids),
+// and the text the guest's own lspci printed on the live tree, with the `Kernel modules:` its
+// libkmod found in the guest kernel's depmod indexes (modules/ holds the alias tables those came
+// from, cut to the aliases that can match these functions).
 
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { compareLines, lspciOnTree, runCli, writeFixtureIds } from '../helpers/fake-sysfs.js';
 
-const root = join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'qemu-rich', 'tree');
+const fixture = join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'qemu-rich');
+const root = join(fixture, 'tree');
 const ids = writeFixtureIds();
 const bdfs = lspciOnTree(root, ids, ['-D', '-n'])
   .split('\n')
   .filter(Boolean)
   .map((l) => l.split(' ')[0]!);
 
-test('the captured tree holds the 19 functions of the rich QEMU 7.2 guest', (t) => {
-  t.is(bdfs.length, 19);
+test('the captured tree holds the 37 functions of the rich QEMU 7.2 guest', (t) => {
+  t.is(bdfs.length, 37);
 });
 
 test('rawpci list on a real kernel tree is byte-identical to lspci -nn -D -k', async (t) => {
@@ -22,7 +29,7 @@ test('rawpci list on a real kernel tree is byte-identical to lspci -nn -D -k', a
 });
 
 for (const level of ['-v', '-vv', '-vvv']) {
-  test(`rawpci show ${level} -nn -D -k is byte-identical to lspci's for each of the 19 functions`, async (t) => {
+  test(`rawpci show ${level} -nn -D -k is byte-identical to lspci's for each of the 37 functions`, async (t) => {
     const same: string[] = [];
     for (const bdf of bdfs) {
       const args = [level, '-nn', '-D', '-k', '-s', bdf];
@@ -52,3 +59,13 @@ test('rawpci show -xxxx dumps each function as lspci -xxxx does', async (t) => {
     t.is(r.stdout, lspciOnTree(root, ids, ['-xxxx', '-D', '-s', bdf]), bdf);
   }
 });
+
+for (const level of ['', '-v', '-vv', '-vvv']) {
+  test(`rawpci list ${level} -n -D -k prints the Kernel modules lines the guest's own lspci printed on the live tree`, async (t) => {
+    const live = readFileSync(join(fixture, `lspci${level}-n-D-k.txt`), 'utf8');
+    t.true(live.includes('\tKernel modules: nvme\n') && live.includes('\tKernel modules: 8139cp, 8139too\n'), 'the capture has modules to compare');
+    const r = await runCli(['list', ...(level ? [level] : []), '-n', '-D', '-k', '--sysfs-root', root, '--modules-dir', join(fixture, 'modules')]);
+    t.is(r.code, 0, r.stderr);
+    compareLines(t, r.stdout, live);
+  });
+}
