@@ -12,7 +12,7 @@ import { AttachError, type AttachTarget, attachSysfs, detachSysfs, forgetAttachm
 import { emptyFilter, matchFilter, parseIdFilter, parseSlotFilter } from '../sysfs/filter.js';
 import { deviceLines, formatListing, hexDumpLines, type LspciOptions, verboseDecode } from '../sysfs/lspci-format.js';
 import { machineLines } from '../sysfs/machine.js';
-import { type AttachmentRecord, defaultStatePath, isPersistent, loadState, loadStates, sameAttachment, withState } from '../sysfs/state.js';
+import { type AttachmentRecord, isPersistent, loadState, loadStates, sameAttachment, withState } from '../sysfs/state.js';
 import { formatTree, sysfsParents } from '../sysfs/tree.js';
 import {
   addDisplayOptions,
@@ -107,7 +107,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
       return;
     }
     const wantState = o.attachments || o.json;
-    const state = wantState ? loadState(defaultStatePath(o.state, io.env)) : { version: 1 as const, attachments: [] };
+    const state = { version: 1 as const, attachments: wantState ? loadStates(statePathsOf(io, o.state).read) : [] };
     if (o.json) {
       json(
         io,
@@ -165,7 +165,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
     const domains = opts.domains || all.some((r) => r.bdf.domain !== 0);
     if (o.json) {
       const decode = verboseDecode(rec, ids, { ...opts, verbose: 2 }, true);
-      const state = loadState(defaultStatePath(o.state, io.env));
+      const state = { version: 1 as const, attachments: loadStates(statePathsOf(io, o.state).read) };
       json(io, {
         ...deviceJson(rec, ids, source && recordsFor(source, state, rec), modules),
         headerType: decode.headerType,
