@@ -3,7 +3,8 @@
 #
 # The copy keeps what lspci's linux-sysfs method reads (pciutils lib/sysfs.c): the identity
 # files, irq, resource, the whole config space (root reads all of it), modalias, the
-# driver and iommu_group links (rebuilt as relative links inside the copy) and the slots'
+# driver and iommu_group links (rebuilt as relative links inside the copy), the /sys/devices
+# hierarchy the bus/pci/devices links point into (each function's parent) and the slots'
 # addresses (lspci's `Physical Slot:`). lspci's output on
 # the live tree is kept beside it, so the copy can be checked against the real kernel's view.
 # It runs outside the chroot so that lspci's libkmod finds the guest kernel's depmod indexes in
@@ -30,8 +31,14 @@ T=$OUT/tree
 mkdir -p "$T/bus/pci/devices" "$T/bus/pci/drivers" "$T/kernel/iommu_groups"
 for d in /sys/bus/pci/devices/*; do
   b=$(basename "$d")
-  D=$T/bus/pci/devices/$b
+  # Each function's directory where the kernel has it, under devices/ (pci0000:00/0000:00:08.0/
+  # 0000:01:00.0: the path is the topology lspci's PCI_FILL_PARENT reads), and
+  # bus/pci/devices/BDF a relative link to it, as in /sys.
+  rel=$(readlink -f "$d" | sed 's|^/sys/||')
+  D=$T/$rel
+  up=$(echo "$rel" | sed 's|[^/]*|..|g')/
   mkdir -p "$D"
+  ln -s "../../../$rel" "$T/bus/pci/devices/$b"
   for f in vendor device class subsystem_vendor subsystem_device revision irq resource config modalias numa_node; do
     [ -r "$d/$f" ] && cat "$d/$f" > "$D/$f"
   done
@@ -41,7 +48,7 @@ for d in /sys/bus/pci/devices/*; do
     # (lspci reports a driver or group only when its link resolves).
     mkdir -p "$T/bus/pci/drivers/$drv"
     : > "$T/bus/pci/drivers/$drv/bind"
-    ln -s "../../drivers/$drv" "$D/driver"
+    ln -s "${up}bus/pci/drivers/$drv" "$D/driver"
   fi
   if [ -L "$d/iommu_group" ]; then
     g=$(basename "$(readlink "$d/iommu_group")")
@@ -49,7 +56,7 @@ for d in /sys/bus/pci/devices/*; do
     # tools walking the checkout follow forever; rawpci and lspci need only this link's name.
     mkdir -p "$T/kernel/iommu_groups/$g"
     cat "/sys/kernel/iommu_groups/$g/type" > "$T/kernel/iommu_groups/$g/type" 2>/dev/null || echo unknown > "$T/kernel/iommu_groups/$g/type"
-    ln -s "../../../../kernel/iommu_groups/$g" "$D/iommu_group"
+    ln -s "${up}kernel/iommu_groups/$g" "$D/iommu_group"
   fi
 done
 for s in /sys/bus/pci/slots/*; do
@@ -67,7 +74,7 @@ lsp -O hwdb.disable=1 -nn -D -k > "$OUT/lspci-nn-D-k.txt" 2>/dev/null
 for v in v vv vvv; do lsp -O hwdb.disable=1 -$v -nn -D -k > "$OUT/lspci-$v-nn-D-k.txt" 2>/dev/null; done
 lsp -O hwdb.disable=1 -xxxx -D > "$OUT/lspci-xxxx-D.txt" 2>/dev/null
 # The copy must read as the live tree does: lspci on it prints the same at every level.
-for v in "" -v -vv -vvv -xxxx; do
+for v in "" -v -vv -vvv -xxxx -tv -PP; do
   lsp -A linux-sysfs -O sysfs.path=$T/bus/pci -O hwdb.disable=1 $v -nn -D -k > "$OUT/copy.txt" 2>/dev/null
   lsp -O hwdb.disable=1 $v -nn -D -k > "$OUT/live.txt" 2>/dev/null
   cmp -s "$OUT/live.txt" "$OUT/copy.txt" || { echo "capture: lspci $v reads the copy differently from the live tree:"; diff "$OUT/live.txt" "$OUT/copy.txt" | head -20; exit 1; }
@@ -91,4 +98,4 @@ awk -v pairs="$pairs" 'BEGIN { n = split(pairs, a, " "); for (i = 1; i <= n; i++
   }' "$M/modules.alias" > "$OUT/modules/modules.alias"
 tr '\0' '\n' < "$M/modules.builtin.modinfo" | grep '\.alias=pci:' | tr '\n' '\0' > "$OUT/modules/modules.builtin.modinfo" || true
 echo "capture: $(wc -l < "$OUT/modules/modules.alias") pci aliases kept of $(grep -c '^alias pci:' "$M/modules.alias") in $M/modules.alias"
-echo "capture: $(ls "$T/bus/pci/devices" | wc -l) functions, kernel $(cat "$OUT/kernel-release"); lspci reads the copy as it reads the live tree (-v, -vv, -vvv, -xxxx)"
+echo "capture: $(ls "$T/bus/pci/devices" | wc -l) functions, kernel $(cat "$OUT/kernel-release"); lspci reads the copy as it reads the live tree (-v, -vv, -vvv, -xxxx, -tv, -PP)"

@@ -30,7 +30,7 @@ const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 && (dash < 0 || i < dash) ? args[i + 1] : dflt;
 };
-const timeoutS = Number(opt('--timeout', '170'));
+const timeoutS = Number(opt('--timeout', '300'));
 const deviceSet = opt('--devices', 'edu');
 if (deviceSet !== 'edu' && deviceSet !== 'rich') die(`--devices ${deviceSet}: the device sets are 'edu' (default) and 'rich'`);
 

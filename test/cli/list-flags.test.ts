@@ -82,3 +82,13 @@ test('list with each display flag prints what lspci prints with it on this machi
   }
   t.log(`${same}/${sets.length} flag sets identical to lspci on /sys`);
 });
+
+for (const flags of [['-P'], ['-PP'], ['-PP', '-nn', '-D'], ['-P', '-vmm'], ['-PP', '-mm'], ['-P', '-vv', '-s', '01:'], ['-PP', '-k', '-d', '10de:']]) {
+  test(`list ${flags.join(' ')} names each slot by its bridge path as lspci ${flags.join(' ')} does`, async (t) => {
+    const r = await runCli(['list', ...flags, '--sysfs-root', fake.root, '--pci-ids', ids]);
+    t.is(r.code, 0, r.stderr);
+    const theirs = lspciOnTree(fake.root, ids, flags);
+    t.regex(theirs, /\/(01:)?00\.[01]\s/, 'the tree has devices behind a bridge');
+    compareLines(t, r.stdout, theirs);
+  });
+}
