@@ -82,7 +82,8 @@ export function addSourceOptions(cmd: Command, opts: { ids?: boolean; state?: bo
     .addOption(new Option('--host <host>', 'which host: linux (sysfs) or sim (the simulated host)').choices(['linux', 'sysfs', 'sim']).default('linux'))
     .option('--sysfs-root <dir>', 'read another sysfs tree: DIR stands for /sys (devices under DIR/bus/pci/devices)')
     .option('--inventory <file>', 'simulated host inventory (JSON) for --host sim');
-  if (opts.ids) cmd.option('--pci-ids <file>', 'PCI ID database (default: $RAWPCI_PCI_IDS, /usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids)');
+  if (opts.ids)
+    cmd.option('-i, --pci-ids <file>', 'PCI ID database, as lspci -i (default: $RAWPCI_PCI_IDS, /usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids)');
   if (opts.state) cmd.option('--state <file>', STATE_OPTION_HELP);
   return cmd;
 }
