@@ -8,6 +8,7 @@ import type { PciDeviceRecord, PciSource } from '../../shared/sysfs/source.js';
 import { SYSFS_ROOT_DEFAULT, SysfsPciSource } from '../../shared/sysfs/sysfs-source.js';
 import type { SysfsWriter } from '../../shared/sysfs/writer.js';
 import { parseDeviceName } from '../sysfs/attach.js';
+import { busCentric } from '../sysfs/bus-centric.js';
 import { ConfigView } from '../sysfs/config-view.js';
 import { readDump } from '../sysfs/dump.js';
 import { type LspciOptions, modulesOf, revisionOf, subsystemOf } from '../sysfs/lspci-format.js';
@@ -110,6 +111,8 @@ export interface DisplayFlags {
   tree?: number;
   /** -P count: 1 bridge path, 2 with bus numbers. */
   path: number;
+  /** -b: the bus-centric view (IDs, class, IRQ and BARs from config space). */
+  busCentric?: boolean;
   dump?: string;
   modulesDir?: string;
 }
@@ -120,6 +123,7 @@ export function addDisplayOptions(cmd: Command): Command {
     .option('-v, --verbose', 'verbose decode: -v, -vv, -vvv (as lspci)', increase, 0)
     .option('-k, --kernel', 'kernel driver in use and kernel modules (lspci -k)')
     .option('-D, --domains', 'always show PCI domain numbers (lspci -D)')
+    .option('-b, --bus-centric', "bus-centric view: IDs, class, IRQ and addresses as config space has them, not the kernel's (as lspci -b)")
     .option('-P, --path', 'each slot name as the path of bridges above it: -P device numbers, -PP with bus numbers (as lspci)', increase, 0)
     .option('-m, --machine', 'machine-readable: -mm one quoted line a device, -vmm Tag:value records (as lspci)', increase, 0)
     .option('-x, --hex', 'hex dump: -x 64 bytes, -xxx 256 bytes, -xxxx 4096 bytes (as lspci)', increase, 0)
@@ -132,7 +136,7 @@ export function resolveDisplay(
   o: DisplayFlags,
   cmd: 'list' | 'show',
 ): { explicit: boolean; mode: IdMode; verbose: number; machine: number; opts: LspciOptions } {
-  const explicit = !!(o.numeric || o.verbose || o.kernel || o.domains || o.machine || o.tree || o.path);
+  const explicit = !!(o.numeric || o.verbose || o.kernel || o.domains || o.machine || o.tree || o.path || o.busCentric);
   const n = explicit ? o.numeric : 2;
   const verbose = explicit ? o.verbose : cmd === 'show' ? 2 : 0;
   const mode: IdMode = n >= 2 ? 'mixed' : n === 1 ? 'numeric' : 'names';
@@ -151,7 +155,7 @@ export function resolveDisplay(
  */
 export function pathsFor(o: DisplayFlags, all: PciDeviceRecord[], source: PciSource | undefined): Map<string, string> | undefined {
   if (!o.path) return undefined;
-  return slotPaths(all, o.path, source instanceof SysfsPciSource ? sysfsParents(source, all) : new Map());
+  return slotPaths(all, o.path, source instanceof SysfsPciSource && !o.busCentric ? sysfsParents(source, all) : new Map());
 }
 
 export function loadModules(o: DisplayFlags, d: { opts: LspciOptions; verbose: number; machine: number }): KernelModules | undefined {
@@ -171,10 +175,12 @@ export async function loadRecords(o: SourceOptions & DisplayFlags): Promise<{ re
       Boolean,
     );
     if (given.length) throw new UsageError(`-F reads the devices from a dump, not a host: ${given.join(', ')} cannot be combined with it`);
-    return { records: readDump(o.dump), description: `the dump ${o.dump}` };
+    const records = readDump(o.dump);
+    return { records: o.busCentric ? records.map(busCentric) : records, description: `the dump ${o.dump}` };
   }
   const source = await makeSource(o);
-  return { records: await source.list(), source, description: source.description };
+  const records = await source.list();
+  return { records: o.busCentric ? records.map(busCentric) : records, source, description: source.description };
 }
 
 /** Colour on a terminal, never in a pipe; NO_COLOR (non-empty) turns it off, FORCE_COLOR on (FORCE_COLOR=0 off). */

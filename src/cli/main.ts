@@ -63,7 +63,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
       program
         .command('list')
         .description(
-          "list PCI devices as lspci does; with none of lspci's display options (-n, -v, -k, -D, -m, -t, -P) what `lspci -nn -D -k` prints, with any of them what lspci prints with exactly those",
+          "list PCI devices as lspci does; with none of lspci's display options (-n, -v, -k, -D, -m, -t, -P, -b) what `lspci -nn -D -k` prints, with any of them what lspci prints with exactly those",
         )
         .option('-s <slot>', "lspci's slot filter: [[[[domain]:]bus]:][slot][.[func]]")
         .option('-d <id>', "lspci's ID filter: [vendor]:[device][:class[:prog-if]]")
@@ -96,7 +96,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
       if (bad.length) throw new UsageError(`-t prints the bus tree only: ${bad.join(', ')} cannot be combined with it (lspci ignores them there)`);
       if (o.numeric && !o.verbose) throw new UsageError('-n changes names, and -t prints names only with -v: write -tvn or -tvnn, or drop -n');
     }
-    if (o.json && d.explicit) throw new UsageError('--json prints every field with names and numbers: drop -n, -v, -k, -D, -m, -P and -x');
+    if (o.json && d.explicit) throw new UsageError('--json prints every field with names and numbers: drop -n, -v, -k, -D, -m, -P, -b and -x');
     if ((o.iommu || o.attachments) && (d.verbose || d.machine || o.hex))
       throw new UsageError('--iommu and --attachments add lines to the terse listing: drop -v, -m and -x, or use --json');
     const { records: all, source } = await loadRecords(o);
@@ -104,7 +104,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
     const ids = idsFor(io, o, d);
     const modules = loadModules(o, d);
     if (o.tree) {
-      const parents = source instanceof SysfsPciSource ? sysfsParents(source, all) : new Map<string, string>();
+      const parents = source instanceof SysfsPciSource && !o.busCentric ? sysfsParents(source, all) : new Map<string, string>();
       io.stdout(formatTree(all, ids, { verbose: d.verbose, mode: d.mode, filter: o.s !== undefined || o.d !== undefined ? filter : undefined }, parents));
       return;
     }
@@ -147,7 +147,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
       program
         .command('show')
         .description(
-          "decode one device as lspci does; with none of lspci's display options (-n, -v, -k, -D, -m, -P) what `lspci -vv -nn -D -k` prints (header, BARs, ROM, interrupt, capabilities), with any of them what lspci prints with exactly those",
+          "decode one device as lspci does; with none of lspci's display options (-n, -v, -k, -D, -m, -P, -b) what `lspci -vv -nn -D -k` prints (header, BARs, ROM, interrupt, capabilities), with any of them what lspci prints with exactly those",
         )
         .argument('<bdf>', 'PCI address, DDDD:BB:DD.F or BB:DD.F')
         .option('--json', 'print JSON for scripts'),
@@ -156,8 +156,8 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
   ).action(async (bdfText: string, o: SourceOptions & DisplayFlags & { json?: boolean }) => {
     const bdf = parseBdfArg(bdfText);
     const d = resolveDisplay(o, 'show');
-    if (o.json && (o.numeric || o.verbose || o.kernel || o.domains || o.machine || o.path))
-      throw new UsageError('--json prints every field with names and numbers: drop -n, -v, -k, -D, -m and -P (-x adds the dump)');
+    if (o.json && (o.numeric || o.verbose || o.kernel || o.domains || o.machine || o.path || o.busCentric))
+      throw new UsageError('--json prints every field with names and numbers: drop -n, -v, -k, -D, -m, -P and -b (-x adds the dump)');
     const { records: all, source, description } = await loadRecords(o);
     const rec = all.find((r) => r.bdf.equals(bdf));
     if (!rec) throw new Error(`no PCI device at ${bdf} in ${description}: \`rawpci list\` shows the devices there`);

@@ -1,5 +1,7 @@
 // ConfigView: little-endian reads over the readable prefix of a function's config space.
 
+import type { ConfigRead } from '../../shared/pci/capabilities.js';
+
 /**
  * Read access to config space bytes as lspci sees them: only the bytes that could be read exist
  * (`has`), reads are little-endian (PCI Local Bus spec 3.0, 6.1), 32-bit results are unsigned.
@@ -33,4 +35,7 @@ export class ConfigView {
   long(offset: number): number {
     return (this.word(offset) | (this.word(offset + 2) << 16)) >>> 0;
   }
+
+  /** The same reads as a {@link ConfigRead} (width 1, 2 or 4 bytes), for shared/pci's capability walkers. */
+  readonly read: ConfigRead = (offset, width) => (width === 1 ? this.byte(offset) : width === 2 ? this.word(offset) : this.long(offset));
 }

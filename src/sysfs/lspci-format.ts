@@ -22,6 +22,7 @@ import {
   PCI_BRIDGE_CTL_SERR,
   PCI_BRIDGE_CTL_VGA,
   PCI_CACHE_LINE_SIZE,
+  PCI_CAP_ID_SSVID,
   PCI_CAPABILITY_LIST,
   PCI_CB_CAPABILITY_LIST,
   PCI_CB_SUBSYSTEM_ID,
@@ -76,6 +77,8 @@ import {
   PCI_SEC_LATENCY_TIMER,
   PCI_SEC_STATUS,
   PCI_SECONDARY_BUS,
+  PCI_SSVID_DEVICE_ID,
+  PCI_SSVID_VENDOR_ID,
   PCI_STATUS,
   PCI_STATUS_66MHZ,
   PCI_STATUS_CAP_LIST,
@@ -96,6 +99,7 @@ import {
   PCI_SUBSYSTEM_ID,
   PCI_SUBSYSTEM_VENDOR_ID,
 } from '../../shared/linux/pci-regs.js';
+import { findCapability } from '../../shared/pci/capabilities.js';
 import type { PciDeviceRecord } from '../../shared/sysfs/source.js';
 import { type CapabilityInfo, decodeCapabilities } from './caps.js';
 import { ConfigView } from './config-view.js';
@@ -243,6 +247,12 @@ export function subsystemOf(rec: PciDeviceRecord, cfg: ConfigView): { vendor: nu
   if (cfg.size === 0) return undefined;
   const ht = headerType(cfg);
   if (ht === PCI_HEADER_TYPE_NORMAL) return { vendor: cfg.word(PCI_SUBSYSTEM_VENDOR_ID), device: cfg.word(PCI_SUBSYSTEM_ID) };
+  if (ht === PCI_HEADER_TYPE_BRIDGE) {
+    // lib/generic.c: a bridge's subsystem is in its SSVID capability.
+    const at = findCapability(cfg.read, PCI_CAP_ID_SSVID);
+    if (at !== undefined && cfg.has(at + PCI_SSVID_DEVICE_ID, 2))
+      return { vendor: cfg.word(at + PCI_SSVID_VENDOR_ID), device: cfg.word(at + PCI_SSVID_DEVICE_ID) };
+  }
   if (ht === PCI_HEADER_TYPE_CARDBUS && cfg.has(PCI_CB_SUBSYSTEM_ID, 2))
     return { vendor: cfg.word(PCI_CB_SUBSYSTEM_VENDOR_ID), device: cfg.word(PCI_CB_SUBSYSTEM_ID) };
   return undefined;

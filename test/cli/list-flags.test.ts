@@ -103,3 +103,15 @@ test('-i FILE names the ID database, as in lspci', async (t) => {
   t.regex(r.stdout, /Rawpci Test Vendor Rawpci Test Device \[10de:1eb8\]/);
   compareLines(t, r.stdout, lspciOnTree(fake.root, own, ['-nn', '-s', '01:00.0']));
 });
+
+for (const flags of [['-b'], ['-b', '-vv'], ['-bvvv', '-nn'], ['-b', '-vmm'], ['-b', '-tv'], ['-b', '-PP', '-k']]) {
+  test(`list ${flags.join(' ')} shows config space's view, not the kernel's, as lspci ${flags.join(' ')} does`, async (t) => {
+    const r = await runCli(['list', ...flags, '--sysfs-root', fake.root, '--pci-ids', ids]);
+    t.is(r.code, 0, r.stderr);
+    compareLines(t, r.stdout, lspciOnTree(fake.root, ids, flags));
+  });
+}
+
+test('-b changes what lspci -vv prints on the fake tree (the claim above is not vacuous)', (t) => {
+  t.not(lspciOnTree(fake.root, ids, ['-b', '-vv']), lspciOnTree(fake.root, ids, ['-vv']));
+});

@@ -5,10 +5,11 @@
 // libkmod found in the guest kernel's depmod indexes (modules/ holds the alias tables those came
 // from, cut to the aliases that can match these functions).
 
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { compareLines, lspciOnTree, runCli, writeFixtureIds } from '../helpers/fake-sysfs.js';
+import { compareLines, ensureLspci, lspciOnTree, runCli, writeFixtureIds } from '../helpers/fake-sysfs.js';
 
 const fixture = join(import.meta.dirname, '..', '..', '..', 'test', 'fixtures', 'qemu-rich');
 const root = join(fixture, 'tree');
@@ -50,7 +51,21 @@ for (const level of ['-v', '-vv', '-vvv']) {
   });
 }
 
-for (const flags of [['-t'], ['-tv'], ['-tvnn'], ['-vmm'], ['-mm', '-nn'], ['-n'], ['-k', '-D'], ['-P'], ['-PP', '-D'], ['-PP', '-vmm']]) {
+for (const flags of [
+  ['-t'],
+  ['-tv'],
+  ['-tvnn'],
+  ['-vmm'],
+  ['-mm', '-nn'],
+  ['-n'],
+  ['-k', '-D'],
+  ['-P'],
+  ['-PP', '-D'],
+  ['-PP', '-vmm'],
+  ['-b', '-vv', '-nn'],
+  ['-b', '-tv'],
+  ['-bPP', '-vmm'],
+]) {
   test(`rawpci list ${flags.join(' ')} on a real kernel tree is byte-identical to lspci's`, async (t) => {
     const r = await runCli(['list', ...flags, '--sysfs-root', root, '--pci-ids', ids]);
     t.is(r.code, 0, r.stderr);
@@ -74,5 +89,15 @@ for (const level of ['', '-v', '-vv', '-vvv']) {
     const r = await runCli(['list', ...(level ? [level] : []), '-n', '-D', '-k', '--sysfs-root', root, '--modules-dir', join(fixture, 'modules')]);
     t.is(r.code, 0, r.stderr);
     compareLines(t, r.stdout, live);
+  });
+}
+
+for (const flags of [['-vv', '-nn'], ['-vvv', '-k'], ['-tv'], ['-vmm'], ['-b', '-v']]) {
+  test(`rawpci list -F on the real kernel's -xxxx dump ${flags.join(' ')} prints what lspci -F prints`, async (t) => {
+    const dump = join(fixture, 'lspci-xxxx-D.txt');
+    const r = await runCli(['list', '-F', dump, ...flags, '--pci-ids', ids]);
+    t.is(r.code, 0, r.stderr);
+    const theirs = execFileSync(ensureLspci(), ['-F', dump, '-i', ids, ...flags], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    compareLines(t, r.stdout, theirs);
   });
 }
