@@ -28,12 +28,12 @@ const cases: [string, Parameters<typeof statePaths>[0], { write: string; read: s
 ];
 for (const [name, input, expected] of cases) test(`state path: ${name}`, (t) => t.deepEqual(statePaths(input), expected));
 
-test("`sudo rawpci attach` and a user's `rawpci status` agree: both see the system-wide record", async (t) => {
+/** A fake host where root (as after sudo: no RAWPCI_STATE, root's HOME) attached 00:03.0, recording it in a system-wide file under a temporary directory. */
+async function sudoAttached(t: import('ava').ExecutionContext) {
   const fake = buildFakeSysfs(standardDevices());
   const kernel = new FakeKernel(fake);
   const dir = mkdtempSync(join(tmpdir(), 'rawpci-state-'));
   const systemStatePath = join(dir, 'var-lib-rawpci', 'attachments.json');
-  // sudo resets the environment: no RAWPCI_STATE, HOME is root's.
   const a = await runCli(['attach', '00:03.0', '--sysfs-root', fake.root], {
     env: { PATH: '', HOME: join(dir, 'root') },
     uid: 0,
@@ -41,7 +41,12 @@ test("`sudo rawpci attach` and a user's `rawpci status` agree: both see the syst
     makeWriter: () => kernel,
   });
   t.is(a.code, 0, a.stderr);
-  const s = await runCli(['status', '--json'], { env: { PATH: '', HOME: join(dir, 'user') }, uid: 1000, systemStatePath });
+  return { fake, systemStatePath, user: { env: { PATH: '', HOME: join(dir, 'user') }, uid: 1000, systemStatePath } };
+}
+
+test("`sudo rawpci attach` and a user's `rawpci status` agree: both see the system-wide record", async (t) => {
+  const { fake, systemStatePath, user } = await sudoAttached(t);
+  const s = await runCli(['status', '--json'], user);
   t.is(s.code, 0, s.stderr);
   const out = JSON.parse(s.stdout);
   t.like(out.attachments[0], { bdf: '0000:00:03.0', stateFile: systemStatePath, boundTo: 'vfio-pci', asRecorded: true });
@@ -51,18 +56,7 @@ test("`sudo rawpci attach` and a user's `rawpci status` agree: both see the syst
 });
 
 test("a user's `rawpci list --attachments` and `show --json` see what `sudo rawpci attach` recorded system-wide", async (t) => {
-  const fake = buildFakeSysfs(standardDevices());
-  const kernel = new FakeKernel(fake);
-  const dir = mkdtempSync(join(tmpdir(), 'rawpci-state-'));
-  const systemStatePath = join(dir, 'var-lib-rawpci', 'attachments.json');
-  const a = await runCli(['attach', '00:03.0', '--sysfs-root', fake.root], {
-    env: { PATH: '', HOME: join(dir, 'root') },
-    uid: 0,
-    systemStatePath,
-    makeWriter: () => kernel,
-  });
-  t.is(a.code, 0, a.stderr);
-  const user = { env: { PATH: '', HOME: join(dir, 'user') }, uid: 1000, systemStatePath };
+  const { fake, user } = await sudoAttached(t);
   const l = await runCli(['list', '--attachments', '--sysfs-root', fake.root], user);
   t.is(l.code, 0, l.stderr);
   const line = l.stdout.split('\n').findIndex((x) => x.startsWith('0000:00:03.0 '));
