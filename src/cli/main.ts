@@ -9,7 +9,7 @@ import type { PciSource } from '../../shared/sysfs/source.js';
 import { SYSFS_ROOT_DEFAULT, SysfsPciSource } from '../../shared/sysfs/sysfs-source.js';
 import { DryRunSysfsWriter, describeWrite, RealSysfsWriter } from '../../shared/sysfs/writer.js';
 import { AttachError, type AttachTarget, attachSysfs, detachSysfs, forgetAttachment, parseAttachTarget, restoreSysfs } from '../sysfs/attach.js';
-import { emptyFilter, matchFilter, parseIdFilter, parseSlotFilter } from '../sysfs/filter.js';
+import { emptyFilter, matchFilter, parseIdFilter, parseSlotFilter } from '../../shared/sysfs/filter.js';
 import { deviceLines, formatListing, hexDumpLines, type LspciOptions, verboseDecode } from '../sysfs/lspci-format.js';
 import { machineLines } from '../sysfs/machine.js';
 import { type AttachmentRecord, isPersistent, loadState, loadStates, sameAttachment, withState } from '../sysfs/state.js';

@@ -17,7 +17,7 @@ import { PCI_BASE_CLASS_BRIDGE } from '../../shared/sysfs/binding.js';
 import type { PciDeviceRecord } from '../../shared/sysfs/source.js';
 import type { SysfsPciSource } from '../../shared/sysfs/sysfs-source.js';
 import { ConfigView } from './config-view.js';
-import { matchFilter, type PciFilter } from './filter.js';
+import { matchFilter, type PciFilter } from '../../shared/sysfs/filter.js';
 import { headerType } from './lspci-format.js';
 import type { IdMode, PciIds } from './pci-ids.js';
 

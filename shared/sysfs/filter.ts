@@ -1,6 +1,6 @@
 // lspci's -s and -d device filters (pciutils lib/filter.c), with its syntax and error messages.
 
-import type { PciDeviceRecord } from '../../shared/sysfs/source.js';
+import type { PciDeviceRecord } from './source.js';
 
 /** A parsed filter; -1 means "any". Class matching uses a mask for `x` digits. */
 export interface PciFilter {
@@ -115,8 +115,8 @@ export function parseIdFilter(f: PciFilter, str: string): PciFilter {
   return f;
 }
 
-/** pci_filter_match. */
-export function matchFilter(f: PciFilter, r: PciDeviceRecord): boolean {
+/** pci_filter_match: whether a function (its address, IDs and 24-bit class code) passes the filter. */
+export function matchFilter(f: PciFilter, r: Pick<PciDeviceRecord, 'bdf' | 'vendor' | 'device' | 'classCode'>): boolean {
   const b = r.bdf;
   if ((f.domain >= 0 && f.domain !== b.domain) || (f.bus >= 0 && f.bus !== b.bus) || (f.slot >= 0 && f.slot !== b.device) || (f.func >= 0 && f.func !== b.fn))
     return false;
