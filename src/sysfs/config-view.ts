@@ -1,5 +1,7 @@
 // ConfigView: little-endian reads over the readable prefix of a function's config space.
 
+import { PCI_HEADER_TYPE, PCI_HEADER_TYPE_MASK } from '../../shared/linux/pci-regs.js';
+
 /**
  * Read access to config space bytes as lspci sees them: only the bytes that could be read exist
  * (`has`), reads are little-endian (PCI Local Bus spec 3.0, 6.1), 32-bit results are unsigned.
@@ -33,4 +35,9 @@ export class ConfigView {
   long(offset: number): number {
     return (this.word(offset) | (this.word(offset + 2) << 16)) >>> 0;
   }
+}
+
+/** Header type without the multi-function bit (PCI Local Bus spec 3.0, 6.2.1). */
+export function headerType(cfg: ConfigView): number {
+  return cfg.byte(PCI_HEADER_TYPE) & PCI_HEADER_TYPE_MASK;
 }

@@ -16,9 +16,8 @@ import {
 import { PCI_BASE_CLASS_BRIDGE } from '../../shared/sysfs/binding.js';
 import type { PciDeviceRecord } from '../../shared/sysfs/source.js';
 import type { SysfsPciSource } from '../../shared/sysfs/sysfs-source.js';
-import { ConfigView } from './config-view.js';
+import { ConfigView, headerType } from './config-view.js';
 import { matchFilter, type PciFilter } from './filter.js';
-import { headerType } from './lspci-format.js';
 import type { IdMode, PciIds } from './pci-ids.js';
 
 /** ls-tree.c LINE_BUF_SIZE: a tree line is cut at 1023 characters and marked `...`. */
