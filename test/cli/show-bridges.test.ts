@@ -29,8 +29,10 @@ interface CardBus {
 function cardbusConfig(d: FakeDevice, c: CardBus): Uint8Array {
   const cfg = buildConfig({ ...d, headerType: 2, command: c.command, config: undefined });
   put(cfg, 0x18, 0x0302_0100 | 0x40_00_00_00, 4);
-  c.mem.forEach(([b, l], i) => put(put(cfg, 0x1c + 8 * i, b, 4), 0x20 + 8 * i, l, 4));
-  c.io.forEach(([b, l], i) => put(put(cfg, 0x2c + 8 * i, b, 4), 0x30 + 8 * i, l, 4));
+  for (const i of [0, 1]) {
+    put(put(cfg, 0x1c + 8 * i, c.mem[i]![0], 4), 0x20 + 8 * i, c.mem[i]![1], 4);
+    put(put(cfg, 0x2c + 8 * i, c.io[i]![0], 4), 0x30 + 8 * i, c.io[i]![1], 4);
+  }
   put(cfg, 0x3e, c.bridgeControl, 2);
   put(cfg, 0x16, c.secStatus ?? 0, 2);
   put(cfg, 0x44, c.exca ?? 0, 2);
