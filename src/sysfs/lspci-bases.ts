@@ -30,6 +30,8 @@ export const IORESOURCE_MEM = 0x200n;
 export const IORESOURCE_PREFETCH = 0x2000n;
 export const IORESOURCE_MEM_64 = 0x100000n;
 export const IORESOURCE_TYPE_BITS = 0x1f00n;
+/** A bridge I/O window decoding only 16 address bits (pciutils PCI_IORESOURCE_IO_16BIT_ADDR, bit 0). */
+export const IORESOURCE_IO_16BIT_ADDR = 0x1n;
 /** Enhanced Allocation BAR (IORESOURCE_PCI_EA_BEI, bit 5). */
 export const IORESOURCE_PCI_EA_BEI = 0x20n;
 
@@ -149,16 +151,23 @@ export interface DecodedBar {
   virtual: boolean;
 }
 
-/** lspci show_bases: BAR lines plus their decoded form. */
-export function basesLines(_rec: PciDeviceRecord, cfg: ConfigView, bi: BaseInfo, cnt: number, verbose: number): { lines: string[]; bars: DecodedBar[] } {
-  const cmd = cfg.word(PCI_COMMAND);
+/** lspci show_bases: BAR lines plus their decoded form; `withoutConfig` as for an unknown header (decoding on, no config-space checks). */
+export function basesLines(
+  _rec: PciDeviceRecord,
+  cfg: ConfigView,
+  bi: BaseInfo,
+  cnt: number,
+  verbose: number,
+  withoutConfig = false,
+): { lines: string[]; bars: DecodedBar[] } {
+  const cmd = withoutConfig ? PCI_COMMAND_IO | PCI_COMMAND_MEMORY : cfg.word(PCI_COMMAND);
   const lines: string[] = [];
   const bars: DecodedBar[] = [];
   for (let i = 0; i < cnt; i++) {
     const pos = bi.baseAddr[i]!;
     const len = bi.size[i] ?? 0n;
     const ioflg = bi.ioFlags ? bi.ioFlags[i]! : 0n;
-    let flg = bi.ioFlags ? ioflgToPciflg(ioflg) : cfg.long(PCI_BASE_ADDRESS_0 + 4 * i);
+    let flg = bi.ioFlags ? ioflgToPciflg(ioflg) : withoutConfig ? 0 : cfg.long(PCI_BASE_ADDRESS_0 + 4 * i);
     let hwLower = 0;
     let hwUpper = 0;
     let broken = false;
@@ -167,7 +176,7 @@ export function basesLines(_rec: PciDeviceRecord, cfg: ConfigView, bi: BaseInfo,
     if (!pos && !flg && !len) continue;
     let s = verbose > 1 ? `\tRegion ${i}: ` : '\t';
     const index = i;
-    if (bi.ioFlags) {
+    if (bi.ioFlags && !withoutConfig) {
       hwLower = cfg.long(PCI_BASE_ADDRESS_0 + 4 * i);
       if ((hwLower & PCI_BASE_ADDRESS_SPACE) === (ioflgToPciflg(ioflg) & PCI_BASE_ADDRESS_SPACE)) {
         if ((ioflg & IORESOURCE_TYPE_BITS) === IORESOURCE_MEM && (hwLower & PCI_BASE_ADDRESS_MEM_TYPE_MASK) === PCI_BASE_ADDRESS_MEM_TYPE_64) {
@@ -244,18 +253,18 @@ export interface RomInfo {
   virtual: boolean;
 }
 
-/** lspci show_rom. `reg` is PCI_ROM_ADDRESS or PCI_ROM_ADDRESS1. */
+/** lspci show_rom. `reg` is PCI_ROM_ADDRESS or PCI_ROM_ADDRESS1, or -1 for an unknown header (flags from sysfs only). */
 export function romLines(cfg: ConfigView, bi: BaseInfo, reg: number): { lines: string[]; rom?: RomInfo } {
   const rom = bi.romBase;
   const len = bi.romSize;
   const ioflg = bi.ioFlags ? bi.romFlags : 0n;
-  let flg = cfg.long(reg);
-  const cmd = cfg.word(PCI_COMMAND);
+  let flg = reg >= 0 ? cfg.long(reg) : ioflgToPciflg(ioflg);
+  const cmd = reg >= 0 ? cfg.word(PCI_COMMAND) : PCI_COMMAND_MEMORY;
   let virt = false;
   // lspci's PCI_ROM_ADDRESS_MASK is ~0x7ff as a 64-bit pciaddr_t.
   const romMask = BigInt.asUintN(64, ~0x7ffn);
   if (!rom && !flg && !len) return { lines: [] };
-  if (rom & romMask && !(flg & PCI_ROM_ADDRESS_MASK) && !(ioflg & IORESOURCE_PCI_EA_BEI)) {
+  if (reg >= 0 && rom & romMask && !(flg & PCI_ROM_ADDRESS_MASK) && !(ioflg & IORESOURCE_PCI_EA_BEI)) {
     flg = Number(rom & 0xffffffffn);
     virt = true;
   }

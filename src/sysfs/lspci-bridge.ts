@@ -1,4 +1,4 @@
-// lspci's bridge headers: PCI-to-PCI (lspci.c show_htype1, show_range) and CardBus (show_htype2), without their capability lists.
+// lspci's bridge headers: PCI-to-PCI (lspci.c show_htype1, show_range) and CardBus (show_htype2), without their capability lists; and show_htype_unknown, which shows what sysfs knows of a function with an unknown header or no readable config space.
 
 import {
   PCI_BRIDGE_CONTROL,
@@ -71,7 +71,19 @@ import {
 import type { PciDeviceRecord } from '../../shared/sysfs/source.js';
 import { devsel, FLAG, hex, hexBig } from './cap-format.js';
 import type { ConfigView } from './config-view.js';
-import { type BaseInfo, basesLines, type DecodedBar, type RomInfo, romLines, showSize } from './lspci-bases.js';
+import {
+  type BaseInfo,
+  basesLines,
+  type DecodedBar,
+  IORESOURCE_IO,
+  IORESOURCE_IO_16BIT_ADDR,
+  IORESOURCE_MEM,
+  IORESOURCE_MEM_64,
+  IORESOURCE_PREFETCH,
+  type RomInfo,
+  romLines,
+  showSize,
+} from './lspci-bases.js';
 import {
   PCI_BRIDGE_CTL_DISCARD_TIMER_SERR_EN,
   PCI_BRIDGE_CTL_DISCARD_TIMER_STATUS,
@@ -243,4 +255,35 @@ export function cardbusLines(rec: PciDeviceRecord, cfg: ConfigView, bi: BaseInfo
   const exca = cfg.word(PCI_CB_LEGACY_MODE_BASE);
   if (exca) lines.push(`\t16-bit legacy interface ports at ${hex(exca, 4)}`);
   return { lines, bars: bases.bars, rest: true };
+}
+
+/**
+ * lspci show_htype_unknown: for a header type lspci does not know, or config space it cannot
+ * read, the six BARs and the ROM as sysfs `resource` has them (decoding taken as on) and each
+ * non-zero bridge window sysfs lists, typed by its IORESOURCE_* flags.
+ */
+export function unknownHeaderLines(
+  rec: PciDeviceRecord,
+  cfg: ConfigView,
+  bi: BaseInfo,
+  verbose: number,
+): { lines: string[]; bars: DecodedBar[]; rom?: RomInfo } {
+  const bases = basesLines(rec, cfg, bi, 6, verbose, true);
+  const lines = [...bases.lines];
+  for (const w of bi.bridge ?? []) {
+    if (!w.base) continue;
+    let bits = 0;
+    let prefix = '\tUnknown resource behind bridge';
+    if (w.flags & IORESOURCE_IO) {
+      bits = w.flags & IORESOURCE_IO_16BIT_ADDR ? 16 : 32;
+      prefix = '\tI/O behind bridge';
+    } else if (w.flags & IORESOURCE_MEM) {
+      bits = w.flags & IORESOURCE_MEM_64 ? 64 : 32;
+      prefix = w.flags & IORESOURCE_PREFETCH ? '\tPrefetchable memory behind bridge' : '\tMemory behind bridge';
+    }
+    lines.push(showRange(prefix, w.base, w.base + w.size - 1n, bits, false, verbose));
+  }
+  const rom = romLines(cfg, bi, -1);
+  lines.push(...rom.lines);
+  return { lines, bars: bases.bars, ...(rom.rom ? { rom: rom.rom } : {}) };
 }

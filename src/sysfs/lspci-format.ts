@@ -51,7 +51,7 @@ import { devsel, FLAG, hex } from './cap-format.js';
 import { type CapabilityInfo, decodeCapabilities } from './caps.js';
 import { ConfigView, headerType } from './config-view.js';
 import { baseInfo, basesLines, type DecodedBar, type RomInfo, romLines } from './lspci-bases.js';
-import { bridgeLines, cardbusLines } from './lspci-bridge.js';
+import { bridgeLines, cardbusLines, unknownHeaderLines } from './lspci-bridge.js';
 import type { KernelModules } from './modules.js';
 import type { IdMode, PciIds } from './pci-ids.js';
 
@@ -157,7 +157,7 @@ export interface DeviceDecode {
 
 /**
  * lspci show_verbose + show_kernel (the -v/-vv body of one device, no trailing blank line).
- * Header types 0, 1 and 2 (CardBus) are decoded in full; unknown types get the header lines only.
+ * Header types 0, 1 and 2 (CardBus) are decoded in full; unknown types and unreadable config get what sysfs `resource` says.
  */
 export function verboseDecode(rec: PciDeviceRecord, ids: PciIds, opts: LspciOptions, domains: boolean): DeviceDecode {
   const cfg = new ConfigView(rec.config);
@@ -270,6 +270,11 @@ export function verboseDecode(rec: PciDeviceRecord, ids: PciIds, opts: LspciOpti
       lines.push(...c.lines);
       decode.capabilities = c.caps;
     }
+  } else {
+    const b = unknownHeaderLines(rec, cfg, bi, verbose);
+    lines.push(...b.lines);
+    decode.bars = b.bars;
+    if (b.rom) decode.rom = b.rom;
   }
   lines.push(...kernelLines(rec, opts.modules));
   return decode;

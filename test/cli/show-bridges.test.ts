@@ -1,4 +1,4 @@
-// rawpci show decodes CardBus bridges (header type 2) and PCI-to-PCI bridge windows (enabled, disabled, empty, 16/32-bit I/O, 64-bit prefetchable, from sysfs or config) as lspci -v, -vv, -vvv and -x do.
+// rawpci show decodes CardBus bridges (header type 2), PCI-to-PCI bridge windows (enabled, disabled, empty, 16/32-bit I/O, 64-bit prefetchable, from sysfs or config) and what sysfs says of unknown headers as lspci -v, -vv, -vvv and -x do.
 
 import test from 'ava';
 import { PCI_CAP_ID_PM, PCI_COMMAND_IO, PCI_COMMAND_MASTER, PCI_COMMAND_MEMORY } from '../../shared/linux/pci-regs.js';
@@ -186,6 +186,26 @@ const BRIDGES: { what: string; d: Partial<FakeDevice>; patch?: [number, number, 
       [0x24, 0x2003_1002, 4],
     ],
     resourceLines: Array.from({ length: 7 }, (): [bigint, bigint, bigint] => [0n, 0n, 0n]),
+  },
+  {
+    what: 'function of unknown header type 05 whose BARs, ROM and windows sysfs lists',
+    d: { bridge: { primary: 0, secondary: 1, subordinate: 1 } },
+    patch: [[0x0e, 0x05, 1]],
+    resourceLines: [
+      [0xfe00_0000n, 0xfe00_0fffn, 0x40200n],
+      [0xc000n, 0xc01fn, 0x40101n],
+      ...Array.from({ length: 4 }, (): [bigint, bigint, bigint] => [0n, 0n, 0n]),
+      [0xfff0_0000n, 0xfff7_ffffn, 0x46200n],
+      [0x5000n, 0x5fffn, 0x101n],
+      [0xfc00_0000n, 0xfc0f_ffffn, 0x200n],
+      [0x2_0000_0000n, 0x2_0fff_ffffn, 0x102201n],
+      [0x7000n, 0x7fffn, 0x400n],
+    ],
+  },
+  {
+    what: 'function whose config space cannot be read, with BARs in sysfs',
+    d: { config: new Uint8Array(0) },
+    resourceLines: [[0xfe10_0000n, 0xfe10_3fffn, 0x140204n], ...Array.from({ length: 6 }, (): [bigint, bigint, bigint] => [0n, 0n, 0n])],
   },
 ];
 

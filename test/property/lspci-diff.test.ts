@@ -1,4 +1,4 @@
-// Differential property tests against the real lspci 3.9: random HyperTransport capabilities (every type, both revision layouts), CardBus headers and PCI-to-PCI bridge windows are written as fake sysfs trees, and rawpci's -v, -vv, -vvv (CardBus also with -x and -xxx) listings equal lspci's byte for byte.
+// Differential property tests against the real lspci 3.9: random HyperTransport capabilities (every type, both revision layouts), CardBus headers, PCI-to-PCI bridge windows and functions of unknown header type or unreadable config are written as fake sysfs trees, and rawpci's -v, -vv, -vvv (CardBus also with -x and -xxx) listings equal lspci's byte for byte.
 
 import { fc, testProp } from '@fast-check/ava';
 import test, { type ExecutionContext } from 'ava';
@@ -21,6 +21,12 @@ const LEVELS: [number, number][] = [
   [1, 0],
   [2, 0],
   [3, 0],
+];
+/** CardBus: also the 128-byte -x dump and the 256-byte -xxx one, in the same listings as -vv and -vvv. */
+const CB_LEVELS: [number, number][] = [
+  [1, 0],
+  [2, 1],
+  [3, 3],
 ];
 const RUNS = 50;
 let compared = 0;
@@ -107,7 +113,7 @@ testProp.serial(
       cfg[0x80] = PCI_CAP_ID_PM;
       cfg[0x81] = 0;
     }
-    await check(t, { bdf: BDF, vendor: 0x8086, device: 0x3001, classCode: 0x060700, config: cfg, resourceLines, subsystemFiles }, [...LEVELS, [0, 1], [0, 3]]);
+    await check(t, { bdf: BDF, vendor: 0x8086, device: 0x3001, classCode: 0x060700, config: cfg, resourceLines, subsystemFiles }, CB_LEVELS);
   },
   { numRuns: RUNS },
 );
@@ -146,7 +152,22 @@ testProp.serial(
   { numRuns: RUNS },
 );
 
+testProp.serial(
+  'functions with an unknown header type or unreadable config space are listed as lspci -v, -vv and -vvv list them (what sysfs resource says)',
+  [
+    fc.uint8Array({ minLength: 64, maxLength: 64 }),
+    fc.oneof(fc.integer({ min: 3, max: 0x7f }), fc.constantFrom(-1, -2)),
+    fc.array(resLine, { minLength: 0, maxLength: 18 }),
+  ],
+  async (t, header, htype, resourceLines) => {
+    // -1: an empty config file (unreadable), -2: a short one (fewer than 64 bytes).
+    const cfg = htype === -1 ? new Uint8Array(0) : htype === -2 ? header.slice(0, 32) : configOf(header, 256, htype);
+    await check(t, { bdf: BDF, vendor: 0x8086, device: 0x3002, classCode: 0x088000, config: cfg, resourceLines }, LEVELS);
+  },
+  { numRuns: RUNS },
+);
+
 test.serial('every property run compared rawpci with lspci at each level and found them identical', (t) => {
-  t.is(compared, RUNS * 3 * 3);
+  t.is(compared, RUNS * (3 * LEVELS.length + CB_LEVELS.length));
   t.log(`${compared} listings compared with lspci, all identical`);
 });
