@@ -181,17 +181,31 @@ function errorHandling(eh: number): string {
 /** The Memory Base/Limit Upper registers' line. */
 const memUpper = (mbu: number, mlu: number): string => `Prefetchable memory behind bridge Upper: ${hex(mbu, 2)}-${hex(mlu, 2)}`;
 
-/** lspci's warning for revisions between 1.x and 2.02, whose layout it may not know. */
-const possiblyIncomplete = (rid: number): string[] => (rid < HT_RID_2_02 && rid > 0x11 ? ['!!! Possibly incomplete decoding'] : []);
+/**
+ * The preamble both interface blocks share: names the block in `info`; at -vv, when its registers
+ * from `from` up to `size` are readable, returns its revision byte (at `ridAt`), after lspci's
+ * warning for the revisions between 1.x and 2.02 whose layout it may not know; else undefined.
+ */
+function htInterface(
+  ctx: CapContext,
+  where: number,
+  info: CapabilityInfo,
+  name: string,
+  regs: { from: number; size: number; ridAt: number },
+): number | undefined {
+  info.summary = `HyperTransport: ${name}`;
+  if (ctx.verbose < 2 || !ctx.cfg.has(where + regs.from, regs.size - regs.from)) return undefined;
+  const rid = ctx.cfg.byte(where + regs.ridAt);
+  if (rid < HT_RID_2_02 && rid > 0x11) info.details.push('!!! Possibly incomplete decoding');
+  return rid;
+}
 
 /** Slave or Primary Interface block (HT spec 7.5.3; ls-caps.c cap_ht_pri): two links, then at revision 2.02 and later frequencies, errors and features. */
 function capHtPri(ctx: CapContext, where: number, cmd: number, info: CapabilityInfo): void {
+  const rid = htInterface(ctx, where, info, 'Slave or Primary Interface', { from: PCI_HT_PRI_LCTR0, size: PCI_HT_PRI_SIZEOF, ridAt: PCI_HT_PRI_RID });
+  if (rid === undefined) return;
   const { cfg } = ctx;
-  info.summary = 'HyperTransport: Slave or Primary Interface';
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_HT_PRI_LCTR0, PCI_HT_PRI_SIZEOF - PCI_HT_PRI_LCTR0)) return;
   const d = info.details;
-  const rid = cfg.byte(where + PCI_HT_PRI_RID);
-  d.push(...possiblyIncomplete(rid));
   let c = `Command: BaseUnitID=${cmd & PCI_HT_PRI_CMD_BUID} UnitCnt=${(cmd & PCI_HT_PRI_CMD_UC) >> 5} MastHost${FLAG(cmd, PCI_HT_PRI_CMD_MH)} DefDir${FLAG(cmd, PCI_HT_PRI_CMD_DD)}`;
   if (rid >= HT_RID_2_02) c += ` DUL${FLAG(cmd, PCI_HT_PRI_CMD_DUL)}`;
   d.push(c);
@@ -213,12 +227,10 @@ function capHtPri(ctx: CapContext, where: number, cmd: number, info: CapabilityI
 
 /** Host or Secondary Interface block (HT spec 7.5.4; ls-caps.c cap_ht_sec): one link, then at revision 2.02 and later its frequency, errors and features. */
 function capHtSec(ctx: CapContext, where: number, cmd: number, info: CapabilityInfo): void {
+  const rid = htInterface(ctx, where, info, 'Host or Secondary Interface', { from: PCI_HT_SEC_LCTR, size: PCI_HT_SEC_SIZEOF, ridAt: PCI_HT_SEC_RID });
+  if (rid === undefined) return;
   const { cfg } = ctx;
-  info.summary = 'HyperTransport: Host or Secondary Interface';
-  if (ctx.verbose < 2 || !cfg.has(where + PCI_HT_SEC_LCTR, PCI_HT_SEC_SIZEOF - PCI_HT_SEC_LCTR)) return;
   const d = info.details;
-  const rid = cfg.byte(where + PCI_HT_SEC_RID);
-  d.push(...possiblyIncomplete(rid));
   let c = `Command: WarmRst${FLAG(cmd, PCI_HT_SEC_CMD_WR)} DblEnd${FLAG(cmd, PCI_HT_SEC_CMD_DE)}`;
   if (rid >= HT_RID_2_02)
     c += ` DevNum=${(cmd & PCI_HT_SEC_CMD_DN) >> 2} ChainSide${FLAG(cmd, PCI_HT_SEC_CMD_CS)} HostHide${FLAG(cmd, PCI_HT_SEC_CMD_HH)} Slave${FLAG(cmd, PCI_HT_SEC_CMD_AS)} <EOCErr${FLAG(cmd, PCI_HT_SEC_CMD_HIECE)} DUL${FLAG(cmd, PCI_HT_SEC_CMD_DUL)}`;
