@@ -229,8 +229,11 @@ export class Ring0Service {
       if (failed) throw new Error(`ring 0 failed to serve the channel: ${(failed as Error).message}`);
       if (performance.now() > deadline) {
         stop();
+        const others = this.#live.size - 1;
         throw new Error(
-          `no ring-0 worker started serving within ${startMs} ms: all ${this.maxVms} workers serve other VMs (close one, or start the service with a larger maxVms)`,
+          others >= this.maxVms
+            ? `no ring-0 worker started serving within ${startMs} ms: all ${this.maxVms} workers serve other VMs (close one, or start the service with a larger maxVms)`
+            : `no ring-0 worker started serving within ${startMs} ms (${others} of ${this.maxVms} workers serve other VMs): the pool's thread is still starting, on a loaded or emulated machine; raise startTimeoutMs`,
         );
       }
       await new Promise((r) => setTimeout(r, 1));

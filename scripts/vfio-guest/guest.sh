@@ -14,11 +14,6 @@ check() { # name, command...
   t=$(date +%s)
   if "$@" > $OUT/$name.log 2>&1; then echo "guest: PASS $name ($(( $(date +%s) - t )) s)"; else echo "guest: FAIL $name (exit $?, $(( $(date +%s) - t )) s)"; sed 's/^/    /' $OUT/$name.log | tail -40; FAILS=$((FAILS + 1)); fi
 }
-if [ "${1:-all}" = capture ]; then
-  # Before anything binds: the tree as the kernel and its drivers left it.
-  sh scripts/vfio-guest/capture.sh $OUT/capture && echo "guest: PASS capture" || { echo "guest: FAIL capture"; exit 1; }
-  exit 0
-fi
 EDU=""
 for d in /sys/bus/pci/devices/*; do
   # The first edu (00:04.0, alone in its group); 00:05.0 and 00:05.1 are the group pair of cli-checks.sh.

@@ -16,7 +16,7 @@
 // sysfs tree and lspci's output to the results share (scripts/vfio-guest/capture.sh).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,27 +30,68 @@ const opt = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 && (dash < 0 || i < dash) ? args[i + 1] : dflt;
 };
-const timeoutS = Number(opt('--timeout', '170'));
+const timeoutS = Number(opt('--timeout', '300'));
 const deviceSet = opt('--devices', 'edu');
 if (deviceSet !== 'edu' && deviceSet !== 'rich') die(`--devices ${deviceSet}: the device sets are 'edu' (default) and 'rich'`);
 
 /**
- * The rich device set (QEMU 7.2, q35): root ports, a switch (upstream + downstream ports), a
- * PCIe-to-PCI bridge with a conventional device behind it, NVMe, virtio with ATS, e1000e, xHCI,
- * HD audio; q35's own ICH9 functions (LPC, SATA AHCI, SMBus) are always there.
+ * The rich device set (QEMU 7.2, q35): root ports (generic and ioh3420), a switch (upstream +
+ * downstream ports), a PCIe-to-PCI bridge and a DMI-to-PCI bridge with a conventional PCI bridge
+ * (SHPC) and conventional devices behind them, NVMe with SR-IOV (capture.sh enables its VFs),
+ * virtio with ATS and AER, e1000e, xHCI, HD audio, a PCIe expander bridge, and CXL (a CXL host
+ * bridge, root port, switch and type-3 memory devices); q35's own ICH9 functions (LPC, SATA
+ * AHCI, SMBus) are always there. RICH_DRIVERS are loaded so the functions have drivers bound.
  */
 const RICH_DEVICES = [
   'pcie-root-port,id=rp1,chassis=1,slot=1,bus=pcie.0,addr=08.0',
   'pcie-root-port,id=rp2,chassis=2,slot=2,bus=pcie.0,addr=09.0',
   'pcie-root-port,id=rp3,chassis=3,slot=3,bus=pcie.0,addr=0a.0',
-  'nvme,serial=rawpci0,bus=rp1',
+  'ioh3420,id=rp4,chassis=5,slot=5,bus=pcie.0,addr=0e.0',
+  'nvme-subsys,id=nvmesub,nqn=rawpci',
+  'nvme,serial=rawpci0,bus=rp1,subsys=nvmesub,sriov_max_vfs=2,sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=8,msix_qsize=8',
   'x3130-upstream,id=up1,bus=rp2',
   'xio3130-downstream,id=dn1,bus=up1,chassis=4,slot=4',
-  'virtio-net-pci,bus=dn1,disable-legacy=on,ats=on',
+  'virtio-net-pci,bus=dn1,disable-legacy=on,ats=on,aer=on',
   'e1000e,bus=rp3',
+  'virtio-rng-pci,bus=rp4,disable-legacy=on',
   'pcie-pci-bridge,id=pb1,bus=pcie.0,addr=0b.0',
   'ich9-intel-hda,bus=pb1,addr=01.0',
   'qemu-xhci,bus=pcie.0,addr=0c.0',
+  'i82801b11-bridge,id=dmi1,bus=pcie.0,addr=0d.0',
+  'pci-bridge,id=pcib1,chassis_nr=6,bus=dmi1,addr=01.0',
+  'rtl8139,bus=pcib1,addr=02.0',
+  'pxb-pcie,id=pxb1,bus_nr=0x20,bus=pcie.0,addr=0f.0',
+  'pcie-root-port,id=rp5,chassis=7,slot=7,bus=pxb1,addr=00.0',
+  'virtio-rng-pci,bus=rp5,disable-legacy=on',
+  'pxb-cxl,id=cxl1,bus_nr=0x30,bus=pcie.0,addr=10.0',
+  'cxl-rp,id=crp0,port=0,chassis=8,slot=8,bus=cxl1',
+  'cxl-type3,id=cxlmem0,bus=crp0,memdev=cxlmem0,lsa=cxllsa0',
+  'cxl-rp,id=crp1,port=1,chassis=9,slot=9,bus=cxl1',
+  'cxl-upstream,id=cxlup1,bus=crp1',
+  'cxl-downstream,id=cxldn1,port=0,chassis=10,slot=10,bus=cxlup1',
+  'cxl-type3,id=cxlmem1,bus=cxldn1,memdev=cxlmem1,lsa=cxllsa1',
+];
+/** QEMU options the rich set needs besides its -device list: CXL on, a fixed memory window, the type-3 devices' memory. */
+const RICH_QEMU_ARGS = [
+  '-machine',
+  'cxl=on,cxl-fmw.0.targets.0=cxl1,cxl-fmw.0.size=4G',
+  ...['cxlmem0', 'cxllsa0', 'cxlmem1', 'cxllsa1'].flatMap((id) => ['-object', `memory-backend-ram,id=${id},size=${id.includes('lsa') ? '1M' : '256M'}`]),
+];
+/** Drivers the rich set loads (with what modules.dep says they need), so lspci -k shows drivers in use and kernel modules. */
+const RICH_DRIVERS = [
+  'nvme',
+  'e1000e',
+  'virtio_net',
+  'virtio_rng',
+  'xhci_pci',
+  'snd_hda_intel',
+  'ahci',
+  'i2c_i801',
+  'lpc_ich',
+  '8139cp',
+  'cxl_pci',
+  'cxl_acpi',
+  'cxl_mem',
 ];
 const t0 = Date.now();
 const log = (msg) => console.error(`[vfio-tier +${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
@@ -73,26 +114,29 @@ function sh(cmd, what) {
 }
 
 // ---- 1. host tools ----
+/** Host commands the tier runs, and the Debian package of each (depmod only for the rich set). */
+const TOOLS = { 'qemu-system-x86_64': 'qemu-system-x86', cpio: 'cpio', ...(deviceSet === 'rich' ? { depmod: 'kmod' } : {}) };
+
 function ensureTools() {
-  const missing = ['qemu-system-x86_64', 'cpio', 'dpkg-deb', 'apt-get'].filter((c) => !have(c));
+  const missing = [...Object.keys(TOOLS), 'dpkg-deb', 'apt-get'].filter((c) => !have(c));
   if (missing.length === 0) return;
   if (missing.includes('apt-get') || missing.includes('dpkg-deb')) die(`${missing.join(', ')} missing: this tier needs a Debian-like host (apt-get, dpkg-deb)`);
+  const pkgs = [...new Set(missing.map((c) => TOOLS[c]))];
   if (process.getuid?.() !== 0)
-    die(`${missing.join(', ')} missing and not root: run 'sudo apt-get install -y --no-install-recommends qemu-system-x86 cpio' first`);
-  log(`installing qemu-system-x86 cpio (missing: ${missing.join(', ')})`);
-  const r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'qemu-system-x86', 'cpio'], {
-    encoding: 'utf8',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-  if (r.status !== 0) {
-    spawnSync('apt-get', ['update'], { stdio: 'ignore' });
-    const r2 = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'qemu-system-x86', 'cpio'], {
+    die(`${missing.join(', ')} missing and not root: run 'sudo apt-get install -y --no-install-recommends ${pkgs.join(' ')}' first`);
+  log(`installing ${pkgs.join(' ')} (missing: ${missing.join(', ')})`);
+  const install = () =>
+    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], {
       encoding: 'utf8',
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
-    if (r2.status !== 0) die(`apt-get install qemu-system-x86 cpio failed: ${r2.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  let r = install();
+  if (r.status !== 0) {
+    spawnSync('apt-get', ['update'], { stdio: 'ignore' });
+    r = install();
+    if (r.status !== 0) die(`apt-get install ${pkgs.join(' ')} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   }
-  const still = ['qemu-system-x86_64', 'cpio'].filter((c) => !have(c));
+  const still = Object.keys(TOOLS).filter((c) => !have(c));
   if (still.length) die(`${still.join(', ')} still missing after apt-get install`);
 }
 
@@ -165,7 +209,73 @@ function fetchGuest() {
     mkdirSync(bbdir, { recursive: true });
     sh(`dpkg-deb --fsys-tarfile '${deb}' | tar -x -C '${bbdir}' ./bin/busybox`, `unpacking ${deb}`);
   }
-  return { kpkg, vmlinuz: join(kdir, 'boot', vmlinuz), modules: join(kdir, 'lib', 'modules', release, 'kernel'), busybox: join(bbdir, 'bin', 'busybox') };
+  const g = {
+    kpkg,
+    release,
+    vmlinuz: join(kdir, 'boot', vmlinuz),
+    modules: join(kdir, 'lib', 'modules', release, 'kernel'),
+    busybox: join(bbdir, 'bin', 'busybox'),
+  };
+  if (deviceSet === 'rich') g.full = fullModules(kpkg, release, debs);
+  return g;
+}
+
+/**
+ * The rich set's drivers: the kernel package's whole modules tree, unpacked once, with depmod's
+ * indexes (modules.dep, modules.alias and their .bin forms) built for it, so the guest loads
+ * drivers with their dependencies and lspci -k finds `Kernel modules:` as libkmod does on an
+ * installed kernel. Returns the directory holding lib/modules/RELEASE.
+ */
+function fullModules(kpkg, release, debs) {
+  const dir = join(cache, `${kpkg}-full`);
+  if (existsSync(join(dir, '.complete'))) return dir;
+  const deb = download(kpkg, debs);
+  log(`unpacking all of ${kpkg}'s modules and running depmod (rich set)`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  sh(`dpkg-deb --fsys-tarfile '${deb}' | tar -x -C '${dir}' ./lib/modules`, `unpacking ${deb}`);
+  sh(`depmod -b '${dir}' '${release}'`, 'depmod');
+  writeFileSync(join(dir, '.complete'), 'ok\n');
+  return dir;
+}
+
+/** `names` and everything they need, in load order (dependencies first), from modules.dep: paths relative to lib/modules/RELEASE. */
+function moduleClosure(modDir, names) {
+  const deps = new Map();
+  for (const line of readFileSync(join(modDir, 'modules.dep'), 'utf8').split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0)
+      deps.set(
+        line.slice(0, i),
+        line
+          .slice(i + 1)
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean),
+      );
+  }
+  const byName = new Map(
+    [...deps.keys()].map((k) => [
+      k
+        .split('/')
+        .pop()
+        .replace(/\.ko(\.\w+)?$/, '')
+        .replace(/-/g, '_'),
+      k,
+    ]),
+  );
+  const order = [];
+  const visit = (path) => {
+    if (order.includes(path)) return;
+    for (const d of deps.get(path) ?? []) visit(d);
+    order.push(path);
+  };
+  for (const n of names) {
+    const path = byName.get(n.replace(/-/g, '_'));
+    if (!path) die(`module ${n} is not in ${modDir}/modules.dep (built in, or renamed in this kernel?)`);
+    visit(path);
+  }
+  return order;
 }
 
 // ---- 3. initrd ----
@@ -185,6 +295,14 @@ DIR=$(sed -n 's/.*rawpci.dir=\\([^ ]*\\).*/\\1/p' /proc/cmdline)
 # another filesystem than the root. Under /tmp its mount point is made in the writable share.
 mkdir -p /host$DIR 2>/dev/null
 mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 checkout /host$DIR || verdict 94
+if grep -q "'capture'" /guest-args; then
+  # Outside the chroot: lspci's libkmod then reads this kernel's depmod indexes (/lib/modules).
+  echo "rawpci-guest: kernel $(uname -r), capturing the PCI tree"
+  LSPCI="/host$(cat /host-loader) --library-path /host/lib/x86_64-linux-gnu /host$(cat /host-lspci)" IDS=/host/usr/share/misc/pci.ids \
+    sh /host$DIR/scripts/vfio-guest/capture.sh /host/tmp/capture && { echo "guest: PASS capture"; verdict 0; }
+  echo "guest: FAIL capture"
+  verdict 1
+fi
 echo "rawpci-guest: kernel $(uname -r), chroot to the host root, checkout $DIR"
 chroot /host /bin/sh -c "cd $DIR && exec /bin/sh scripts/vfio-guest/guest.sh $(cat /guest-args)"
 verdict $?
@@ -205,7 +323,32 @@ function buildInitrd(g, work) {
     copyFileSync(src, join(root, 'modules', `${base}.ko`));
     order.push(base);
   }
+  if (g.full) {
+    // The rich set: RICH_DRIVERS and their dependencies after the base modules, and depmod's
+    // indexes where libkmod looks for them (lspci -k runs outside the chroot in capture mode).
+    const modDir = join(g.full, 'lib', 'modules', g.release);
+    const have = new Set(order);
+    for (const rel of moduleClosure(modDir, RICH_DRIVERS)) {
+      const base = rel.split('/').pop().replace(/\.ko$/, '');
+      if (have.has(base)) continue;
+      copyFileSync(join(modDir, rel), join(root, 'modules', `${base}.ko`));
+      order.push(base);
+      have.add(base);
+    }
+    const idx = join(root, 'lib', 'modules', g.release);
+    mkdirSync(idx, { recursive: true });
+    for (const f of readdirSync(modDir)) if (f.startsWith('modules.')) copyFileSync(join(modDir, f), join(idx, f));
+  }
   writeFileSync(join(root, 'modules.order'), `${order.join('\n')}\n`);
+  if (guestArgs.includes('capture')) {
+    // The capture runs the host's lspci through the host's dynamic loader from the 9p share.
+    const lspci = sh('command -v lspci || true', 'finding lspci').trim();
+    const loader = '/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2';
+    if (!lspci) die("capture needs the host's lspci: apt-get install pciutils");
+    if (!existsSync(loader)) die(`capture runs lspci through ${loader}, which this host lacks (not x86-64 Debian?)`);
+    writeFileSync(join(root, 'host-lspci'), lspci);
+    writeFileSync(join(root, 'host-loader'), loader);
+  }
   writeFileSync(join(root, 'guest-args'), guestArgs.map((a) => `'${a.replace(/'/g, '')}'`).join(' '));
   writeFileSync(join(root, 'init'), INIT);
   chmodSync(join(root, 'init'), 0o755);
@@ -246,7 +389,6 @@ async function boot(g, initrd, results) {
     'edu,addr=05.0,multifunction=on',
     '-device',
     'edu,addr=05.1',
-    ...(deviceSet === 'rich' ? RICH_DEVICES.flatMap((d) => ['-device', d]) : []),
     '-device',
     'isa-debug-exit,iobase=0xf4,iosize=0x04',
     '-virtfs',
@@ -255,6 +397,8 @@ async function boot(g, initrd, results) {
     `local,path=${results},mount_tag=results,security_model=none,multidevs=remap`,
     '-virtfs',
     `local,path=${checkout},mount_tag=checkout,security_model=none,readonly=on,multidevs=remap`,
+    // After the 9p devices, which QEMU would otherwise plug into the newest bus (a CXL or expander host bridge takes only ports).
+    ...(deviceSet === 'rich' ? [...RICH_QEMU_ARGS, ...RICH_DEVICES.flatMap((d) => ['-device', d])] : []),
     '-kernel',
     g.vmlinuz,
     '-initrd',
@@ -297,10 +441,11 @@ const checksFail = (output.match(/^guest: FAIL (?!ava-vfio)/gm) ?? []).length;
 let passed = avaOk + checksOk;
 let failed = avaFail + checksFail;
 if (code === 124 || code === 137) die(`the guest did not finish within ${timeoutS} s (killed by timeout)`);
-if (code !== 1) {
-  const guestCode = code !== null && code & 1 ? code >> 1 : undefined;
+// QEMU exits 1 both for the guest's exit code 0 and for its own start-up errors: only the guest's verdict line tells them apart.
+const verdict = /^rawpci-guest: exit (\d+)/m.exec(output);
+if (code !== 1 || verdict?.[1] !== '0') {
   console.error(
-    `vfio tier FAILED: ${guestCode !== undefined ? `the guest reported exit code ${guestCode} (see its output above)` : `QEMU exited with ${code} without a verdict (guest crashed or QEMU failed)`}, tier took ${secs()} s`,
+    `vfio tier FAILED: ${verdict ? `the guest reported exit code ${verdict[1]} (see its output above)` : `QEMU exited with ${code} without a guest verdict (QEMU failed to start, or the guest crashed)`}, tier took ${secs()} s`,
   );
   console.log(`${passed} passed, ${Math.max(1, failed)} failed`);
   process.exit(1);

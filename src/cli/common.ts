@@ -14,6 +14,7 @@ import { type LspciOptions, modulesOf, revisionOf, subsystemOf } from '../sysfs/
 import { defaultModulesDir, KernelModules } from '../sysfs/modules.js';
 import { type IdMode, PCI_IDS_MISSING_HINT, PciIds } from '../sysfs/pci-ids.js';
 import { type AttachmentRecord, type StatePaths, sameAttachment, statePaths } from '../sysfs/state.js';
+import { slotPaths, sysfsParents } from '../sysfs/tree.js';
 
 /** Exit codes: 0 ok, 1 failure, 2 usage (bad options or arguments). */
 export const EXIT_OK = 0;
@@ -81,7 +82,8 @@ export function addSourceOptions(cmd: Command, opts: { ids?: boolean; state?: bo
     .addOption(new Option('--host <host>', 'which host: linux (sysfs) or sim (the simulated host)').choices(['linux', 'sysfs', 'sim']).default('linux'))
     .option('--sysfs-root <dir>', 'read another sysfs tree: DIR stands for /sys (devices under DIR/bus/pci/devices)')
     .option('--inventory <file>', 'simulated host inventory (JSON) for --host sim');
-  if (opts.ids) cmd.option('--pci-ids <file>', 'PCI ID database (default: $RAWPCI_PCI_IDS, /usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids)');
+  if (opts.ids)
+    cmd.option('-i, --pci-ids <file>', 'PCI ID database, as lspci -i (default: $RAWPCI_PCI_IDS, /usr/share/misc/pci.ids, /usr/share/hwdata/pci.ids)');
   if (opts.state) cmd.option('--state <file>', STATE_OPTION_HELP);
   return cmd;
 }
@@ -106,6 +108,8 @@ export interface DisplayFlags {
   machine: number;
   hex: number;
   tree?: number;
+  /** -P count: 1 bridge path, 2 with bus numbers. */
+  path: number;
   dump?: string;
   modulesDir?: string;
 }
@@ -116,6 +120,7 @@ export function addDisplayOptions(cmd: Command): Command {
     .option('-v, --verbose', 'verbose decode: -v, -vv, -vvv (as lspci)', increase, 0)
     .option('-k, --kernel', 'kernel driver in use and kernel modules (lspci -k)')
     .option('-D, --domains', 'always show PCI domain numbers (lspci -D)')
+    .option('-P, --path', 'each slot name as the path of bridges above it: -P device numbers, -PP with bus numbers (as lspci)', increase, 0)
     .option('-m, --machine', 'machine-readable: -mm one quoted line a device, -vmm Tag:value records (as lspci)', increase, 0)
     .option('-x, --hex', 'hex dump: -x 64 bytes, -xxx 256 bytes, -xxxx 4096 bytes (as lspci)', increase, 0)
     .option('-F, --dump <file>', 'read the devices from an `lspci -x` (-xxx, -xxxx) dump instead of a host (lspci -F)')
@@ -127,7 +132,7 @@ export function resolveDisplay(
   o: DisplayFlags,
   cmd: 'list' | 'show',
 ): { explicit: boolean; mode: IdMode; verbose: number; machine: number; opts: LspciOptions } {
-  const explicit = !!(o.numeric || o.verbose || o.kernel || o.domains || o.machine || o.tree);
+  const explicit = !!(o.numeric || o.verbose || o.kernel || o.domains || o.machine || o.tree || o.path);
   const n = explicit ? o.numeric : 2;
   const verbose = explicit ? o.verbose : cmd === 'show' ? 2 : 0;
   const mode: IdMode = n >= 2 ? 'mixed' : n === 1 ? 'numeric' : 'names';
@@ -138,6 +143,15 @@ export function resolveDisplay(
     throw new UsageError('--modules-dir is where `Kernel modules:` come from, and these options print none: add -k (or -v), or drop --modules-dir');
   if (o.modulesDir !== undefined && o.dump !== undefined) throw new UsageError('--modules-dir does not apply to -F: a dump has no modaliases to look up');
   return { explicit, mode, verbose, machine: o.machine, opts };
+}
+
+/**
+ * -P/-PP: the slot path of every device in `all` (the host's functions before filtering), over
+ * the tree lspci grows (sysfs parents on a sysfs host, bus numbers otherwise); undefined without -P.
+ */
+export function pathsFor(o: DisplayFlags, all: PciDeviceRecord[], source: PciSource | undefined): Map<string, string> | undefined {
+  if (!o.path) return undefined;
+  return slotPaths(all, o.path, source instanceof SysfsPciSource ? sysfsParents(source, all) : new Map());
 }
 
 export function loadModules(o: DisplayFlags, d: { opts: LspciOptions; verbose: number; machine: number }): KernelModules | undefined {

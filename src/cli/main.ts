@@ -12,7 +12,7 @@ import { AttachError, type AttachTarget, attachSysfs, detachSysfs, forgetAttachm
 import { emptyFilter, matchFilter, parseIdFilter, parseSlotFilter } from '../sysfs/filter.js';
 import { deviceLines, formatListing, hexDumpLines, type LspciOptions, verboseDecode } from '../sysfs/lspci-format.js';
 import { machineLines } from '../sysfs/machine.js';
-import { type AttachmentRecord, defaultStatePath, isPersistent, loadState, loadStates, sameAttachment, withState } from '../sysfs/state.js';
+import { type AttachmentRecord, isPersistent, loadState, loadStates, sameAttachment, withState } from '../sysfs/state.js';
 import { formatTree, sysfsParents } from '../sysfs/tree.js';
 import {
   addDisplayOptions,
@@ -32,6 +32,7 @@ import {
   makeSource,
   packageVersion,
   parseBdfArg,
+  pathsFor,
   recordsFor,
   resolveDisplay,
   type SourceOptions,
@@ -62,7 +63,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
       program
         .command('list')
         .description(
-          "list PCI devices as lspci does; with none of lspci's display options (-n, -v, -k, -D, -m, -t) what `lspci -nn -D -k` prints, with any of them what lspci prints with exactly those",
+          "list PCI devices as lspci does; with none of lspci's display options (-n, -v, -k, -D, -m, -t, -P) what `lspci -nn -D -k` prints, with any of them what lspci prints with exactly those",
         )
         .option('-s <slot>', "lspci's slot filter: [[[[domain]:]bus]:][slot][.[func]]")
         .option('-d <id>', "lspci's ID filter: [vendor]:[device][:class[:prog-if]]")
@@ -87,6 +88,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
         o.domains && '-D',
         o.machine && '-m',
         o.hex && '-x',
+        o.path && '-P',
         o.iommu && '--iommu',
         o.attachments && '--attachments',
         o.json && '--json',
@@ -94,7 +96,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
       if (bad.length) throw new UsageError(`-t prints the bus tree only: ${bad.join(', ')} cannot be combined with it (lspci ignores them there)`);
       if (o.numeric && !o.verbose) throw new UsageError('-n changes names, and -t prints names only with -v: write -tvn or -tvnn, or drop -n');
     }
-    if (o.json && d.explicit) throw new UsageError('--json prints every field with names and numbers: drop -n, -v, -k, -D, -m and -x');
+    if (o.json && d.explicit) throw new UsageError('--json prints every field with names and numbers: drop -n, -v, -k, -D, -m, -P and -x');
     if ((o.iommu || o.attachments) && (d.verbose || d.machine || o.hex))
       throw new UsageError('--iommu and --attachments add lines to the terse listing: drop -v, -m and -x, or use --json');
     const { records: all, source } = await loadRecords(o);
@@ -107,7 +109,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
       return;
     }
     const wantState = o.attachments || o.json;
-    const state = wantState ? loadState(defaultStatePath(o.state, io.env)) : { version: 1 as const, attachments: [] };
+    const state = { version: 1 as const, attachments: wantState ? loadStates(statePathsOf(io, o.state).read) : [] };
     if (o.json) {
       json(
         io,
@@ -115,7 +117,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
       );
       return;
     }
-    const opts = { ...d.opts, modules };
+    const opts = { ...d.opts, modules, paths: pathsFor(o, all, source) };
     const anyDomain = all.some((r) => r.bdf.domain !== 0);
     if (d.machine) {
       const lines = records.flatMap((r) => machineLines(r, ids, { ...opts, machine: d.machine, domainsRequested: d.opts.domains }));
@@ -145,7 +147,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
       program
         .command('show')
         .description(
-          "decode one device as lspci does; with none of lspci's display options (-n, -v, -k, -D, -m) what `lspci -vv -nn -D -k` prints (header, BARs, ROM, interrupt, capabilities), with any of them what lspci prints with exactly those",
+          "decode one device as lspci does; with none of lspci's display options (-n, -v, -k, -D, -m, -P) what `lspci -vv -nn -D -k` prints (header, BARs, ROM, interrupt, capabilities), with any of them what lspci prints with exactly those",
         )
         .argument('<bdf>', 'PCI address, DDDD:BB:DD.F or BB:DD.F')
         .option('--json', 'print JSON for scripts'),
@@ -154,18 +156,18 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
   ).action(async (bdfText: string, o: SourceOptions & DisplayFlags & { json?: boolean }) => {
     const bdf = parseBdfArg(bdfText);
     const d = resolveDisplay(o, 'show');
-    if (o.json && (o.numeric || o.verbose || o.kernel || o.domains || o.machine))
-      throw new UsageError('--json prints every field with names and numbers: drop -n, -v, -k, -D and -m (-x adds the dump)');
+    if (o.json && (o.numeric || o.verbose || o.kernel || o.domains || o.machine || o.path))
+      throw new UsageError('--json prints every field with names and numbers: drop -n, -v, -k, -D, -m and -P (-x adds the dump)');
     const { records: all, source, description } = await loadRecords(o);
     const rec = all.find((r) => r.bdf.equals(bdf));
     if (!rec) throw new Error(`no PCI device at ${bdf} in ${description}: \`rawpci list\` shows the devices there`);
     const ids = idsFor(io, o, d);
     const modules = loadModules(o, d);
-    const opts: LspciOptions = { ...d.opts, modules };
+    const opts: LspciOptions = { ...d.opts, modules, paths: pathsFor(o, all, source) };
     const domains = opts.domains || all.some((r) => r.bdf.domain !== 0);
     if (o.json) {
       const decode = verboseDecode(rec, ids, { ...opts, verbose: 2 }, true);
-      const state = loadState(defaultStatePath(o.state, io.env));
+      const state = { version: 1 as const, attachments: loadStates(statePathsOf(io, o.state).read) };
       json(io, {
         ...deviceJson(rec, ids, source && recordsFor(source, state, rec), modules),
         headerType: decode.headerType,

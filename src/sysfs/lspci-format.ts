@@ -72,11 +72,14 @@ export interface LspciOptions {
   hex: number;
   /** Where `Kernel modules:` come from (the running kernel's modules.alias); none: no such line. */
   modules?: KernelModules | undefined;
+  /** -P / -PP: each device's bridge path (src/sysfs/tree.ts slotPaths), keyed by `Bdf.toString()`; none: `bb:dd.f`. */
+  paths?: Map<string, string> | undefined;
 }
 
-/** `DDDD:BB:DD.F` or `BB:DD.F` (lspci show_slot_name). */
-export function slotName(rec: PciDeviceRecord, domains: boolean): string {
-  return domains ? rec.bdf.toString() : rec.bdf.toShortString();
+/** `DDDD:BB:DD.F` or `BB:DD.F`, or with -P/-PP `[DDDD:]path` (lspci show_slot_name, show_slot_path). */
+export function slotName(rec: PciDeviceRecord, domains: boolean, paths?: Map<string, string>): string {
+  const path = paths?.get(rec.bdf.toString()) ?? rec.bdf.toShortString();
+  return domains ? `${rec.bdf.domain.toString(16).padStart(4, '0')}:${path}` : path;
 }
 
 /** Revision ID: sysfs `revision`, else config byte 8 (lib/sysfs.c). */
@@ -116,7 +119,7 @@ export function kernelLines(rec: PciDeviceRecord, modules?: KernelModules): stri
 export function terseLines(rec: PciDeviceRecord, ids: PciIds, opts: LspciOptions, domains: boolean): string[] {
   const cfg = new ConfigView(rec.config);
   const cls = rec.classCode >> 8;
-  let line = `${slotName(rec, domains)} ${ids.formatClass(cls, opts.mode)}: ${ids.formatVendorDevice(rec.vendor, rec.device, opts.mode)}`;
+  let line = `${slotName(rec, domains, opts.paths)} ${ids.formatClass(cls, opts.mode)}: ${ids.formatVendorDevice(rec.vendor, rec.device, opts.mode)}`;
   const rev = revisionOf(rec, cfg);
   if (rev) line += ` (rev ${hex(rev, 2)})`;
   if (opts.verbose) {

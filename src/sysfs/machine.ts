@@ -2,7 +2,7 @@
 
 import type { PciDeviceRecord } from '../../shared/sysfs/source.js';
 import { ConfigView } from './config-view.js';
-import { hexDumpLines, type LspciOptions, modulesOf, revisionOf, subsystemOf } from './lspci-format.js';
+import { hexDumpLines, type LspciOptions, modulesOf, revisionOf, slotName, subsystemOf } from './lspci-format.js';
 import type { PciIds } from './pci-ids.js';
 
 /** What -m adds to {@link LspciOptions}: the -m count and whether -D was given (a machine slot shows domain 0 only then). */
@@ -26,7 +26,7 @@ function quoted(text: string): string {
  */
 export function machineLines(rec: PciDeviceRecord, ids: PciIds, opts: MachineOptions): string[] {
   const cfg = new ConfigView(rec.config);
-  const slot = rec.bdf.domain || opts.domainsRequested ? rec.bdf.toString() : rec.bdf.toShortString();
+  const slot = slotName(rec, !!rec.bdf.domain || opts.domainsRequested, opts.paths);
   const cls = rec.classCode >> 8;
   const progIf = rec.classCode & 0xff;
   const rev = revisionOf(rec, cfg);

@@ -88,11 +88,6 @@ export function statePaths(o: StatePathOptions = {}): StatePaths {
   return { write: user, read: [system, user] };
 }
 
-/** The file attach/detach write (see {@link statePaths}). */
-export function defaultStatePath(explicit?: string, env: NodeJS.ProcessEnv = process.env, uid?: number): string {
-  return statePaths({ explicit, env, uid }).write;
-}
-
 /** Reads the state; a missing file is an empty state. Throws Error naming the file when it is not a rawpci state file. */
 export function loadState(path: string): StateFile {
   let text: string;

@@ -42,6 +42,8 @@ interface Bus {
 interface TreeDevice {
   rec: PciDeviceRecord;
   bridge?: Bridge;
+  /** The bridge whose bus the device sits on (ls-tree.c's parent_bus->parent_bridge). */
+  upstream?: Bridge;
 }
 
 /**
@@ -62,7 +64,7 @@ export function sysfsParents(source: SysfsPciSource, records: PciDeviceRecord[])
 }
 
 /** grow_tree: the host bridge with every bridge below it and every device on its bus. */
-function growTree(records: PciDeviceRecord[], parents: Map<string, string>): Bridge {
+function growTree(records: PciDeviceRecord[], parents: Map<string, string>): { host: Bridge; devices: TreeDevice[] } {
   const host: Bridge = { domain: 0, primary: 0xffffffff, secondary: 0, subordinate: 0xffffffff, children: [], buses: [] };
   const devs = records.map((rec): TreeDevice => ({ rec }));
   const byBdf = new Map(devs.map((d) => [d.rec.bdf.toString(), d]));
@@ -121,8 +123,15 @@ function growTree(records: PciDeviceRecord[], parents: Map<string, string>): Bri
     const { domain, bus: n } = d.rec.bdf;
     const parent = parentOf(d);
     let bus: Bus | undefined;
-    if (parent?.bridge) bus = parent.bridge.buses[0] ?? newBus(parent.bridge, domain, n);
-    if (!bus) bus = findBus(b, domain, n);
+    let owner = b;
+    if (parent?.bridge) {
+      owner = parent.bridge;
+      bus = owner.buses[0] ?? newBus(owner, domain, n);
+    }
+    if (!bus) {
+      owner = b;
+      bus = findBus(b, domain, n);
+    }
     if (!bus) {
       for (const c of b.children)
         if (c.domain === domain && c.secondary <= n && n <= c.subordinate) {
@@ -132,9 +141,37 @@ function growTree(records: PciDeviceRecord[], parents: Map<string, string>): Bri
       bus = newBus(b, domain, n);
     }
     bus.devices.push(d);
+    d.upstream = owner;
   };
   for (const d of devs) insert(d, host);
-  return host;
+  return { host, devices: devs };
+}
+
+/**
+ * The slot names lspci -P (`level` 1) and -PP (2) print (lspci.c show_slot_path, over the tree
+ * grow_tree builds): the path of bridges from the host bridge down, `00:1c.0/00.0` with -P,
+ * `00:1c.0/01:00.0` with -PP; a device on a host bridge's bus keeps `bb:dd.f`. Without the
+ * domain (the caller adds it as lspci does). Keyed by `Bdf.toString()`.
+ */
+export function slotPaths(records: PciDeviceRecord[], level: number, parents: Map<string, string> = new Map()): Map<string, string> {
+  const { devices } = growTree(records, parents);
+  const out = new Map<string, string>();
+  const visiting = new Set<TreeDevice>();
+  const path = (d: TreeDevice): string => {
+    const known = out.get(d.rec.bdf.toString());
+    if (known !== undefined) return known;
+    const short = d.rec.bdf.toShortString();
+    const up = d.upstream?.dev;
+    // A bridge whose bus numbers put it below itself would make lspci recurse until it crashes; the path stops there.
+    if (!up || visiting.has(up)) return short;
+    visiting.add(d);
+    const p = `${path(up)}/${level > 1 ? short : short.slice(3)}`;
+    visiting.delete(d);
+    out.set(d.rec.bdf.toString(), p);
+    return p;
+  };
+  for (const d of devices) path(d);
+  return out;
 }
 
 /** How the tree prints: -v adds vendor and device names; the -s/-d filter keeps matching devices and the bridges above them. */
@@ -150,7 +187,7 @@ export interface TreeOptions {
  * numbers only, as for a dump).
  */
 export function formatTree(records: PciDeviceRecord[], ids: PciIds, opts: TreeOptions, parents: Map<string, string> = new Map()): string {
-  const host = growTree(records, parents);
+  const { host } = growTree(records, parents);
   const f = opts.filter;
   let out = '';
   let line = '';

@@ -1,6 +1,8 @@
 // lspci's display flags mean what they mean in lspci: list with -n, -nn, -k, -D, -v... prints what lspci prints with the same flags.
 
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import test from 'ava';
 import { buildFakeSysfs, compareLines, ensureLspci, lspciOnTree, runCli, standardDevices, writeFixtureIds } from '../helpers/fake-sysfs.js';
 
@@ -81,4 +83,23 @@ test('list with each display flag prints what lspci prints with it on this machi
     if (r.stdout === theirs) same++;
   }
   t.log(`${same}/${sets.length} flag sets identical to lspci on /sys`);
+});
+
+for (const flags of [['-P'], ['-PP'], ['-PP', '-nn', '-D'], ['-P', '-vmm'], ['-PP', '-mm'], ['-P', '-vv', '-s', '01:'], ['-PP', '-k', '-d', '10de:']]) {
+  test(`list ${flags.join(' ')} names each slot by its bridge path as lspci ${flags.join(' ')} does`, async (t) => {
+    const r = await runCli(['list', ...flags, '--sysfs-root', fake.root, '--pci-ids', ids]);
+    t.is(r.code, 0, r.stderr);
+    const theirs = lspciOnTree(fake.root, ids, flags);
+    t.regex(theirs, /\/(01:)?00\.[01]\s/, 'the tree has devices behind a bridge');
+    compareLines(t, r.stdout, theirs);
+  });
+}
+
+test('-i FILE names the ID database, as in lspci', async (t) => {
+  const own = join(fake.root, 'own.ids');
+  writeFileSync(own, '10de  Rawpci Test Vendor\n\t1eb8  Rawpci Test Device\n');
+  const r = await runCli(['list', '-nn', '-s', '01:00.0', '-i', own, '--sysfs-root', fake.root]);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /Rawpci Test Vendor Rawpci Test Device \[10de:1eb8\]/);
+  compareLines(t, r.stdout, lspciOnTree(fake.root, own, ['-nn', '-s', '01:00.0']));
 });

@@ -16,6 +16,9 @@ for (const [args, re] of [
   [['list', '-v', '--iommu'], /--iommu and --attachments add lines to the terse listing/],
   [['list', '-F', '/tmp/x', '--host', 'sim'], /-F reads the devices from a dump, not a host: --host/],
   [['list', '-F', '/tmp/x', '--modules-dir', '/tmp'], /--modules-dir does not apply to -F/],
+  [['list', '-t', '-P'], /-t prints the bus tree only: -P cannot be combined with it/],
+  [['list', '--json', '-PP'], /--json prints every field .* -P/],
+  [['show', '00:03.0', '--json', '-P'], /--json prints every field .* -P/],
 ] as const) {
   test(`${args.join(' ')} is a usage error naming what does not apply`, async (t) => {
     const host = (args as readonly string[]).includes('--host') ? [] : ['--sysfs-root', fake.root];

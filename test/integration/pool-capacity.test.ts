@@ -14,6 +14,15 @@ test('maxVms bounds the VMs served at once; a freed worker serves the next VM', 
   });
 });
 
+test('a worker that has not started in time is reported as still starting, not as busy with other VMs', async (t) => {
+  await withVm({ service: { maxVms: 2 } }, async (_a, service) => {
+    // startTimeoutMs 0: the deadline passes before any thread can pick the channel up.
+    const err = await t.throwsAsync(RawPciClient.connect(service, { startTimeoutMs: 0 }));
+    t.regex(err!.message, /within 0 ms \(1 of 2 workers serve other VMs\).*still starting.*raise startTimeoutMs/);
+    t.notRegex(err!.message, /all 2 workers/);
+  });
+});
+
 test('bad service and connection options are RangeErrors naming the option', async (t) => {
   await t.throwsAsync(startService({ maxVms: 0 }), { instanceOf: RangeError, message: /maxVms/ });
   await t.throwsAsync(startService({ host: 'xen' as never }), { instanceOf: RangeError, message: /host 'xen'/ });

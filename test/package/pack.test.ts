@@ -23,8 +23,17 @@ test('npm pack ships every local file the README links to', (t) => {
   for (const l of links) t.true(files.includes(l.replace(/^\.\//, '')), `${l} is linked from the README but not packed`);
 });
 
-test('npm pack ships the LICENSE, the README and the entry points package.json names', (t) => {
-  for (const f of ['LICENSE', 'README.md', 'package.json', 'bin/rawpci.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js'])
+test('npm pack ships the LICENSE, the README, the systemd unit the README installs and the entry points package.json names', (t) => {
+  for (const f of [
+    'LICENSE',
+    'README.md',
+    'package.json',
+    'contrib/rawpci-restore.service',
+    'bin/rawpci.js',
+    'dist/src/index.js',
+    'dist/src/index.d.ts',
+    'dist/src/cli/main.js',
+  ])
     t.true(files.includes(f), `${f} is not packed`);
 });
 

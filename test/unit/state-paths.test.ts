@@ -49,3 +49,33 @@ test("`sudo rawpci attach` and a user's `rawpci status` agree: both see the syst
   t.deepEqual(JSON.parse(root.stdout).attachments, out.attachments);
   fake.remove();
 });
+
+test("a user's `rawpci list --attachments` and `show --json` see what `sudo rawpci attach` recorded system-wide", async (t) => {
+  const fake = buildFakeSysfs(standardDevices());
+  const kernel = new FakeKernel(fake);
+  const dir = mkdtempSync(join(tmpdir(), 'rawpci-state-'));
+  const systemStatePath = join(dir, 'var-lib-rawpci', 'attachments.json');
+  const a = await runCli(['attach', '00:03.0', '--sysfs-root', fake.root], {
+    env: { PATH: '', HOME: join(dir, 'root') },
+    uid: 0,
+    systemStatePath,
+    makeWriter: () => kernel,
+  });
+  t.is(a.code, 0, a.stderr);
+  const user = { env: { PATH: '', HOME: join(dir, 'user') }, uid: 1000, systemStatePath };
+  const l = await runCli(['list', '--attachments', '--sysfs-root', fake.root], user);
+  t.is(l.code, 0, l.stderr);
+  const line = l.stdout.split('\n').findIndex((x) => x.startsWith('0000:00:03.0 '));
+  t.true(line >= 0, l.stdout);
+  t.regex(
+    l.stdout
+      .split('\n')
+      .slice(line + 1)
+      .join('\n'),
+    /^\s+rawpci: attached/m,
+  );
+  const s = await runCli(['show', '00:03.0', '--json', '--sysfs-root', fake.root], user);
+  t.is(s.code, 0, s.stderr);
+  t.like(JSON.parse(s.stdout).attachment, { driver: 'vfio-pci', originalDriver: 'e1000e' });
+  fake.remove();
+});

@@ -37,7 +37,7 @@ const code = (fn: () => unknown) => {
 test.before(async () => {
   if (!EDU_BDF) throw new Error('RAWPCI_VFIO_EDU is not set: these tests run inside the QEMU guest of npm run test:vfio');
   service = await Ring0Service.start({ host: 'vfio', maxVms: 2 });
-  vm = await RawPciClient.connect(service, { guestRamBytes: RAM });
+  vm = await RawPciClient.connect(service, { guestRamBytes: RAM, startTimeoutMs: 60_000 });
   vm.initVm();
   vm.contigMemInfo(0n, 0n, BigInt(RAM), PCIRAW_MEMINFO.MAP);
 });

@@ -39,7 +39,7 @@ test("terminateVm on the vfio host closes the worker's VFIO fds and BAR mappings
   const service = await Ring0Service.start({ host: 'vfio', maxVms: 2 });
   try {
     t.deepEqual(vfioFds(), []);
-    const vm = await RawPciClient.connect(service, { guestRamBytes: RAM });
+    const vm = await RawPciClient.connect(service, { guestRamBytes: RAM, startTimeoutMs: 60_000 });
     vm.initVm();
     vm.contigMemInfo(0n, 0n, BigInt(RAM), PCIRAW_MEMINFO.MAP);
     const h = vm.openDevice(EDU_BDF, { detachHostDriver: true });
@@ -60,7 +60,7 @@ test("terminateVm on the vfio host closes the worker's VFIO fds and BAR mappings
     t.is(driverOf(EDU_BDF), 'uio_pci_generic', 'the original host driver is back');
     await vm.close();
     // The group is free in the kernel: a new VM's container takes it.
-    const vm2 = await RawPciClient.connect(service, { guestRamBytes: RAM });
+    const vm2 = await RawPciClient.connect(service, { guestRamBytes: RAM, startTimeoutMs: 60_000 });
     const h2 = vm2.openDevice(EDU_BDF, { detachHostDriver: true });
     vm2.cfgWrite(h2, PCI_COMMAND, 2, vm2.cfgRead(h2, PCI_COMMAND, 2) | 0x2);
     t.is(vm2.mmioRead(h2, vm2.getRegionInfo(h2, 0).regionStart, 4), 0x0100_00ed);
