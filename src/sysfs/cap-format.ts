@@ -1,5 +1,6 @@
-// Formatting helpers the capability decoders share: lspci's FLAG, BITS and TABLE macros (lspci.h), %x padding, %g, and PCIe latency/power tables (ls-caps.c).
+// Formatting helpers the lspci decoders share: lspci's FLAG, BITS and TABLE macros (lspci.h), %x padding, %g, DEVSEL names, and PCIe latency/power tables (ls-caps.c).
 
+import { PCI_STATUS_DEVSEL_FAST, PCI_STATUS_DEVSEL_MASK, PCI_STATUS_DEVSEL_MEDIUM, PCI_STATUS_DEVSEL_SLOW } from '../../shared/linux/pci-regs.js';
 import type { CapabilityInfo, CapContext } from './caps.js';
 
 /** lspci's FLAG(x, y): `+` when any bit of mask `y` is set in `x`, else `-`. */
@@ -10,6 +11,12 @@ export const BITS = (x: number, at: number, width: number): number => (x >>> at)
 
 /** lspci's TABLE(tab, x, buf): `tab[x]`, or `??x` past the end of the table. */
 export const TABLE = (tab: readonly string[], x: number): string => tab[x] ?? `??${x}`;
+
+/** lspci's DEVSEL timing name of a status register (lspci.c show_verbose, show_htype1): slow, medium, fast or ??. */
+export function devsel(status: number): string {
+  const d = status & PCI_STATUS_DEVSEL_MASK;
+  return d === PCI_STATUS_DEVSEL_SLOW ? 'slow' : d === PCI_STATUS_DEVSEL_MEDIUM ? 'medium' : d === PCI_STATUS_DEVSEL_FAST ? 'fast' : '??';
+}
 
 /** printf("%0*x", width, v) for a 32-bit value. */
 export function hex(v: number, width: number): string {

@@ -71,6 +71,7 @@ import { msiLayout } from '../../shared/msi-layout.js';
 import { FLAG, hex } from './cap-format.js';
 import { capAf, capAgp, capEa, capPcix, capSataHba } from './caps-conventional.js';
 import { capExpress } from './caps-express.js';
+import { capHt } from './caps-ht.js';
 import type { ConfigView } from './config-view.js';
 import { decodeExtCap } from './ecaps.js';
 
@@ -194,8 +195,7 @@ function decodeStdCap(ctx: CapContext, where: number, id: number, cap: number): 
       capPcix(ctx, where, info);
       break;
     case PCI_CAP_ID_HT:
-      info.summary = 'HyperTransport';
-      info.details.push('(HyperTransport details not decoded by rawpci: use lspci -vv)');
+      capHt(ctx, where, cap, info);
       break;
     case PCI_CAP_ID_VNDR:
       capVendor(ctx, where, cap, info);

@@ -1,5 +1,6 @@
 // ConfigView: little-endian reads over the readable prefix of a function's config space.
 
+import { PCI_HEADER_TYPE, PCI_HEADER_TYPE_MASK } from '../../shared/linux/pci-regs.js';
 import type { ConfigRead } from '../../shared/pci/capabilities.js';
 
 /**
@@ -38,4 +39,9 @@ export class ConfigView {
 
   /** The same reads as a {@link ConfigRead} (width 1, 2 or 4 bytes), for shared/pci's capability walkers. */
   readonly read: ConfigRead = (offset, width) => (width === 1 ? this.byte(offset) : width === 2 ? this.word(offset) : this.long(offset));
+}
+
+/** Header type without the multi-function bit (PCI Local Bus spec 3.0, 6.2.1). */
+export function headerType(cfg: ConfigView): number {
+  return cfg.byte(PCI_HEADER_TYPE) & PCI_HEADER_TYPE_MASK;
 }

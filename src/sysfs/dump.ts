@@ -14,8 +14,7 @@ import {
   PCI_SUBSYSTEM_VENDOR_ID,
 } from '../../shared/linux/pci-regs.js';
 import { type PciDeviceRecord, sortRecords } from '../../shared/sysfs/source.js';
-import { ConfigView } from './config-view.js';
-import { headerType } from './lspci-format.js';
+import { ConfigView, headerType } from './config-view.js';
 
 /** A malformed dump, with libpci's message (`dump: Malformed line`) and the line number. */
 export class DumpParseError extends Error {

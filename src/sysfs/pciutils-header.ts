@@ -12,6 +12,14 @@ export const PCI_SATA_HBA_BARS = 4;
 export const PCI_EA_CAP_TYPE1_SECONDARY = 4;
 export const PCI_EA_CAP_TYPE1_SUBORDINATE = 5;
 
+// ---- used by lspci-bridge.ts ----
+/** Bridge Control bits 4, 8..11: VGA 16-bit decode, primary/secondary discard timer, discard timer status and SERR enable (PCI-to-PCI Bridge spec 1.2, 3.2.5.18). */
+export const PCI_BRIDGE_CTL_VGA_16BIT = 0x10;
+export const PCI_BRIDGE_CTL_PRI_DISCARD_TIMER = 0x100;
+export const PCI_BRIDGE_CTL_SEC_DISCARD_TIMER = 0x200;
+export const PCI_BRIDGE_CTL_DISCARD_TIMER_STATUS = 0x400;
+export const PCI_BRIDGE_CTL_DISCARD_TIMER_SERR_EN = 0x800;
+
 // ---- used by caps-express.ts ----
 // Register bits pciutils' lib/header.h names and Linux pci_regs.h does not (PCIe base spec 6.0, 7.5.3).
 /** DevCap2 bit 10: No RO-enabled PR-PR Passing. */
@@ -144,3 +152,136 @@ export const PCI_CXL_FB_PORT_STATUS2 = 0x1c;
 export const PCI_CXL_MLD_NUM_LD = 0x0a;
 export const PCI_CXL_MLD_MAX_LD = 0x10;
 export const PCI_CXL_FUN_MAP_REG_0 = 0x0c;
+
+// ---- used by caps-ht.ts ----
+// HyperTransport capability registers (HyperTransport I/O Link spec 3.10, 7.5; pciutils lib/header.h PCI_HT_*, as of HT spec rev. 2.00).
+/** Command register: capability type (bits 15..13 for the interface blocks, 15..11 for the others). */
+export const PCI_HT_CMD_TYP_HI = 0xe000;
+export const PCI_HT_CMD_TYP_HI_PRI = 0x0000;
+export const PCI_HT_CMD_TYP_HI_SEC = 0x2000;
+export const PCI_HT_CMD_TYP = 0xf800;
+export const PCI_HT_CMD_TYP_SW = 0x4000;
+export const PCI_HT_CMD_TYP_IDC = 0x8000;
+export const PCI_HT_CMD_TYP_RID = 0x8800;
+export const PCI_HT_CMD_TYP_UIDC = 0x9000;
+export const PCI_HT_CMD_TYP_ECSA = 0x9800;
+export const PCI_HT_CMD_TYP_AM = 0xa000;
+export const PCI_HT_CMD_TYP_MSIM = 0xa800;
+export const PCI_HT_CMD_TYP_DR = 0xb000;
+export const PCI_HT_CMD_TYP_VCS = 0xb800;
+export const PCI_HT_CMD_TYP_RM = 0xc000;
+export const PCI_HT_CMD_TYP_X86 = 0xc800;
+/** Link Control register bits. */
+export const PCI_HT_LCTR_CFLE = 0x0002;
+export const PCI_HT_LCTR_CST = 0x0004;
+export const PCI_HT_LCTR_CFE = 0x0008;
+export const PCI_HT_LCTR_LKFAIL = 0x0010;
+export const PCI_HT_LCTR_INIT = 0x0020;
+export const PCI_HT_LCTR_EOC = 0x0040;
+export const PCI_HT_LCTR_TXO = 0x0080;
+export const PCI_HT_LCTR_CRCERR = 0x0f00;
+export const PCI_HT_LCTR_ISOCEN = 0x1000;
+export const PCI_HT_LCTR_LSEN = 0x2000;
+export const PCI_HT_LCTR_EXTCTL = 0x4000;
+export const PCI_HT_LCTR_64B = 0x8000;
+/** Link Config register: max / current link widths in and out, doubleword flow control. */
+export const PCI_HT_LCNF_MLWI = 0x0007;
+export const PCI_HT_LCNF_DFI = 0x0008;
+export const PCI_HT_LCNF_MLWO = 0x0070;
+export const PCI_HT_LCNF_DFO = 0x0080;
+export const PCI_HT_LCNF_LWI = 0x0700;
+export const PCI_HT_LCNF_DFIE = 0x0800;
+export const PCI_HT_LCNF_LWO = 0x7000;
+export const PCI_HT_LCNF_DFOE = 0x8000;
+/** Revision ID register: minor and major revision. */
+export const PCI_HT_RID_MIN = 0x1f;
+export const PCI_HT_RID_MAJ = 0xe0;
+/** Link Frequency/Error register. */
+export const PCI_HT_LFRER_FREQ = 0x0f;
+export const PCI_HT_LFRER_PROT = 0x10;
+export const PCI_HT_LFRER_OV = 0x20;
+export const PCI_HT_LFRER_EOC = 0x40;
+export const PCI_HT_LFRER_CTLT = 0x80;
+/** Link Frequency Capability register: supported frequencies. */
+export const PCI_HT_LFCAP_200 = 0x0001;
+export const PCI_HT_LFCAP_300 = 0x0002;
+export const PCI_HT_LFCAP_400 = 0x0004;
+export const PCI_HT_LFCAP_500 = 0x0008;
+export const PCI_HT_LFCAP_600 = 0x0010;
+export const PCI_HT_LFCAP_800 = 0x0020;
+export const PCI_HT_LFCAP_1000 = 0x0040;
+export const PCI_HT_LFCAP_1200 = 0x0080;
+export const PCI_HT_LFCAP_1400 = 0x0100;
+export const PCI_HT_LFCAP_1600 = 0x0200;
+export const PCI_HT_LFCAP_VEND = 0x8000;
+/** Feature register bits. */
+export const PCI_HT_FTR_ISOCFC = 0x0001;
+export const PCI_HT_FTR_LDTSTOP = 0x0002;
+export const PCI_HT_FTR_CRCTM = 0x0004;
+export const PCI_HT_FTR_ECTLT = 0x0008;
+export const PCI_HT_FTR_64BA = 0x0010;
+export const PCI_HT_FTR_UIDRD = 0x0020;
+/** Error Handling register bits. */
+export const PCI_HT_EH_PFLE = 0x0001;
+export const PCI_HT_EH_OFLE = 0x0002;
+export const PCI_HT_EH_PFE = 0x0004;
+export const PCI_HT_EH_OFE = 0x0008;
+export const PCI_HT_EH_EOCFE = 0x0010;
+export const PCI_HT_EH_RFE = 0x0020;
+export const PCI_HT_EH_CRCFE = 0x0040;
+export const PCI_HT_EH_SERRFE = 0x0080;
+export const PCI_HT_EH_CF = 0x0100;
+export const PCI_HT_EH_RE = 0x0200;
+export const PCI_HT_EH_PNFE = 0x0400;
+export const PCI_HT_EH_ONFE = 0x0800;
+export const PCI_HT_EH_EOCNFE = 0x1000;
+export const PCI_HT_EH_RNFE = 0x2000;
+export const PCI_HT_EH_CRCNFE = 0x4000;
+export const PCI_HT_EH_SERRNFE = 0x8000;
+/** Slave or Primary Interface block: command bits and register offsets. */
+export const PCI_HT_PRI_CMD_BUID = 0x001f;
+export const PCI_HT_PRI_CMD_UC = 0x03e0;
+export const PCI_HT_PRI_CMD_MH = 0x0400;
+export const PCI_HT_PRI_CMD_DD = 0x0800;
+export const PCI_HT_PRI_CMD_DUL = 0x1000;
+export const PCI_HT_PRI_LCTR0 = 4;
+export const PCI_HT_PRI_LCNF0 = 6;
+export const PCI_HT_PRI_LCTR1 = 8;
+export const PCI_HT_PRI_LCNF1 = 10;
+export const PCI_HT_PRI_RID = 12;
+export const PCI_HT_PRI_LFRER0 = 13;
+export const PCI_HT_PRI_LFCAP0 = 14;
+export const PCI_HT_PRI_FTR = 16;
+export const PCI_HT_PRI_LFRER1 = 17;
+export const PCI_HT_PRI_LFCAP1 = 18;
+export const PCI_HT_PRI_EH = 22;
+export const PCI_HT_PRI_MBU = 24;
+export const PCI_HT_PRI_MLU = 25;
+export const PCI_HT_PRI_BN = 26;
+export const PCI_HT_PRI_SIZEOF = 28;
+/** Host or Secondary Interface block: command bits and register offsets. */
+export const PCI_HT_SEC_CMD_WR = 0x0001;
+export const PCI_HT_SEC_CMD_DE = 0x0002;
+export const PCI_HT_SEC_CMD_DN = 0x007c;
+export const PCI_HT_SEC_CMD_CS = 0x0080;
+export const PCI_HT_SEC_CMD_HH = 0x0100;
+export const PCI_HT_SEC_CMD_AS = 0x0400;
+export const PCI_HT_SEC_CMD_HIECE = 0x0800;
+export const PCI_HT_SEC_CMD_DUL = 0x1000;
+export const PCI_HT_SEC_LCTR = 4;
+export const PCI_HT_SEC_LCNF = 6;
+export const PCI_HT_SEC_RID = 8;
+export const PCI_HT_SEC_LFRER = 9;
+export const PCI_HT_SEC_LFCAP = 10;
+export const PCI_HT_SEC_FTR = 12;
+export const PCI_HT_SEC_FTR_EXTRS = 0x0100;
+export const PCI_HT_SEC_FTR_UCNFE = 0x0200;
+export const PCI_HT_SEC_EH = 18;
+export const PCI_HT_SEC_MBU = 20;
+export const PCI_HT_SEC_MLU = 21;
+export const PCI_HT_SEC_SIZEOF = 24;
+/** MSI Mapping block: command bits and the mapping address registers. */
+export const PCI_HT_MSIM_CMD_EN = 0x0001;
+export const PCI_HT_MSIM_CMD_FIXD = 0x0002;
+export const PCI_HT_MSIM_ADDR_LO = 4;
+export const PCI_HT_MSIM_ADDR_HI = 8;

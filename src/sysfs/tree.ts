@@ -14,11 +14,10 @@ import {
   PCI_SUBORDINATE_BUS,
 } from '../../shared/linux/pci-regs.js';
 import { PCI_BASE_CLASS_BRIDGE } from '../../shared/sysfs/binding.js';
+import { matchFilter, type PciFilter } from '../../shared/sysfs/filter.js';
 import type { PciDeviceRecord } from '../../shared/sysfs/source.js';
 import type { SysfsPciSource } from '../../shared/sysfs/sysfs-source.js';
-import { ConfigView } from './config-view.js';
-import { matchFilter, type PciFilter } from '../../shared/sysfs/filter.js';
-import { headerType } from './lspci-format.js';
+import { ConfigView, headerType } from './config-view.js';
 import type { IdMode, PciIds } from './pci-ids.js';
 
 /** ls-tree.c LINE_BUF_SIZE: a tree line is cut at 1023 characters and marked `...`. */

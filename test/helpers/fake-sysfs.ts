@@ -16,6 +16,8 @@ import {
   PCI_CAP_ID_PM,
   PCI_CAP_ID_VNDR,
   PCI_CAPABILITY_LIST,
+  PCI_CB_SUBSYSTEM_ID,
+  PCI_CB_SUBSYSTEM_VENDOR_ID,
   PCI_CLASS_REVISION,
   PCI_COMMAND,
   PCI_COMMAND_IO,
@@ -76,8 +78,14 @@ export interface FakeExtCap {
 /** Everything a fake PCI function has: the identity fields as a sysfs record has them, then the registers and links. */
 export interface FakeDevice extends Pick<PciDeviceRecord, 'vendor' | 'device' | 'classCode' | 'revision' | 'subsystemVendor' | 'subsystemDevice'> {
   bdf: string;
-  /** 0 (default) or 1 (PCI-to-PCI bridge). */
-  headerType?: 0 | 1;
+  /** 0 (default), 1 (PCI-to-PCI bridge) or 2 (CardBus bridge: BAR 0 and the subsystem IDs at 0x40 are built, other registers through `config`). */
+  headerType?: 0 | 1 | 2;
+  /** Config space as these bytes (any length, e.g. 64 as a non-root reader gets) instead of the ones built from the fields. */
+  config?: Uint8Array;
+  /** The `resource` file as these lines (start, end, flags) instead of the ones built from the BARs, ROM and bridge windows. */
+  resourceLines?: [bigint, bigint, bigint][];
+  /** False: no subsystem_vendor / subsystem_device files (lspci then reads the IDs from config space). */
+  subsystemFiles?: boolean;
   multifunction?: boolean;
   /** Command register; default: I/O, memory and bus master on. */
   command?: number;
@@ -99,6 +107,7 @@ export interface FakeDevice extends Pick<PciDeviceRecord, 'vendor' | 'device' | 
 
 /** Builds the config space bytes of `d`. */
 export function buildConfig(d: FakeDevice): Uint8Array {
+  if (d.config) return d.config;
   const size = d.configSize ?? 256;
   const buf = new Uint8Array(size);
   const v = new DataView(buf.buffer);
@@ -108,7 +117,7 @@ export function buildConfig(d: FakeDevice): Uint8Array {
   v.setUint32(PCI_CLASS_REVISION, ((d.classCode << 8) | (d.revision ?? 0)) >>> 0, true);
   const ht = d.headerType ?? 0;
   buf[PCI_HEADER_TYPE] = ht | (d.multifunction ? 0x80 : 0);
-  const barCount = ht === 1 ? 2 : 6;
+  const barCount = ht === 0 ? 6 : ht === 1 ? 2 : 1;
   (d.bars ?? []).forEach((b, i) => {
     if (!b || i >= barCount) return;
     const off = PCI_BASE_ADDRESS_0 + 4 * i;
@@ -119,10 +128,10 @@ export function buildConfig(d: FakeDevice): Uint8Array {
       if (b.kind === 'mem64') v.setUint32(off + 4, Number(b.address >> 32n), true);
     }
   });
-  if (d.rom) v.setUint32(ht === 1 ? PCI_ROM_ADDRESS1 : PCI_ROM_ADDRESS, (Number(d.rom.address) | (d.rom.enabled ? 1 : 0)) >>> 0, true);
-  if (ht === 0) {
-    v.setUint16(PCI_SUBSYSTEM_VENDOR_ID, d.subsystemVendor ?? 0, true);
-    v.setUint16(PCI_SUBSYSTEM_ID, d.subsystemDevice ?? 0, true);
+  if (d.rom && ht !== 2) v.setUint32(ht === 1 ? PCI_ROM_ADDRESS1 : PCI_ROM_ADDRESS, (Number(d.rom.address) | (d.rom.enabled ? 1 : 0)) >>> 0, true);
+  if (ht !== 1) {
+    v.setUint16(ht === 0 ? PCI_SUBSYSTEM_VENDOR_ID : PCI_CB_SUBSYSTEM_VENDOR_ID, d.subsystemVendor ?? 0, true);
+    v.setUint16(ht === 0 ? PCI_SUBSYSTEM_ID : PCI_CB_SUBSYSTEM_ID, d.subsystemDevice ?? 0, true);
   }
   buf[PCI_INTERRUPT_LINE] = d.irq ?? 0;
   buf[PCI_INTERRUPT_PIN] = d.interruptPin ?? 0;
@@ -247,6 +256,7 @@ const hex16 = (v: bigint) => `0x${v.toString(16).padStart(16, '0')}`;
 
 /** The `resource` file of `d`: BARs, ROM (7 lines), plus 4 bridge windows for a bridge; flags as Linux sets them. */
 export function buildResource(d: FakeDevice): string {
+  if (d.resourceLines) return d.resourceLines.map(([s, e, f]) => `${hex16(s)} ${hex16(e)} ${hex16(f)}\n`).join('');
   const lines: [bigint, bigint, bigint][] = [];
   const bars = d.bars ?? [];
   for (let i = 0; i < 6; i++) {
@@ -307,8 +317,10 @@ export function buildFakeSysfs(devices: FakeDevice[], extraDrivers: string[] = [
     w('device', `${h(d.device, 4)}\n`);
     w('class', `${h(d.classCode, 6)}\n`);
     w('revision', `${h(d.revision ?? 0, 2)}\n`);
-    w('subsystem_vendor', `${h(d.subsystemVendor ?? 0, 4)}\n`);
-    w('subsystem_device', `${h(d.subsystemDevice ?? 0, 4)}\n`);
+    if (d.subsystemFiles !== false) {
+      w('subsystem_vendor', `${h(d.subsystemVendor ?? 0, 4)}\n`);
+      w('subsystem_device', `${h(d.subsystemDevice ?? 0, 4)}\n`);
+    }
     w('irq', `${d.irq ?? 0}\n`);
     w('resource', buildResource(d));
     w('config', buildConfig(d));
