@@ -5,6 +5,9 @@ import { PCI_CAP_ID_PM, PCI_COMMAND_IO, PCI_COMMAND_MASTER, PCI_COMMAND_MEMORY }
 import { buildConfig, buildFakeSysfs, compareLines, type FakeDevice, writeFixtureIds } from '../helpers/fake-sysfs.js';
 import { bothListings, compareShowVv, compareShowVvv } from '../helpers/show-compare.js';
 
+/** `n` sysfs resource lines of an unused resource (start, end and flags 0). */
+const unusedLines = (n: number): [bigint, bigint, bigint][] => Array.from({ length: n }, () => [0n, 0n, 0n]);
+
 /** Writes little-endian `bytes`-wide `value` at `at`. */
 function put(cfg: Uint8Array, at: number, value: number, bytes: 1 | 2 | 4): Uint8Array {
   const v = new DataView(cfg.buffer);
@@ -151,7 +154,7 @@ const BRIDGES: { what: string; d: Partial<FakeDevice>; patch?: [number, number, 
       [0x28, 0, 4],
       [0x2c, 0, 4],
     ],
-    resourceLines: Array.from({ length: 11 }, (): [bigint, bigint, bigint] => [0n, 0n, 0n]),
+    resourceLines: unusedLines(11),
   },
   {
     what: 'bridge with a 32-bit I/O window and a 64-bit prefetchable window decoded from config space',
@@ -164,13 +167,13 @@ const BRIDGES: { what: string; d: Partial<FakeDevice>; patch?: [number, number, 
       [0x28, 0x0000_0040, 4],
       [0x2c, 0x0000_0041, 4],
     ],
-    resourceLines: Array.from({ length: 7 }, (): [bigint, bigint, bigint] => [0n, 0n, 0n]),
+    resourceLines: unusedLines(7),
   },
   {
     what: 'bridge with sysfs windows after the SR-IOV lines (17 resource lines)',
     d: { bridge: { primary: 0, secondary: 1, subordinate: 1 } },
     resourceLines: [
-      ...Array.from({ length: 13 }, (): [bigint, bigint, bigint] => [0n, 0n, 0n]),
+      ...unusedLines(13),
       [0x3000n, 0x3fffn, 0x101n],
       [0xfc00_0000n, 0xfc1f_ffffn, 0x200n],
       [0x1_0000_0000n, 0x1_3fff_ffffn, 0x102201n],
@@ -185,7 +188,7 @@ const BRIDGES: { what: string; d: Partial<FakeDevice>; patch?: [number, number, 
       [0x20, 0x2002_1001, 4],
       [0x24, 0x2003_1002, 4],
     ],
-    resourceLines: Array.from({ length: 7 }, (): [bigint, bigint, bigint] => [0n, 0n, 0n]),
+    resourceLines: unusedLines(7),
   },
   {
     what: 'function of unknown header type 05 whose BARs, ROM and windows sysfs lists',
@@ -194,7 +197,7 @@ const BRIDGES: { what: string; d: Partial<FakeDevice>; patch?: [number, number, 
     resourceLines: [
       [0xfe00_0000n, 0xfe00_0fffn, 0x40200n],
       [0xc000n, 0xc01fn, 0x40101n],
-      ...Array.from({ length: 4 }, (): [bigint, bigint, bigint] => [0n, 0n, 0n]),
+      ...unusedLines(4),
       [0xfff0_0000n, 0xfff7_ffffn, 0x46200n],
       [0x5000n, 0x5fffn, 0x101n],
       [0xfc00_0000n, 0xfc0f_ffffn, 0x200n],
@@ -205,7 +208,7 @@ const BRIDGES: { what: string; d: Partial<FakeDevice>; patch?: [number, number, 
   {
     what: 'function whose config space cannot be read, with BARs in sysfs',
     d: { config: new Uint8Array(0) },
-    resourceLines: [[0xfe10_0000n, 0xfe10_3fffn, 0x140204n], ...Array.from({ length: 6 }, (): [bigint, bigint, bigint] => [0n, 0n, 0n])],
+    resourceLines: [[0xfe10_0000n, 0xfe10_3fffn, 0x140204n], ...unusedLines(6)],
   },
 ];
 
