@@ -73,6 +73,9 @@ export class Ring3DmaLane implements DomainMemory {
     // REQ_SEQ is 0 (withdrawn) or the last request's, already answered: ring 3 does not copy
     // the request area while the new data goes in (it checks REQ_SEQ after copying).
     Atomics.store(i32, DmaLane.REQ_SEQ, 0);
+    // An answer left in the lane before this request (a hostile ring 3 answering the next
+    // sequence number ahead of time) must not pass for this request's.
+    Atomics.store(i32, DmaLane.ANS_SEQ, 0);
     this.#seq = (this.#seq % 0x7fff_ffff) + 1;
     const seq = this.#seq;
     if (op === DMA_OP.WRITE) req.set(bytes);
