@@ -48,6 +48,32 @@ export interface IommuFault {
    * 0..2^64-1'`. From ring 0's policy (r0/open-device.ts): bus mastering, power, no domain.
    */
   reason: string;
+  /** True when the domain allowed the DMA but ring 3 did not copy it (the DMA lane: r0/dma-lane.ts). */
+  ring3?: boolean;
+}
+
+/**
+ * The guest RAM behind a domain, as ring 0 reaches it. Either the VM's shared RAM (ring 0 copies
+ * itself: {@link sharedGuestRam}) or ring 3's DMA lane (r0/dma-lane.ts: ring 3 copies). `read`
+ * and `write` get an offset and length the domain has checked (inside 0..byteLength) and return
+ * undefined on success or why the copy failed (then the domain records a fault). Bytes.
+ */
+export interface DomainMemory {
+  /** Bytes of guest RAM (CONTIG_MEM_INFO ranges must end inside it). */
+  readonly byteLength: number;
+  /** Copies `dest.length` bytes at guest RAM offset `offset` into `dest`; whole or nothing. */
+  read(offset: number, dest: Uint8Array): string | undefined;
+  /** Copies `src` to guest RAM offset `offset`. */
+  write(offset: number, src: Uint8Array): string | undefined;
+}
+
+/** A {@link DomainMemory} over shared guest RAM that ring 0 reads and writes directly (never fails). */
+export function sharedGuestRam(ram: Uint8Array): DomainMemory {
+  return {
+    byteLength: ram.byteLength,
+    read: (off, dest) => void dest.set(ram.subarray(off, off + dest.length)),
+    write: (off, src) => void ram.set(src, off),
+  };
 }
 
 /** Result of a domain check: 0 on success, otherwise a VBox status and message. */
@@ -60,16 +86,20 @@ export type IommuResult = { rc: 0 } | { rc: number; msg: string };
  */
 export class IommuDomain {
   readonly id: number;
+  /** The guest RAM DMA reaches (see {@link DomainMemory}). */
+  readonly memory: DomainMemory;
+  /** The shared guest RAM bytes when ring 0 copies itself; empty (0 bytes) when ring 3 copies. */
   readonly ram: Uint8Array;
   /** Mappings sorted by IOVA, never overlapping. */
   #maps: IommuMapping[] = [];
   /** Faults recorded, newest last (at most 64 kept). */
   readonly faults: IommuFault[] = [];
 
-  /** `ram` is the VM's guest RAM (its bytes are what DMA reads and writes). */
-  constructor(id: number, ram: Uint8Array) {
+  /** `ram` is the VM's guest RAM: shared bytes ring 0 copies itself, or a {@link DomainMemory} (ring 3 copies). */
+  constructor(id: number, ram: Uint8Array | DomainMemory) {
     this.id = id;
-    this.ram = ram;
+    this.memory = ram instanceof Uint8Array ? sharedGuestRam(ram) : ram;
+    this.ram = ram instanceof Uint8Array ? ram : new Uint8Array(0);
   }
 
   /** The current mappings (copies). */
@@ -84,7 +114,7 @@ export class IommuDomain {
    * VERR_ALREADY_EXISTS (overlaps a mapped range).
    */
   map(ramOffset: bigint, iova: bigint, size: bigint): IommuResult {
-    const bad = checkRange(ramOffset, iova, size, BigInt(this.ram.byteLength));
+    const bad = checkRange(ramOffset, iova, size, BigInt(this.memory.byteLength));
     if (bad) return bad;
     const last = iova + (size - 1n);
     for (const m of this.#maps) {
@@ -107,7 +137,7 @@ export class IommuDomain {
    * VERR_INVALID_PARAMETER, VERR_NOT_FOUND.
    */
   unmap(ramOffset: bigint, iova: bigint, size: bigint): IommuResult {
-    const bad = checkRange(ramOffset, iova, size, BigInt(this.ram.byteLength));
+    const bad = checkRange(ramOffset, iova, size, BigInt(this.memory.byteLength));
     if (bad) return bad;
     const last = iova + (size - 1n);
     const i = this.#maps.findIndex((m) => m.iova <= iova && last <= lastByte(m));
@@ -162,19 +192,30 @@ export class IommuDomain {
   /**
    * DMA read (device reads memory) of `dest.length` bytes at `iova` into `dest`. Whole or
    * nothing: false, `dest` untouched and a fault recorded (see {@link IommuFault}) unless
-   * {@link translate} succeeds.
+   * {@link translate} succeeds and the memory copies (ring 3 may fail to: a fault with `ring3`).
    */
   read(iova: bigint, dest: Uint8Array): boolean {
     const off = this.#translateOrFault(iova, dest.length, false);
-    if (off !== undefined) dest.set(this.ram.subarray(off, off + dest.length));
-    return off !== undefined;
+    if (off === undefined) return false;
+    return this.#copied(iova, dest.length, false, this.memory.read(off, dest));
   }
 
-  /** DMA write (device writes memory) of `src` at `iova`. Whole or nothing, like {@link read}. */
+  /**
+   * DMA write (device writes memory) of `src` at `iova`, like {@link read}. Whole or nothing as
+   * far as the domain goes; through ring 3 a transfer of several lane chunks that ring 3 stops
+   * serving midway may have landed in part (ring 3's own memory, inside the checked range).
+   */
   write(iova: bigint, src: Uint8Array): boolean {
     const off = this.#translateOrFault(iova, src.length, true);
-    if (off !== undefined) this.ram.set(src, off);
-    return off !== undefined;
+    if (off === undefined) return false;
+    return this.#copied(iova, src.length, true, this.memory.write(off, src));
+  }
+
+  /** Records a fault when the memory refused the copy (`why`); true when it did not. */
+  #copied(iova: bigint, size: number, write: boolean, why: string | undefined): boolean {
+    if (why === undefined) return true;
+    this.recordFault({ iova, size, write, reason: why, ring3: true });
+    return false;
   }
 
   /** {@link translate}, recording a fault of a `size`-byte DMA when it fails. */

@@ -149,7 +149,7 @@ export class OpenDevice implements HostDeviceEvents {
     if (why) return this.#fault(iova, bytes.length, write, why);
     if (write ? this.domain!.write(iova, bytes) : this.domain!.read(iova, bytes)) return true;
     const f = this.domain!.faults.at(-1)!;
-    return this.#fault(f.iova, bytes.length, write, domainReason(f.reason), true);
+    return this.#fault(f.iova, bytes.length, write, f.ring3 ? f.reason : domainReason(f.reason), true);
   }
 
   iommuFault(iova: bigint, write: boolean, reason: string): void {

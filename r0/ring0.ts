@@ -487,7 +487,7 @@ export class Ring0 {
 
   #initVm(session: Session): Out {
     if (session.domain) return fail(VERR_ALREADY_EXISTS, `session ${session.id} already has IOMMU domain ${session.domain.id}`);
-    session.domain = new IommuDomain(this.table.nextDomainId(), session.ram);
+    session.domain = new IommuDomain(this.table.nextDomainId(), session.memory ?? session.ram);
     return ok({ domain: session.domain.id });
   }
 

@@ -15,9 +15,11 @@ import { MessageChannel, type Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { type ChannelGeometry, Ctl, createChannel, DEFAULT_SERVER_SPIN_US, DEFAULT_SLOT_BYTES, DEFAULT_SLOT_COUNT } from '../shared/channel-layout.js';
 import type { Ring0Connection } from '../shared/connection.js';
+import { checkGuestMemory, type GuestMemoryAccess } from '../shared/guest-memory.js';
 import { allocGuestRam } from '../shared/guest-ram.js';
 import { childLogger } from '../shared/log.js';
 import { closeOrphanedChannel, MAX_SERVER_SPIN_US } from './channel-server.js';
+import { DEFAULT_DMA_TIMEOUT_MS, DMA_TIMEOUT_RANGE_MS } from './dma-lane.js';
 import { HostTable } from './host-table.js';
 import { releaseWorkerResources } from './reaper.js';
 import { ServeControl, ServeState } from './serve-control.js';
@@ -63,8 +65,21 @@ export interface Ring0ServiceOptions {
 
 /** Options of {@link Ring0Service.openChannel}. */
 export interface OpenChannelOptions {
-  /** Guest RAM to use (default: a new one of `guestRamBytes`). */
+  /** Guest RAM to use (default: a new one of `guestRamBytes`). Excludes `guestMemory`. */
   guestRam?: SharedArrayBuffer;
+  /**
+   * Guest RAM the VMM keeps to itself (v86's WebAssembly memory): ring 0 gets no view of it and
+   * DMA goes through the channel's DMA lane, ring 3 copying on the connecting thread (docs/dma.md).
+   * Excludes `guestRam` and `guestRamBytes`; the simulated host only (VFIO maps guest RAM into a
+   * real IOMMU, which needs shared memory).
+   */
+  guestMemory?: GuestMemoryAccess;
+  /**
+   * With `guestMemory`: how long ring 0 waits for ring 3 to serve one DMA, in ms (default
+   * DEFAULT_DMA_TIMEOUT_MS, 1000; 1..5000). Past it the DMA is a fault ("ring 3 did not serve
+   * the DMA") and the device model sees a failed transfer.
+   */
+  dmaTimeoutMs?: number;
   /** Bytes of guest RAM to allocate when `guestRam` is not given (default 16 MiB). */
   guestRamBytes?: number;
   /** Channel slots (requests in flight), default 64. */
@@ -179,8 +194,9 @@ export class Ring0Service {
    */
   async openChannel(options: OpenChannelOptions = {}): Promise<Ring0Connection> {
     if (this.#closed) throw new Error('the ring-0 service is closed: start a new one');
+    const lane = options.guestMemory === undefined ? undefined : this.#laneOptions(options);
     const ramBytes = options.guestRamBytes ?? 16 << 20;
-    if (options.guestRam === undefined && (!Number.isInteger(ramBytes) || ramBytes < 4096 || ramBytes % 4096 !== 0)) {
+    if (options.guestRam === undefined && !lane && (!Number.isInteger(ramBytes) || ramBytes < 4096 || ramBytes % 4096 !== 0)) {
       throw new RangeError(`guestRamBytes ${ramBytes} must be a positive multiple of 4096`);
     }
     const spinUs = options.serverSpinUs ?? DEFAULT_SERVER_SPIN_US;
@@ -188,7 +204,7 @@ export class Ring0Service {
       throw new RangeError(`serverSpinUs ${spinUs} must be a number of microseconds in 0..${MAX_SERVER_SPIN_US}`);
     }
     // A real IOMMU maps whole pages: the vfio host needs page-aligned guest RAM.
-    const ram = options.guestRam ?? (this.host === 'vfio' ? allocGuestRam(ramBytes) : new SharedArrayBuffer(ramBytes));
+    const ram = lane ? undefined : (options.guestRam ?? (this.host === 'vfio' ? allocGuestRam(ramBytes) : new SharedArrayBuffer(ramBytes)));
     const session = this.table.nextSessionId();
     const views = createChannel(session, options.slotCount ?? DEFAULT_SLOT_COUNT, options.slotBytes ?? DEFAULT_SLOT_BYTES);
     const geometry: ChannelGeometry = { slotCount: views.slotCount, slotBytes: views.slotBytes };
@@ -201,7 +217,7 @@ export class Ring0Service {
       Atomics.add(views.i32, Ctl.DOORBELL, 1);
       Atomics.notify(views.i32, Ctl.DOORBELL);
     };
-    const task: Ring0Task = { kind: 'serve', channel: views.sab, geometry, control: control.sab, ram, session, port: port1, spinUs };
+    const task: Ring0Task = { kind: 'serve', channel: views.sab, geometry, control: control.sab, ram, ...lane, session, port: port1, spinUs };
     const run = this.pool.run(task, { transferList: [port1] as never, signal: abort.signal });
     const live: Live = { conn: undefined as never, control, geometry, abort, worker: undefined, givenUp: undefined };
     const served = run.then(
@@ -241,6 +257,26 @@ export class Ring0Service {
     live.worker = this.pool.threads.find((w) => w.threadId === control.threadId);
     this.#watchdog.watch(session, control, views.sab, geometry);
     return conn;
+  }
+
+  /**
+   * Checks the `guestMemory` options (exclusive with guestRam and guestRamBytes, simulated host
+   * only, dmaTimeoutMs in range) and returns what the serve task needs. Throws TypeError or
+   * RangeError naming the option.
+   */
+  #laneOptions(options: OpenChannelOptions): { guestMemorySize: number; dmaTimeoutMs: number } {
+    if (options.guestRam !== undefined || options.guestRamBytes !== undefined) {
+      throw new TypeError('give either guestRam (shared memory ring 0 copies itself) or guestMemory (ring 3 copies for ring 0), not both');
+    }
+    if (this.host === 'vfio') {
+      throw new TypeError('guestMemory works with the simulated host only: VFIO maps guest RAM into the real IOMMU, so give a shared guestRam');
+    }
+    const { size } = checkGuestMemory(options.guestMemory);
+    const dmaTimeoutMs = options.dmaTimeoutMs ?? DEFAULT_DMA_TIMEOUT_MS;
+    if (typeof dmaTimeoutMs !== 'number' || !(dmaTimeoutMs >= DMA_TIMEOUT_RANGE_MS.min && dmaTimeoutMs <= DMA_TIMEOUT_RANGE_MS.max)) {
+      throw new RangeError(`dmaTimeoutMs ${String(dmaTimeoutMs)} must be a number of milliseconds in ${DMA_TIMEOUT_RANGE_MS.min}..${DMA_TIMEOUT_RANGE_MS.max}`);
+    }
+    return { guestMemorySize: size, dmaTimeoutMs };
   }
 
   /**

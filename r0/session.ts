@@ -9,7 +9,7 @@
 
 import type { PciRawIrqEvent } from '../shared/protocol.js';
 import { VERR_TIMEOUT } from '../shared/status.js';
-import type { IommuDomain } from './iommu.js';
+import type { DomainMemory, IommuDomain } from './iommu.js';
 import type { OpenDevice } from './open-device.js';
 
 /** A GET_IRQ request held by ring 0 until an event arrives or its timeout passes. */
@@ -57,6 +57,11 @@ export class Session {
   readonly id: number;
   /** The VM's guest RAM (what its IOMMU domain maps). */
   readonly ram: Uint8Array;
+  /**
+   * Guest RAM ring 0 cannot share (the VMM gave `guestMemory`): the DMA lane to ring 3
+   * (r0/dma-lane.ts). `ram` is then empty. Undefined: DMA goes to `ram` directly.
+   */
+  memory: DomainMemory | undefined;
   /** The VM's IOMMU domain (INIT_VM .. DEINIT_VM). */
   domain: IommuDomain | undefined;
   /** Open devices by handle. */

@@ -11,6 +11,7 @@ import type { ChannelGeometry } from '../shared/channel-layout.js';
 import { childLogger } from '../shared/log.js';
 import { type BackendConfig, createBackend } from './backends.js';
 import { ChannelServer } from './channel-server.js';
+import { Ring3DmaLane } from './dma-lane.js';
 import { HostTable } from './host-table.js';
 import { Ring0 } from './ring0.js';
 import { ServeControl, workerResources } from './serve-control.js';
@@ -31,8 +32,12 @@ export interface ServeTask {
   geometry: ChannelGeometry;
   /** Ring 0's private control block for this channel (r0/serve-control.ts). */
   control: SharedArrayBuffer;
-  /** Guest RAM of the VM. */
-  ram: SharedArrayBuffer;
+  /** Guest RAM of the VM; absent when ring 3 keeps it (`guestMemory`): DMA then goes through the DMA lane. */
+  ram: SharedArrayBuffer | undefined;
+  /** Bytes of ring 3's guest memory when `ram` is absent. */
+  guestMemorySize?: number;
+  /** How long ring 0 waits for ring 3 to serve one DMA through the lane, in ms. */
+  dmaTimeoutMs?: number;
   session: number;
   /** Control port: MAP_REGION views go to ring 3 on it. */
   port: MessagePort;
@@ -112,7 +117,7 @@ export default async function run(task: Ring0Task): Promise<unknown> {
 function serve(r0: Ring0, task: ServeTask): ServeResult {
   const post = (msg: ControlMessage) => task.port.postMessage(msg);
   const control = new ServeControl(task.control);
-  const session: Session = r0.createSession(new Uint8Array(task.ram), post, task.session);
+  const session: Session = r0.createSession(task.ram ? new Uint8Array(task.ram) : new Uint8Array(0), post, task.session);
   // From here on, what this thread holds is recorded where the service finds it if the thread
   // has to be given up (stuck in a device model): fds, mappings, detached host drivers.
   workerResources.attach(control);
@@ -126,6 +131,7 @@ function serve(r0: Ring0, task: ServeTask): ServeResult {
     { geometry: task.geometry, control, ...(task.spinUs === undefined ? {} : { spinUs: task.spinUs }) },
   );
   session.replier = server;
+  if (!task.ram) session.memory = new Ring3DmaLane(server.views, task.guestMemorySize ?? 0, task.dmaTimeoutMs);
   try {
     server.run();
   } finally {

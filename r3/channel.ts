@@ -64,6 +64,12 @@ export class ChannelClient {
   /** This client's claim tokens: a random base (per client) and a counter. */
   readonly #tokenBase = (Math.random() * 0x7fff) << 16;
   #tokenSeq = 0;
+  /**
+   * Serves ring 0's DMA requests while this thread waits in a synchronous call (set by
+   * RawPciClient on the thread that owns `guestMemory`): a vCPU blocked in an MMIO access
+   * whose device DMAs meanwhile must copy for it, or ring 0 would wait in vain.
+   */
+  dmaServer: { serve(): boolean } | undefined;
   /** Calls made, calls that timed out, and slots of dead callers this client reclaimed (statistics). */
   readonly stats = { calls: 0, timeouts: 0, reclaimed: 0 };
 
@@ -121,6 +127,7 @@ export class ChannelClient {
     let w = Atomics.load(i32, st);
     for (let n = 0; slotState(w) !== SlotState.DONE; n++) {
       if ((n & 63) === 63) {
+        this.dmaServer?.serve();
         const now = performance.now();
         // Ring 0 awake (not sleeping) yet not taking the request: it is off-CPU, sharing this
         // core; sleeping hands it the core. Ring 0 asleep: our doorbell is waking it, spin on.
@@ -132,6 +139,11 @@ export class ChannelClient {
     while (slotState(w) !== SlotState.DONE) {
       const next = this.#nextWait(slot, op, token, deadline, closed);
       if (typeof next !== 'number') return next;
+      // After WAITER is set (in #nextWait): ring 0 posts a DMA, then looks at WAITER to wake us.
+      if (this.dmaServer?.serve()) {
+        w = Atomics.load(i32, st);
+        continue;
+      }
       Atomics.wait(i32, st, w, next);
       w = Atomics.load(i32, st);
     }

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { OpenChannelOptions, Ring0Service } from '../r0/service.js';
 import { Bdf } from '../shared/bdf.js';
 import type { RawPciEndpoint, Ring0Connection } from '../shared/connection.js';
+import { checkGuestMemory, type GuestMemoryAccess } from '../shared/guest-memory.js';
 import type { PciRegionKind } from '../shared/pci/region.js';
 import {
   opName,
@@ -23,6 +24,7 @@ import {
 } from '../shared/protocol.js';
 import { VERR_TIMEOUT } from '../shared/status.js';
 import { ChannelClient, type ChannelClientOptions } from './channel.js';
+import { DmaLaneServer } from './dma-server.js';
 import { RawPciError } from './errors.js';
 import { RegionViews } from './region-views.js';
 
@@ -98,8 +100,17 @@ const FRAME_CACHE_MAX = 1024;
 export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   /** The VM's session id in ring 0. */
   readonly session: number;
-  /** Guest RAM (the bytes the IOMMU domain maps for device DMA). */
+  /**
+   * Guest RAM shared with ring 0 (the bytes the IOMMU domain maps for device DMA); empty (0
+   * bytes) when the VM connected with `guestMemory` or attached to such a VM.
+   */
   readonly ram: Uint8Array;
+  /**
+   * The VMM's own guest memory given to {@link connect} (`guestMemory`), which this client
+   * serves ring 0's DMA from; undefined with shared `guestRam` and on attached clients.
+   */
+  readonly guestMemory: GuestMemoryAccess | undefined;
+  readonly #dma: DmaLaneServer | undefined;
   readonly #ch: ChannelClient;
   readonly #conn: Ring0Connection | undefined;
   readonly #endpoint: RawPciEndpoint;
@@ -114,16 +125,23 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   /** Calls per operation name. */
   readonly opCounts: Record<string, number> = {};
   #pump: Promise<void> | undefined;
+  #dmaLoop: Promise<void> | undefined;
   #pumping = false;
   #closing = false;
 
-  private constructor(endpoint: RawPciEndpoint, conn: Ring0Connection | undefined, options: RawPciClientOptions) {
+  private constructor(endpoint: RawPciEndpoint, conn: Ring0Connection | undefined, options: RawPciClientOptions, guestMemory?: GuestMemoryAccess) {
     super();
     this.#endpoint = endpoint;
     this.#conn = conn;
     this.session = endpoint.session;
-    this.ram = new Uint8Array(endpoint.ram);
+    this.ram = endpoint.ram ? new Uint8Array(endpoint.ram) : new Uint8Array(0);
     this.#ch = new ChannelClient(endpoint.channel, options);
+    this.guestMemory = guestMemory;
+    if (guestMemory) {
+      this.#dma = new DmaLaneServer(this.#ch.views, guestMemory);
+      this.#ch.dmaServer = this.#dma;
+      this.#dmaLoop = this.#serveDmaLoop().catch(() => {});
+    }
     this.#recordLatency = options.recordLatency ?? false;
     this.#views = new RegionViews(conn?.port, (handle, info, mapId) =>
       this.#ch.callSync(PCIRAWR0_DO.UNMAP_REGION, handle, { startAddress: info.regionStart, regionSize: info.regionSize, mapId, region: info.region }),
@@ -133,13 +151,26 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
     conn?.port.on('close', () => this.#views.releaseDeviceMaps());
   }
 
-  /** Connects a new VM to `service`: a ring-0 worker starts serving its channel. */
+  /**
+   * Connects a new VM to `service`: a ring-0 worker starts serving its channel. Guest RAM is
+   * either shared (`guestRam`, or a new SharedArrayBuffer of `guestRamBytes`) or the VMM's own
+   * (`guestMemory`, see {@link GuestMemoryAccess}): then ring 0 has no view of it, and this
+   * client serves ring 0's DMA on this thread, inside the wait of every synchronous call and
+   * from the event loop otherwise (docs/dma.md). Throws TypeError when both are given.
+   */
   static async connect(service: Ring0Service, options: ConnectOptions = {}): Promise<RawPciClient> {
+    const guestMemory = options.guestMemory === undefined ? undefined : checkGuestMemory(options.guestMemory);
     const conn = await service.openChannel(options);
-    return new RawPciClient({ session: conn.session, channel: conn.channel, ram: conn.ram }, conn, options);
+    return new RawPciClient({ session: conn.session, channel: conn.channel, ram: conn.ram }, conn, options, guestMemory);
   }
 
-  /** A client for another thread (vCPU) of the same VM, from {@link endpoint}. It cannot map regions. */
+  /**
+   * A client for another thread (vCPU) of the same VM, from {@link endpoint}. It cannot map
+   * regions, and does not serve DMA of a VM connected with `guestMemory` (guest memory belongs to
+   * the connecting thread): a DMA that a device does while such a vCPU is blocked is served by
+   * the connecting thread's event loop, or faults after `dmaTimeoutMs` if that thread is blocked
+   * too in something other than a rawpci call.
+   */
   static attach(endpoint: RawPciEndpoint, options: RawPciClientOptions = {}): RawPciClient {
     return new RawPciClient(endpoint, undefined, options);
   }
@@ -147,6 +178,26 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   /** What another thread needs to {@link attach} (postMessage-able: shared memory only). */
   endpoint(): RawPciEndpoint {
     return { ...this.#endpoint };
+  }
+
+  /** DMA lane statistics (with `guestMemory`): requests served, failed, dropped as withdrawn; undefined otherwise. */
+  get dmaStats(): { served: number; failed: number; dropped: number } | undefined {
+    return this.#dma ? { ...this.#dma.stats } : undefined;
+  }
+
+  /**
+   * Serves the DMA lane from the event loop: waits on its bell with Atomics.waitAsync (which
+   * does not keep Node alive) until the client closes or the channel does.
+   */
+  async #serveDmaLoop(): Promise<void> {
+    const dma = this.#dma!;
+    const { i32, index } = dma.bell;
+    while (!this.#closing && !this.#ch.closed) {
+      const bell = Atomics.load(i32, index);
+      if (dma.serve()) continue;
+      const w = Atomics.waitAsync(i32, index, bell, 1000);
+      if (w.async) await w.value;
+    }
   }
 
   /** Transport statistics: calls made, calls that timed out, slots of dead callers reclaimed. */
@@ -459,6 +510,11 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
     if (this.#closing) return;
     this.#closing = true;
     await this.stopIrqPump();
+    if (this.#dma) {
+      const { i32, index } = this.#dma.bell;
+      Atomics.notify(i32, index);
+      await this.#dmaLoop;
+    }
     this.#views.releaseDeviceMaps();
     if (!this.#conn) return;
     this.#conn.stop();

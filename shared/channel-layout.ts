@@ -4,6 +4,7 @@
 //
 //   [ control block: CTL_WORDS Int32 words ][ slot 0 ][ slot 1 ] ... [ slot N-1 ]
 //   slot = [ SLOT_HEADER_WORDS Int32 words ][ slotBytes bytes of data ]
+//   then the DMA lane: [ DMA_LANE_HEADER_WORDS Int32 words ][ request data DMA_LANE_BYTES ][ answer data DMA_LANE_BYTES ]
 //
 // A slot carries one request and then its answer (the answer overwrites the request in the data
 // area after ring 0 has copied the request out). Its state word holds the state in its low
@@ -33,7 +34,7 @@
 /** Magic of a channel's control block ('RPCH'). */
 export const CHANNEL_MAGIC = 0x4843_5052;
 /** Layout version of the channel (changes when any index or encoding below changes). */
-export const CHANNEL_LAYOUT_VERSION = 3;
+export const CHANNEL_LAYOUT_VERSION = 4;
 
 /** Int32 word indices of the control block. */
 export const Ctl = {
@@ -177,9 +178,53 @@ export const DEFAULT_SERVER_SPIN_US = 1000;
 /** Default data bytes per slot (largest request or answer frame). */
 export const DEFAULT_SLOT_BYTES = 4096;
 
-/** Byte size of a channel with `slotCount` slots of `slotBytes` data bytes. */
+/**
+ * The DMA lane (after the slots): ring 0 asks ring 3 to read or write guest memory it cannot
+ * map (a VMM that gave `guestMemory`, see shared/guest-memory.ts and docs/dma.md), like
+ * vfio-user's DMA_READ / DMA_WRITE messages, server to client. One request at a time (one
+ * ring-0 thread serves a VM). Ring 0 writes the request words and, for a write, the data into
+ * the request area, then stores REQ_SEQ, bumps BELL and wakes ring 3. Ring 3 copies the data
+ * (read: into the answer area), stores ANS_STATUS and ANS_LEN, then ANS_SEQ = REQ_SEQ, and
+ * notifies ANS_SEQ. Two data areas: a late answer to a request ring 0 gave up on never touches
+ * the data of the next one. Every word is untrusted by ring 0: it reads the answer words once,
+ * copies the answer bytes out before using them, and waits a bounded time.
+ */
+export const DmaLane = {
+  /** Bumped by ring 0 after each request: ring 3's event loop waits on it (Atomics.waitAsync). */
+  BELL: 0,
+  /** Sequence number of the posted request (ring 0; never 0). */
+  REQ_SEQ: 1,
+  /** {@link DMA_OP}. */
+  REQ_OP: 2,
+  /** Guest-physical address, low and high 32 bits (unsigned). */
+  REQ_ADDR_LO: 3,
+  REQ_ADDR_HI: 4,
+  /** Bytes to move, 1..DMA_LANE_BYTES. */
+  REQ_LEN: 5,
+  /** Sequence number ring 3 answers (ring 0 waits on it). */
+  ANS_SEQ: 6,
+  /** VBox status of the copy (0 on success). */
+  ANS_STATUS: 7,
+  /** Bytes moved (must equal REQ_LEN). */
+  ANS_LEN: 8,
+} as const;
+
+/** Operation codes of the DMA lane: vfio-user's message commands VFIO_USER_DMA_READ 11 and VFIO_USER_DMA_WRITE 12. */
+export const DMA_OP = {
+  /** Ring 3 copies guest memory into the answer area (the device reads memory). */
+  READ: 11,
+  /** Ring 3 copies the request area into guest memory (the device writes memory). */
+  WRITE: 12,
+} as const;
+
+/** Words of the DMA lane header. */
+export const DMA_LANE_HEADER_WORDS = 16;
+/** Bytes of each DMA lane data area: the largest chunk of one lane request (32 KiB). */
+export const DMA_LANE_BYTES = 32768;
+
+/** Byte size of a channel with `slotCount` slots of `slotBytes` data bytes (and its DMA lane). */
 export function channelBytes(slotCount: number, slotBytes: number): number {
-  return CTL_WORDS * 4 + slotCount * (SLOT_HEADER_WORDS * 4 + slotBytes);
+  return slotOffset(slotCount, slotBytes) + DMA_LANE_HEADER_WORDS * 4 + 2 * DMA_LANE_BYTES;
 }
 
 /** Byte offset of slot `i`'s header. */
@@ -202,6 +247,8 @@ export interface ChannelViews extends ChannelGeometry {
   data: Uint8Array[];
   /** Per slot: the Int32 index of its header's first word in `i32`. */
   header: Int32Array;
+  /** The DMA lane: its header words ({@link DmaLane}) and its two data areas. */
+  dma: { i32: Int32Array; req: Uint8Array; ans: Uint8Array };
 }
 
 /**
@@ -257,5 +304,12 @@ export function attachChannel(sab: SharedArrayBuffer, geometry?: ChannelGeometry
     header[i] = off / 4;
     data.push(new Uint8Array(sab, off + SLOT_HEADER_WORDS * 4, slotBytes));
   }
-  return { sab, i32, data, header, slotCount, slotBytes };
+  const lane = slotOffset(slotCount, slotBytes);
+  const laneData = lane + DMA_LANE_HEADER_WORDS * 4;
+  const dma = {
+    i32: new Int32Array(sab, lane, DMA_LANE_HEADER_WORDS),
+    req: new Uint8Array(sab, laneData, DMA_LANE_BYTES),
+    ans: new Uint8Array(sab, laneData + DMA_LANE_BYTES, DMA_LANE_BYTES),
+  };
+  return { sab, i32, data, header, slotCount, slotBytes, dma };
 }

@@ -10,7 +10,8 @@ import type { MessagePort } from 'node:worker_threads';
 export interface Ring0Connection {
   session: number;
   channel: SharedArrayBuffer;
-  ram: SharedArrayBuffer;
+  /** Guest RAM shared with ring 0; undefined when the VMM keeps it (`guestMemory`: DMA through the channel's DMA lane). */
+  ram: SharedArrayBuffer | undefined;
   port: MessagePort;
   served: Promise<unknown>;
   /** Asks ring 0 to stop serving (the serve loop sees it within one sleep). */
@@ -25,5 +26,6 @@ export interface Ring0Connection {
 export interface RawPciEndpoint {
   session: number;
   channel: SharedArrayBuffer;
-  ram: SharedArrayBuffer;
+  /** Guest RAM shared with ring 0; undefined when the VMM keeps it (`guestMemory`). */
+  ram: SharedArrayBuffer | undefined;
 }

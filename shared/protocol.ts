@@ -5,6 +5,10 @@
 // Numbers the header defines keep its values; operations rawpci.h names only as structures or
 // callbacks (the RAWPCIFACTORY per-VM hooks, FNRAWPCICONTIGPHYSMEMINFO, IRQ delivery) get
 // numbers from 32 up so they can never collide with a later header's enum.
+//
+// One exchange runs the other way, ring 0 to ring 3: DMA into guest memory ring 0 cannot map (a
+// VMM that connected with `guestMemory`). It is not a request frame but the channel's DMA lane
+// (shared/channel-layout.ts DmaLane, DMA_OP = vfio-user's DMA_READ 11 / DMA_WRITE 12; docs/dma.md).
 
 /** Version of this protocol. A ring 3 speaking another version gets VERR_VERSION_MISMATCH. */
 export const PCIRAW_PROTOCOL_VERSION = 0x0001_0000;

@@ -16,6 +16,7 @@
 // ```
 
 export { MAX_SERVER_SPIN_US } from '../r0/channel-server.js';
+export { DEFAULT_DMA_TIMEOUT_MS } from '../r0/dma-lane.js';
 export { DEVICE_MAX_MAPPINGS } from '../r0/open-device.js';
 export { DEFAULT_REQUEST_LIMIT_MS, type OpenChannelOptions, Ring0Service, type Ring0ServiceOptions } from '../r0/service.js';
 // Per-session bounds (docs/hostile-ring3.md).
@@ -41,6 +42,7 @@ export * from '../r3/guest/index.js';
 export { Bdf } from '../shared/bdf.js';
 export { PciRawCodec } from '../shared/codec.js';
 export type { RawPciEndpoint, Ring0Connection } from '../shared/connection.js';
+export type { GuestMemoryAccess } from '../shared/guest-memory.js';
 export type { MsiMessage } from '../shared/pci/msi.js';
 export type { MsixEntry } from '../shared/pci/msix.js';
 export type { PciBarKind, PciRegionKind } from '../shared/pci/region.js';

@@ -41,6 +41,9 @@ export function printTable(r: BenchReport): void {
       `WARNING: other processes used ${m.other_processes_cpu_pct.toFixed(0)}% of the machine's CPU during the run: spinning paths share cores with them, figures are pessimistic; rerun on a quiet machine`,
     );
   }
+  console.log(
+    `DMA per KiB (64 KiB reads, p50): shared guest RAM ${q.dma_shared_us_per_kib.toFixed(3)} us, through ring 3 (DMA lane) ${q.dma_ring3_us_per_kib.toFixed(3)} us (+${q.dma_ring3_extra_us_per_kib.toFixed(3)} us); edu DMAs driven by MMIO: ${q.edu_dma_shared_us_per_kib.toFixed(1)} vs ${q.edu_dma_ring3_us_per_kib.toFixed(1)} us`,
+  );
   console.log('targets:');
   console.log(
     `  channel p50 >= 20x faster than pool.run(): PIO ${q.pool_run_over_channel_p50_pio.toFixed(1)}x, MMIO ${q.pool_run_over_channel_p50_mmio.toFixed(1)}x  ${yes(r.targets.channel_20x_faster_than_pool_run)}`,

@@ -12,10 +12,15 @@ import { SimHost } from '../../r0/sim/host.js';
 import { TimerQueue } from '../../r0/timers.js';
 import { ChannelClient } from '../../r3/channel.js';
 import { RawPciClient } from '../../r3/client.js';
+import { DmaLaneServer } from '../../r3/dma-server.js';
 import { Bdf } from '../../shared/bdf.js';
 import { Ctl, createChannel, ServerState } from '../../shared/channel-layout.js';
 import { PciRawCodec } from '../../shared/codec.js';
-import { PCIRAWDRIVERRFLAG, PCIRAWR0_DO, type PciRawAnswer, type PciRawMemLoc } from '../../shared/protocol.js';
+import type { GuestMemoryAccess } from '../../shared/guest-memory.js';
+import { PCI_COMMAND, PCI_COMMAND_MASTER, PCI_COMMAND_MEMORY } from '../../shared/linux/pci-regs.js';
+import { PCIRAW_POWER, PCIRAWDRIVERRFLAG, PCIRAWR0_DO, type PciRawAnswer, type PciRawMemLoc } from '../../shared/protocol.js';
+import { EduDriver } from '../drivers/edu.js';
+import type { DmaWorkerData, DmaWorkerResult } from './dma-worker.js';
 import type { EchoWorkerData } from './echo-worker.js';
 import type { PingPongWorkerData } from './pingpong-worker.js';
 import type { VcpuWorkerData, VcpuWorkerResult } from './vcpu-worker.js';
@@ -64,6 +69,16 @@ export interface BenchReport {
     pool_run_over_channel_p50_mmio: number;
     channel_over_raw_pingpong_p50_pio: number;
     channel_over_raw_pingpong_p50_mmio: number;
+    /** A 64 KiB DMA from shared guest RAM (ring 0 copies): p50 per KiB, microseconds. */
+    dma_shared_us_per_kib: number;
+    /** A 64 KiB DMA through ring 3 (guestMemory: the DMA lane): p50 per KiB, microseconds. */
+    dma_ring3_us_per_kib: number;
+    /** What the lane adds: (ring 3 p50 - shared p50) per KiB, microseconds. */
+    dma_ring3_extra_us_per_kib: number;
+    /** edu DMAs driven by MMIO (16 x 4095 bytes), shared guest RAM: p50 per KiB, microseconds (MMIO round trips dominate). */
+    edu_dma_shared_us_per_kib: number;
+    /** The same through ring 3. */
+    edu_dma_ring3_us_per_kib: number;
   };
   targets: {
     channel_20x_faster_than_pool_run: boolean;
@@ -104,6 +119,12 @@ export const DESCRIPTIONS: Record<string, string> = {
   'pool-run-mmio': 'the same for the MMIO read',
   'channel-2vcpu-pio': 'two vCPU worker threads (RawPciClient.attach) doing sync PIO reads at once: total ops/s, per-call percentiles',
   'channel-32-inflight-pio': '32 pioReadAsync calls in flight (Promise.all), repeated: total ops/s; p50/p99 of one batch of 32',
+  'dma-64k': "one 64 KiB DMA read through ring 0's IommuDomain (translate + copy) from shared guest RAM, timed in a ring-0 worker thread",
+  'dma-64k-ring3':
+    'the same DMA with guest memory only ring 3 can reach: two 32 KiB DMA lane round trips, ring 3 (this thread) spinning in DmaLaneServer.serve as a vCPU in a sync wait does',
+  'edu-dma-64k':
+    '16 edu DMAs of 4095 bytes (8 from guest RAM, 8 to it; 64 KiB in all) driven by sync MMIO with polling, dmaDelayMs 0, guest RAM shared: ring 0 copies',
+  'edu-dma-64k-ring3': 'the same with guestMemory over a plain ArrayBuffer: ring 0 asks ring 3 to copy through the DMA lane, served in the polling calls',
 };
 
 const TESTDEV = '0000:00:05.0';
@@ -261,6 +282,39 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
       await pool.run({ kind: 'end-session', session });
     }
 
+    // ---- DMA alone: ring 0's IommuDomain read of 64 KiB, shared vs through the lane ----
+    for (const mode of ['shared', 'ring3'] as const) add(await laneDma(mode, options));
+
+    // ---- DMA: shared guest RAM vs guest memory only ring 3 can reach (the DMA lane) ----
+    {
+      const dmaService = await Ring0Service.start({
+        inventory: { devices: [{ bdf: EDU, model: 'edu', driver: 'edu', iommuGroup: 3, irq: 11, options: { dmaDelayMs: 0 } }] },
+      });
+      try {
+        const plain = new Uint8Array(new ArrayBuffer(DMA_RAM_BYTES));
+        const guestMemory: GuestMemoryAccess = {
+          size: DMA_RAM_BYTES,
+          read: (a, n) => plain.slice(a, a + n),
+          write: (a, d) => plain.set(d, a),
+        };
+        for (const [name, connect] of [
+          ['edu-dma-64k', { guestRamBytes: DMA_RAM_BYTES }],
+          ['edu-dma-64k-ring3', { guestMemory }],
+        ] as const) {
+          const dvm = await RawPciClient.connect(dmaService, connect);
+          try {
+            const ram = dvm.guestMemory ? plain : dvm.ram;
+            const run = dmaRun(dvm, ram);
+            add(await measure(name, run, options));
+          } finally {
+            await dvm.close();
+          }
+        }
+      } finally {
+        await dmaService.close();
+      }
+    }
+
     // ---- throughput: two vCPU threads of the same VM ----
     await watch('channel-2vcpu-pio', () => twoVcpus(client, td, port, options));
 
@@ -307,6 +361,11 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
     pool_run_over_channel_p50_mmio: get('pool-run-mmio').p50_us / get('channel-sync-mmio').p50_us,
     channel_over_raw_pingpong_p50_pio: get('channel-sync-pio').p50_us / get('raw-sab-pingpong').p50_us,
     channel_over_raw_pingpong_p50_mmio: get('channel-sync-mmio').p50_us / get('raw-sab-pingpong').p50_us,
+    dma_shared_us_per_kib: get('dma-64k').p50_us / 64,
+    dma_ring3_us_per_kib: get('dma-64k-ring3').p50_us / 64,
+    dma_ring3_extra_us_per_kib: (get('dma-64k-ring3').p50_us - get('dma-64k').p50_us) / 64,
+    edu_dma_shared_us_per_kib: get('edu-dma-64k').p50_us / EDU_DMA_KIB,
+    edu_dma_ring3_us_per_kib: get('edu-dma-64k-ring3').p50_us / EDU_DMA_KIB,
   };
   const c = cpus();
   const sys1 = systemCpu();
@@ -342,6 +401,72 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
       channel_at_most_4x_raw_pingpong: Math.max(ratios.channel_over_raw_pingpong_p50_pio, ratios.channel_over_raw_pingpong_p50_mmio) <= 4,
       idle_workers_under_5pct: idle.pct < 5,
     },
+  };
+}
+
+/**
+ * One 64 KiB DMA read timed in a ring-0 worker thread (src/bench/dma-worker.ts): from shared
+ * guest RAM, or through the DMA lane with this thread serving it (spinning, as a vCPU in a
+ * synchronous wait). Throws when a DMA failed.
+ */
+async function laneDma(mode: 'shared' | 'ring3', o: BenchOptions): Promise<BenchResult> {
+  const views = createChannel(1);
+  const ram = new SharedArrayBuffer(1 << 20);
+  const done = new SharedArrayBuffer(4);
+  const plain = new Uint8Array(new ArrayBuffer(ram.byteLength));
+  const server = new DmaLaneServer(views, { size: plain.length, read: (a, n) => plain.slice(a, a + n), write: (a, d) => plain.set(d, a) });
+  const data: DmaWorkerData = { channel: views.sab, ram, mode, bytes: 64 << 10, warmupMs: o.warmupMs, timeMs: o.timeMs, done };
+  const w = new Worker(new URL('./dma-worker.js', import.meta.url), { workerData: data });
+  const result = new Promise<DmaWorkerResult>((resolve, reject) => {
+    w.once('message', resolve);
+    w.once('error', reject);
+  });
+  try {
+    if (mode === 'ring3') {
+      const flag = new Int32Array(done);
+      // Serve until the worker is done; give the event loop a turn now and then (worker errors).
+      while (Atomics.load(flag, 0) === 0) {
+        const end = performance.now() + 50;
+        while (performance.now() < end && Atomics.load(flag, 0) === 0) server.serve();
+        await new Promise((r) => setImmediate(r));
+      }
+    }
+    const r = await result;
+    if (r.failures) throw new Error(`${r.failures} DMAs of the ${mode} DMA bench failed`);
+    return { name: mode === 'shared' ? 'dma-64k' : 'dma-64k-ring3', p50_us: r.p50_us, p99_us: r.p99_us, ops_per_s: r.ops_per_s };
+  } finally {
+    await w.terminate();
+  }
+}
+
+/** KiB one DMA sample moves: 16 transfers of 4095 bytes. */
+const EDU_DMA_KIB = (16 * 4095) / 1024;
+
+/** Guest RAM of the DMA measurements, in bytes. */
+const DMA_RAM_BYTES = 1 << 20;
+
+/**
+ * Sets `vm` up for edu DMA (domain over all of guest RAM, edu powered on and bus master) and
+ * returns one sample: 8 DMAs of 4095 bytes from guest RAM at 0x10000.. into the device buffer
+ * and 8 back to 0x80000.., each checked by its last byte. `ram` is the guest RAM the test sees.
+ */
+function dmaRun(vm: RawPciClient, ram: Uint8Array): () => void {
+  vm.initVm();
+  vm.contigMemInfo(0n, 0n, BigInt(DMA_RAM_BYTES));
+  const h = vm.openDevice(EDU, { detachHostDriver: true });
+  vm.powerStateChange(h, PCIRAW_POWER.ON);
+  vm.cfgWrite(h, PCI_COMMAND, 2, vm.cfgRead(h, PCI_COMMAND, 2) | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+  const edu = new EduDriver(vm, h);
+  const n = 4095;
+  for (let i = 0; i < 8; i++) ram.fill(i + 1, 0x10000 + i * 0x1000, 0x10000 + i * 0x1000 + n);
+  let k = 0;
+  return () => {
+    for (let i = 0; i < 8; i++) {
+      edu.dma(BigInt(0x10000 + i * 0x1000), 0, n, false, 'poll');
+      edu.dma(BigInt(0x80000 + i * 0x1000), 0, n, true, 'poll');
+    }
+    k = (k + 1) & 7;
+    expect(ram[0x80000 + k * 0x1000 + n - 1]!, k + 1, 'edu DMA round trip');
   };
 }
 

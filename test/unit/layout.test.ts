@@ -6,6 +6,10 @@ import {
   CTL_WORDS,
   Ctl,
   claimWord,
+  DMA_LANE_BYTES,
+  DMA_LANE_HEADER_WORDS,
+  DMA_OP,
+  DmaLane,
   LEASE_TICK_MS,
   ServerState,
   SLOT_HEADER_WORDS,
@@ -73,7 +77,7 @@ test('VBox status codes carry err.h numbers', (t) => {
 });
 
 test('channel control block and slot header indices are pinned', (t) => {
-  t.is(CHANNEL_LAYOUT_VERSION, 3);
+  t.is(CHANNEL_LAYOUT_VERSION, 4);
   t.is(CTL_WORDS, 64);
   t.is(SLOT_HEADER_WORDS, 8);
   t.is(
@@ -84,6 +88,10 @@ test('channel control block and slot header indices are pinned', (t) => {
   t.deepEqual(Slot, { STATE: 0, REQ_LEN: 1, ANS_LEN: 2, WAITER: 3, TOKEN: 4 });
   t.deepEqual(SlotState, { FREE: 0, CLAIMED: 1, POSTED: 2, TAKEN: 3, DONE: 4, ABANDONED: 5 });
   t.deepEqual(ServerState, { NOT_STARTED: 0, RUNNING: 1, STOP_REQUESTED: 2, STOPPED: 3 });
+  t.is(pinned(DmaLane), 'BELL=0 REQ_SEQ=1 REQ_OP=2 REQ_ADDR_LO=3 REQ_ADDR_HI=4 REQ_LEN=5 ANS_SEQ=6 ANS_STATUS=7 ANS_LEN=8');
+  t.deepEqual(DMA_OP, { READ: 11, WRITE: 12 });
+  t.is(DMA_LANE_HEADER_WORDS, 16);
+  t.is(DMA_LANE_BYTES, 32768);
   // The state word: state in the low 3 bits, the caller's lease (4-ms ticks) above.
   t.is(SLOT_STATE_BITS, 3);
   t.is(LEASE_TICK_MS, 4);

@@ -2,7 +2,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { RawPciClient } from '../../../r3/client.js';
-import { CTL_WORDS, Ctl, SLOT_HEADER_WORDS, slotOffset } from '../../../shared/channel-layout.js';
+import { CTL_WORDS, Ctl, DMA_LANE_BYTES, DMA_LANE_HEADER_WORDS, SLOT_HEADER_WORDS, slotOffset } from '../../../shared/channel-layout.js';
 import type { RawPciEndpoint } from '../../../shared/connection.js';
 import { PCIRAWR0_DO } from '../../../shared/protocol.js';
 import { statusName } from '../../../shared/status.js';
@@ -11,6 +11,7 @@ import { statusName } from '../../../shared/status.js';
 export type HostileThreadData =
   | { mode: 'store'; channel: SharedArrayBuffer; stop: SharedArrayBuffer; index: number; value: number }
   | { mode: 'scribble'; channel: SharedArrayBuffer; stop: SharedArrayBuffer; seed: number; slotCount: number; slotBytes: number }
+  | { mode: 'lane'; channel: SharedArrayBuffer; stop: SharedArrayBuffer; seed: number; slotCount: number; slotBytes: number }
   | { mode: 'flip'; channel: SharedArrayBuffer; stop: SharedArrayBuffer; byteOffset: number; a: number; b: number }
   | { mode: 'call'; endpoint: RawPciEndpoint; op: 'getIrq' | 'mmioRead' | 'loop'; handle: number; address?: string; timeoutMs: number; irqTimeoutMs?: number };
 
@@ -91,6 +92,21 @@ function run(d: HostileThreadData): void {
       }
       if ((writes & 1023) === 0) Atomics.add(i32, Ctl.DOORBELL, 1);
       writes++;
+    }
+  } else if (d.mode === 'lane') {
+    // The DMA lane: its header words (sequence numbers, lengths, statuses, the bell) and bytes
+    // of both data areas, at random.
+    const next = rng(d.seed);
+    const lane = slotOffset(d.slotCount, d.slotBytes);
+    const u8 = new Uint8Array(d.channel);
+    while (Atomics.load(stop, 0) === 0) {
+      const r = next();
+      const value = next() | 0;
+      if (r & 1) Atomics.store(i32, lane / 4 + ((r >>> 1) % DMA_LANE_HEADER_WORDS), r & 2 ? value : value & 0xff);
+      else u8[lane + DMA_LANE_HEADER_WORDS * 4 + ((r >>> 1) % (2 * DMA_LANE_BYTES))] = value;
+      // In bursts with quiet gaps of 0..2 ms: DMAs run both while the lane is scribbled and in
+      // between, so the test sees failures and successes (and the shared cores get a break).
+      if ((++writes & 4095) === 0) Atomics.wait(stop, 0, 0, (next() % 2000) / 1000);
     }
   } else {
     const u8 = new Uint8Array(d.channel);
