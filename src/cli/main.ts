@@ -395,17 +395,37 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
     .option('--inventory <file>', 'simulated host inventory (JSON)')
     .option('--sysfs-root <dir>', 'vfio host: the directory that stands for /sys (default /sys), for the ID check and for ring 0')
     .option('--guest', 'also run the guest-side part')
+    .option('--os', "boot Linux in the v86 emulator and watch it find and drive edu (fetches Debian's i386 kernel on first use)")
     .option('--json', 'print JSON for scripts')
-    .action(async (o: { host: string; device?: string; testdev?: string; inventory?: string; sysfsRoot?: string; guest?: boolean; json?: boolean }) => {
-      const { runDemo } = await import('../demo/main.js');
-      const { DemoUsageError } = await import('../demo/identity.js');
-      try {
-        result.code = await runDemo(o);
-      } catch (e) {
-        if (e instanceof DemoUsageError) throw new UsageError(e.message);
-        throw e;
-      }
-    });
+    .action(
+      async (o: { host: string; device?: string; testdev?: string; inventory?: string; sysfsRoot?: string; guest?: boolean; os?: boolean; json?: boolean }) => {
+        if (o.os) {
+          if (o.host !== 'sim') throw new UsageError('--os runs on the simulated host: for a real device use `rawpci vm --host vfio --device BDF`');
+          if (o.guest || o.json || o.sysfsRoot) throw new UsageError('--os is its own demo: drop --guest, --json and --sysfs-root');
+          const { runOsDemo } = await import('../demo/os.js');
+          const { VmUsageError } = await import('../vm/v86-vm.js');
+          try {
+            result.code = await runOsDemo({
+              ...(o.device ? { device: o.device } : {}),
+              ...(o.testdev ? { testdev: o.testdev } : {}),
+              ...(o.inventory ? { inventory: o.inventory } : {}),
+            });
+          } catch (e) {
+            if (e instanceof VmUsageError) throw new UsageError(e.message);
+            throw e;
+          }
+          return;
+        }
+        const { runDemo } = await import('../demo/main.js');
+        const { DemoUsageError } = await import('../demo/identity.js');
+        try {
+          result.code = await runDemo(o);
+        } catch (e) {
+          if (e instanceof DemoUsageError) throw new UsageError(e.message);
+          throw e;
+        }
+      },
+    );
 
   program
     .command('vm')

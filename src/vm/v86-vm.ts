@@ -67,7 +67,7 @@ export interface V86VmOptions {
 export class VmUsageError extends Error {}
 
 /** The package's root directory (where .guest-cache lives). */
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = dirname(new URL(import.meta.url).pathname);
   while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
   return dir;
