@@ -256,6 +256,8 @@ export class Ring0 {
         VERR_NOT_FOUND,
         `no PCI device at ${bdf} on the ${this.backend.kind} host: 'rawpci list --host ${this.backend.kind}' shows the devices there`,
       );
+    const denied = session.access?.(info);
+    if (denied) return fail(denied.rc, denied.msg);
     const refused = this.backend.assignable(info);
     if (refused) return refused;
     // A device has one handle: a second open in the same session would be a second instance.
