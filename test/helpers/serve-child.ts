@@ -117,8 +117,8 @@ export function spawnVm(task: Record<string, unknown>, ids: { uid?: number; gid?
 }
 
 /** The `rawpci` CLI as a child: its exit code and output. */
-export async function runRawpci(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, [RAWPCI_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RAWPCI_LOG: 'silent' } });
+export async function runRawpci(args: string[], ids: { uid?: number; gid?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [RAWPCI_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...ids, env: { ...process.env, RAWPCI_LOG: 'silent' } });
   let stdout = '';
   let stderr = '';
   proc.stdout!.on('data', (d) => (stdout += d));
