@@ -141,7 +141,7 @@ function serve(r0: Ring0, task: ServeTask): ServeResult {
   workerResources.attach(control);
   const peer = task.peer;
   if (peer) {
-    const rules = policy ?? AccessPolicy.rootOnly('the built-in policy (root only: rawpci serve was started without --policy)');
+    const rules = policy ?? AccessPolicy.rootOnly('the built-in policy (root only: rawpci serve found no --policy and no /etc/rawpci/policy.json)');
     session.access = (info) => {
       const d = rules.check(peer, { bdf: info.bdf, vendor: info.vendor, device: info.device, classCode: info.classCode });
       return d.rc === 0 ? undefined : d;

@@ -1,6 +1,7 @@
 // `rawpci serve` (ring 0 as a long-lived process) and the admin CLI's requests to a running one (`status`, `attach`, `detach`, `end` with --socket).
 
 import Table from 'cli-table3';
+import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { logger } from '../../shared/log.js';
 import {
@@ -116,7 +117,7 @@ export function addServeCommands(program: Command, io: CliIo, result: { code: nu
     .option('--socket <path>', `the unix socket to listen on (default ${defaultSocketPath()})`)
     .addOption(new Option('--host <host>', 'which host').choices(['sim', 'vfio']).default('sim'))
     .option('--inventory <file>', 'simulated host inventory (JSON, like r0/sim/default-inventory.json)')
-    .option('--policy <file>', 'who may open which devices (docs/policy.md); without it only root may')
+    .option('--policy <file>', 'who may open which devices (docs/policy.md); default /etc/rawpci/policy.json when it exists, else only root may')
     .option('--sysfs-root <dir>', 'vfio host: another sysfs tree (DIR stands for /sys)')
     .option('--max-vms <n>', 'VMs served at once', (v) => Number(v), 4)
     .option('--state-file <file>', 'where detached devices are recorded for the next instance (default SOCKET.state.json)')
@@ -125,12 +126,14 @@ export function addServeCommands(program: Command, io: CliIo, result: { code: nu
         if (!Number.isInteger(o.maxVms) || o.maxVms < 1) throw new UsageError(`--max-vms ${o.maxVms} must be a positive integer`);
         if (!process.env.RAWPCI_LOG) logger().level = 'info';
         const { RawPciServer } = await import('../../r0/server.js');
+      const { DEFAULT_POLICY_PATH } = await import('../../r0/policy.js');
+      const policyFile = o.policy ?? (existsSync(DEFAULT_POLICY_PATH) ? DEFAULT_POLICY_PATH : undefined);
         const server = await RawPciServer.start({
           socket: o.socket ?? defaultSocketPath(),
           host: o.host,
           maxVms: o.maxVms,
           ...(o.inventory ? { inventory: o.inventory } : {}),
-          ...(o.policy ? { policyFile: o.policy } : {}),
+          ...(policyFile ? { policyFile } : {}),
           ...(o.sysfsRoot ? { sysfsRoot: o.sysfsRoot } : {}),
           ...(o.stateFile ? { stateFile: o.stateFile } : {}),
         });
