@@ -1,7 +1,7 @@
 // `rawpci serve` (ring 0 as a long-lived process) and the admin CLI's requests to a running one (`status`, `attach`, `detach`, `end` with --socket).
 
-import Table from 'cli-table3';
 import { existsSync } from 'node:fs';
+import Table from 'cli-table3';
 import { type Command, Option } from 'commander';
 import { logger } from '../../shared/log.js';
 import {
@@ -126,8 +126,8 @@ export function addServeCommands(program: Command, io: CliIo, result: { code: nu
         if (!Number.isInteger(o.maxVms) || o.maxVms < 1) throw new UsageError(`--max-vms ${o.maxVms} must be a positive integer`);
         if (!process.env.RAWPCI_LOG) logger().level = 'info';
         const { RawPciServer } = await import('../../r0/server.js');
-      const { DEFAULT_POLICY_PATH } = await import('../../r0/policy.js');
-      const policyFile = o.policy ?? (existsSync(DEFAULT_POLICY_PATH) ? DEFAULT_POLICY_PATH : undefined);
+        const { DEFAULT_POLICY_PATH } = await import('../../r0/policy.js');
+        const policyFile = o.policy ?? (existsSync(DEFAULT_POLICY_PATH) ? DEFAULT_POLICY_PATH : undefined);
         const server = await RawPciServer.start({
           socket: o.socket ?? defaultSocketPath(),
           host: o.host,
