@@ -25,7 +25,8 @@ export interface ServeChild {
 
 /** A fresh directory (mode 0755, so an unprivileged VM child can reach the socket), removed by `cleanup`. */
 export function serveDir(): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'rawpci-serve-'));
+  // RAWPCI_SERVE_TMP: where sockets can be made (the QEMU guest's /tmp is a 9p share: guest.sh points this at a tmpfs).
+  const dir = mkdtempSync(join(process.env.RAWPCI_SERVE_TMP ?? tmpdir(), 'rawpci-serve-'));
   chmodSync(dir, 0o755);
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
