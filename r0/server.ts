@@ -65,6 +65,8 @@ export interface CleanupRecord {
   why: 'disconnect' | 'bye' | 'end' | 'shutdown';
   /** From noticing to the session ended (every device closed, drivers rebound), in ms. */
   ms: number;
+  /** When ring 0 noticed (ms since the epoch): the socket's close, the bye, the request. */
+  noticedAt: number;
 }
 
 /** The state file's shape: devices detached from their host driver by VMs of this instance. */
@@ -353,12 +355,13 @@ export class RawPciServer {
   /** Ends a VM's session once (every device in the fixed order); resolves with the cleanup time in ms. */
   #end(vm: VmConn, why: CleanupRecord['why']): Promise<number> {
     vm.ended ??= (async () => {
+      const noticedAt = Date.now();
       const t0 = performance.now();
       await this.service.endVm(vm.session);
       const ms = performance.now() - t0;
       this.#vms.delete(vm.session);
       this.#saveState();
-      this.cleanups.push({ session: vm.session, pid: vm.peer.pid, uid: vm.peer.uid, why, ms });
+      this.cleanups.push({ session: vm.session, pid: vm.peer.pid, uid: vm.peer.uid, why, ms, noticedAt });
       if (this.cleanups.length > 100) this.cleanups.shift();
       this.#log.info(
         { session: vm.session, vmPid: vm.peer.pid, why, cleanupMs: Number(ms.toFixed(2)) },
