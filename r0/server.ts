@@ -134,7 +134,13 @@ export class RawPciServer {
       const reclaimed = await reclaimFromState(stateFile, service, log);
       server = createServer({ pauseOnConnect: true });
       await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
+        server!.once('error', (e: NodeJS.ErrnoException) =>
+          reject(
+            e.code === 'EADDRINUSE'
+              ? new Error(`another rawpci serve took ${socketPath} while this one started: stop it first or give this one another --socket`)
+              : new Error(`cannot listen on ${socketPath} (${e.code}): ${e.message}`),
+          ),
+        );
         server!.listen(socketPath, () => resolve());
       });
       const { chmodSync } = await import('node:fs');
