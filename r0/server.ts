@@ -326,6 +326,8 @@ export class RawPciServer {
     sock.on('data', onData);
     onData(new Uint8Array(0));
     sock.on('close', () => void this.#end(vm, 'disconnect'));
+    // Gone while its channel was being opened: end it now (no close event will come).
+    if (sock.destroyed) void this.#end(vm, 'disconnect');
     sock.resume();
   }
 
