@@ -38,7 +38,16 @@ import {
   vmFrameSchema,
   zodIssue,
 } from '../shared/serve-protocol.js';
-import { VERR_ACCESS_DENIED, VERR_INVALID_PARAMETER, VERR_NOT_FOUND, VERR_RESOURCE_BUSY, VERR_VERSION_MISMATCH, VINF_SUCCESS } from '../shared/status.js';
+import {
+  VERR_ACCESS_DENIED,
+  VERR_BUFFER_OVERFLOW,
+  VERR_INTERNAL_ERROR,
+  VERR_INVALID_PARAMETER,
+  VERR_NOT_FOUND,
+  VERR_RESOURCE_BUSY,
+  VERR_VERSION_MISMATCH,
+  VINF_SUCCESS,
+} from '../shared/status.js';
 import { REQUIRED_SEALS, type Xproc, xproc } from '../shared/xproc.js';
 import { type PeerIdentity, peerGroups } from './policy.js';
 import { releaseWorkerResources } from './reaper.js';
@@ -210,7 +219,11 @@ export class RawPciServer {
       this.#refuse(sock, fd, VERR_RESOURCE_BUSY, 'rawpci serve is shutting down: connect to the next instance');
       return;
     }
-    void this.#readFirst(sock, fd, peer);
+    this.#readFirst(sock, fd, peer).catch((e: Error) => {
+      // A ring-0 bug on this connection's path: log it, drop the connection, serve on.
+      this.#log.error(`connection of pid ${peer.pid}: ${e.stack ?? e.message}`);
+      sock.destroy();
+    });
   }
 
   /** Reads the connection's first frame (with its fds) by recvmsg, before libuv reads anything. */
@@ -313,10 +326,16 @@ export class RawPciServer {
         reader.push(bytes);
         for (let f = reader.next(); f !== undefined; f = reader.next()) {
           if (!vmFrameSchema.safeParse(f).success) throw new Error('a VM frame other than bye');
-          void this.#end(vm, 'bye').then((ms) => {
-            this.#send(fd, { t: 'closed', cleanupMs: ms });
-            sock.end();
-          });
+          this.#end(vm, 'bye').then(
+            (ms) => {
+              this.#send(fd, { t: 'closed', cleanupMs: ms });
+              sock.end();
+            },
+            (e: Error) => {
+              log.error(`session ${conn.session}: ending it failed: ${e.message}`);
+              sock.destroy();
+            },
+          );
         }
       } catch (e) {
         log.warn(`session ${conn.session}: ${(e as Error).message}: disconnected`);
@@ -405,7 +424,11 @@ export class RawPciServer {
         for (let f = reader.next(); f !== undefined; f = reader.next()) {
           const req = adminRequestSchema.safeParse(f);
           if (!req.success) throw new Error(`a bad admin request (${zodIssue(req.error)})`);
-          void this.#adminRequest(req.data).then((reply) => this.#send(fd, { t: 'reply', id: req.data.id, ...reply }));
+          const id = req.data.id;
+          this.#adminRequest(req.data).then(
+            (reply) => this.#send(fd, { t: 'reply', id, ...reply }),
+            (e: Error) => this.#send(fd, { t: 'reply', id, rc: VERR_INTERNAL_ERROR, msg: `ring 0 failed the request: ${e.message}` }),
+          );
         }
       } catch (e) {
         this.#send(fd, { t: 'error', rc: VERR_INVALID_PARAMETER, msg: (e as Error).message });
@@ -480,7 +503,13 @@ export class RawPciServer {
 
   /** Sends one frame (and fds) by sendmsg, retrying while the socket buffer is full; a dead peer is ignored (its close ends the VM). */
   #send(fd: number, body: Record<string, unknown>, fds: number[] = []): void {
-    let bytes = encodeFrame(body);
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeFrame(body);
+    } catch (e) {
+      bytes = encodeFrame({ t: 'error', rc: VERR_BUFFER_OVERFLOW, msg: `ring 0's answer could not be sent: ${(e as Error).message}` });
+      fds = [];
+    }
     let sendFds = fds;
     const deadline = performance.now() + 1000;
     const attempt = (): void => {
