@@ -366,9 +366,14 @@ export class Ring0 {
     const session = dev.session;
     session.handles.delete(dev.handle);
     if (dev.detachedDriver !== undefined) {
+      const t0 = performance.now();
       this.#rebind(dev.info, dev.detachedDriver);
+      dev.closeTimings['rebind host driver'] = performance.now() - t0;
       dev.detachedDriver = undefined;
     }
+    // The last SESSION_MAX_DEVICES closes only: a VM opening and closing in a loop cannot grow it.
+    if (session.closeTimings.length >= SESSION_MAX_DEVICES) session.closeTimings.shift();
+    session.closeTimings.push({ bdf: dev.info.bdf.toString(), steps: dev.closeTimings });
     this.table.devices.release(dev.info.bdf.pciAddress, session.id);
     const group = dev.info.iommuGroup;
     if (group !== null && ![...session.handles.values()].some((d) => d.info.iommuGroup === group)) this.table.groups.release(group, session.id);

@@ -76,6 +76,8 @@ export interface CleanupRecord {
   ms: number;
   /** When ring 0 noticed (ms since the epoch): the socket's close, the bye, the request. */
   noticedAt: number;
+  /** Each device closed: how long each step of the fixed order took in the worker, in ms. */
+  devices: { bdf: string; steps: Record<string, number> }[];
 }
 
 /** The state file's shape: devices detached from their host driver by VMs of this instance. */
@@ -384,14 +386,15 @@ export class RawPciServer {
     vm.ended ??= (async () => {
       const noticedAt = Date.now();
       const t0 = performance.now();
-      await this.service.endVm(vm.session);
+      const result = await this.service.endVm(vm.session);
       const ms = performance.now() - t0;
+      const devices = result ? result.closed.map((d) => ({ bdf: d.bdf, steps: roundSteps(d.steps) })) : [];
       this.#vms.delete(vm.session);
       this.#saveState();
-      this.cleanups.push({ session: vm.session, pid: vm.peer.pid, uid: vm.peer.uid, why, ms, noticedAt });
+      this.cleanups.push({ session: vm.session, pid: vm.peer.pid, uid: vm.peer.uid, why, ms, noticedAt, devices });
       if (this.cleanups.length > 100) this.cleanups.shift();
       this.#log.info(
-        { session: vm.session, vmPid: vm.peer.pid, why, cleanupMs: Number(ms.toFixed(2)) },
+        { session: vm.session, vmPid: vm.peer.pid, why, cleanupMs: Number(ms.toFixed(2)), devices },
         `session ${vm.session} (pid ${vm.peer.pid}) ended (${why}): devices closed in the fixed order in ${ms.toFixed(1)} ms`,
       );
       if (why !== 'bye') vm.sock.destroy();
@@ -555,6 +558,11 @@ export class RawPciServer {
     this.#lastState = text;
     writeStateFile(this.stateFile, text, this.#log);
   }
+}
+
+/** Step timings rounded to 0.01 ms for logs and status. */
+function roundSteps(steps: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, Math.round(v * 100) / 100]));
 }
 
 /** Refuses to start when another instance answers on `socketPath`; removes a stale socket file left by one that died. */

@@ -36,7 +36,7 @@ import { AccessPolicy, type PeerIdentity } from './policy.js';
 import { releaseWorkerResources } from './reaper.js';
 import { type JournalEntry, ServeControl, ServeState } from './serve-control.js';
 import { Watchdog } from './watchdog.js';
-import type { Ring0Task, Ring0WorkerData } from './worker.js';
+import type { Ring0Task, Ring0WorkerData, ServeResult } from './worker.js';
 
 /** Default of {@link Ring0ServiceOptions.requestLimitMs}: 10 s. */
 export const DEFAULT_REQUEST_LIMIT_MS = 10_000;
@@ -251,14 +251,15 @@ export class Ring0Service {
   /**
    * Ends VM `session` the way its disconnect does: its serve loop stops and its worker closes
    * every device in the fixed order (stop IRQs, decode and bus mastering off, unmap, detach the
-   * IOMMU, reset, rebind, release). Resolves when done; false when no such VM is connected.
+   * IOMMU, reset, rebind, release). Resolves with the serve task's result (its devices' close
+   * timings among it) when done, undefined when its worker was lost; false when no such VM is
+   * connected.
    */
-  async endVm(session: number): Promise<boolean> {
+  async endVm(session: number): Promise<ServeResult | undefined | false> {
     const live = this.#live.get(session);
     if (!live) return false;
     live.conn.stop();
-    await live.conn.served.catch(() => {});
-    return true;
+    return (await live.conn.served.catch(() => undefined)) as ServeResult | undefined;
   }
 
   /** vfio host: the directory standing for /sys (undefined: /sys). */

@@ -83,6 +83,8 @@ export class Session {
   replier: SessionReplier | undefined;
   /** True once the session ended. */
   ended = false;
+  /** The last SESSION_MAX_DEVICES devices closed and how long each step of their close took, in ms (statistics: `rawpci serve` logs them). */
+  readonly closeTimings: { bdf: string; steps: Record<string, number> }[] = [];
   /** Interrupts (INTx, MSI, MSI-X) and IOMMU faults queued for this VM (statistics: `rawpci status`). */
   readonly counts = { irqs: 0, faults: 0 };
   /**

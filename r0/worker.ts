@@ -65,6 +65,8 @@ export interface ServeResult {
   answered: number;
   sleeps: number;
   opCounts: Record<string, number>;
+  /** The devices the session's end (or earlier closes) closed, with each step's time in ms. */
+  closed: { bdf: string; steps: Record<string, number> }[];
 }
 
 /** Create a session served through `call` tasks (pool.run), with its own guest RAM. */
@@ -175,5 +177,5 @@ function serve(r0: Ring0, task: ServeTask): ServeResult {
     workerResources.detach();
     task.port.close();
   }
-  return { session: session.id, answered: server.stats.answered, sleeps: server.stats.sleeps, opCounts: { ...r0.opCounts } };
+  return { session: session.id, answered: server.stats.answered, sleeps: server.stats.sleeps, opCounts: { ...r0.opCounts }, closed: session.closeTimings };
 }

@@ -21,7 +21,7 @@ test.after.always(async () => {
 
 interface Status {
   sessions: { session: number; pid: number; devices: string[]; requests: number; irqs: number }[];
-  cleanups: { session: number; pid: number; why: string; ms: number; noticedAt: number }[];
+  cleanups: { session: number; pid: number; why: string; ms: number; noticedAt: number; devices: { bdf: string; steps: Record<string, number> }[] }[];
 }
 
 const status = async () => (await adminRequest(serve.socket, 'status')).data as Status;
@@ -50,6 +50,17 @@ test.serial(
     t.log(
       `after SIGKILL: ring 0 noticed the socket close ${record!.noticedAt - killedAt} ms after kill(), cleanup ${record!.ms.toFixed(2)} ms; ${seenMs.toFixed(1)} ms from kill() to the status showing it`,
     );
+    t.log(`close steps (ms): ${JSON.stringify(record!.devices)}`);
+    t.deepEqual(record!.devices.map((d) => d.bdf).sort(), ['0000:00:04.0', '0000:00:05.0']);
+    t.deepEqual(Object.keys(record!.devices[0]!.steps), [
+      'stop IRQs',
+      'disable decode and bus mastering',
+      'unmap regions',
+      'detach IOMMU domain',
+      'reset',
+      'release host device',
+      'rebind host driver',
+    ]);
     t.true(record!.ms < 100, `cleanup took ${record!.ms} ms`);
     t.false((await status()).sessions.some((s) => s.session === session));
     // Another VM gets both devices, host drivers detachable again (they were rebound).

@@ -41,11 +41,14 @@ test('SIGKILL of an unprivileged VM mid-DMA: ring 0 (root) rebinds edu to uio_pc
     }
     await new Promise((r) => setTimeout(r, 1));
   }
-  const st = (await adminRequest(serve.socket, 'status', {}, 60_000)).data as { cleanups: { session: number; ms: number }[] };
+  const st = (await adminRequest(serve.socket, 'status', {}, 60_000)).data as {
+    cleanups: { session: number; ms: number; noticedAt: number; devices: { bdf: string; steps: Record<string, number> }[] }[];
+  };
   const rec = st.cleanups.find((c) => c.session === session);
   t.log(
     `edu back on uio_pci_generic ${rebound.toFixed(1)} ms after SIGKILL; ring 0's cleanup ${rec?.ms.toFixed(1)} ms (TCG: JS runs ~12x slower than on the host)`,
   );
+  t.log(`ring 0's close steps (ms): ${JSON.stringify(rec?.devices)}`);
   t.false(Number.isNaN(rebound), 'edu was rebound to uio_pci_generic');
   t.truthy(rec);
   const next = await RawPciClient.connect(`unix:${serve.socket}`, { guestRamBytes: 4 << 20, startTimeoutMs: 60_000, timeoutMs: 30_000 });
