@@ -15,6 +15,7 @@ import {
 } from '../shared/channel-layout.js';
 import { PciRawCodec } from '../shared/codec.js';
 import { VERR_INTERNAL_ERROR, VERR_INVALID_STATE } from '../shared/status.js';
+import type { WakeKind } from '../shared/wake.js';
 import { ServeControl } from './serve-control.js';
 
 /**
@@ -54,6 +55,8 @@ export interface ChannelServerOptions {
    * DEFAULT_SERVER_SPIN_US, 1000; clamped to 0..MAX_SERVER_SPIN_US).
    */
   spinUs?: number;
+  /** How the loop sleeps and wakes ring 3: 'atomics' (default, one process) or 'futex' (a channel mapped by two processes). */
+  wake?: WakeKind;
   /** Longest single sleep in milliseconds, so a stop request is seen even without a notify (default 500). */
   maxSleepMs?: number;
 }
@@ -94,7 +97,7 @@ export class ChannelServer {
   readonly stats = { answered: 0, sleeps: 0, errors: 0 };
 
   constructor(sab: SharedArrayBuffer, handler: ChannelHandler, options: ChannelServerOptions = {}) {
-    this.views = attachChannel(sab, options.geometry);
+    this.views = attachChannel(sab, options.geometry, options.wake);
     this.control = options.control ?? ServeControl.create();
     this.#handler = handler;
     const spinUs = options.spinUs ?? DEFAULT_SERVER_SPIN_US;
@@ -171,7 +174,7 @@ export class ChannelServer {
         const sleep = Math.max(0, Math.min(this.#maxSleepMs, nextTimer - performance.now()));
         this.stats.sleeps++;
         Atomics.add(i32, Ctl.SLEEPS, 1);
-        Atomics.wait(i32, Ctl.DOORBELL, bell, sleep);
+        this.views.wake.wait(i32, Ctl.DOORBELL, bell, sleep);
       }
       Atomics.store(i32, Ctl.SERVER_SLEEPING, 0);
       full = true;
@@ -214,7 +217,7 @@ export class ChannelServer {
       }
       if (s !== SlotState.TAKEN) return false;
       if (Atomics.compareExchange(i32, h + Slot.STATE, w, withSlotState(w, SlotState.DONE)) === w) {
-        if (Atomics.load(i32, h + Slot.WAITER) !== 0) Atomics.notify(i32, h + Slot.STATE);
+        if (Atomics.load(i32, h + Slot.WAITER) !== 0) this.views.wake.notify(i32, h + Slot.STATE);
         return true;
       }
     }
@@ -256,7 +259,7 @@ export class ChannelServer {
   stop(): void {
     this.control.requestStop();
     Atomics.add(this.views.i32, Ctl.DOORBELL, 1);
-    Atomics.notify(this.views.i32, Ctl.DOORBELL);
+    this.views.wake.notify(this.views.i32, Ctl.DOORBELL);
   }
 
   #poll(now: number): number {
@@ -356,7 +359,7 @@ export class ChannelServer {
     }
     Atomics.store(i32, Ctl.ANSWERED, this.stats.answered | 0);
     Atomics.store(i32, Ctl.SERVER_STATE, ServerState.STOPPED);
-    for (let i = 0; i < slotCount; i++) Atomics.notify(i32, header[i]! + Slot.STATE);
+    for (let i = 0; i < slotCount; i++) this.views.wake.notify(i32, header[i]! + Slot.STATE);
     this.control.stopped();
   }
 }
@@ -367,8 +370,8 @@ export class ChannelServer {
  * answered (or freed) here with VERR_INVALID_STATE, SERVER_STATE becomes STOPPED and every ring-3
  * thread is woken. Called by the service only after the worker thread has exited.
  */
-export function closeOrphanedChannel(sab: SharedArrayBuffer, geometry: ChannelGeometry, why: string): void {
-  const { i32, slotCount, header, data, slotBytes } = attachChannel(sab, geometry);
+export function closeOrphanedChannel(sab: SharedArrayBuffer, geometry: ChannelGeometry, why: string, wakeKind: WakeKind = 'atomics'): void {
+  const { i32, slotCount, header, data, slotBytes, wake } = attachChannel(sab, geometry, wakeKind);
   let bytes = new PciRawCodec().encodeAnswer({ rc: VERR_INVALID_STATE, msg: `the channel closed: ${why}` });
   if (bytes.length > slotBytes) bytes = bytes.subarray(0, 0);
   Atomics.store(i32, Ctl.SERVER_STATE, ServerState.STOP_REQUESTED);
@@ -389,5 +392,5 @@ export function closeOrphanedChannel(sab: SharedArrayBuffer, geometry: ChannelGe
     }
   }
   Atomics.store(i32, Ctl.SERVER_STATE, ServerState.STOPPED);
-  for (let i = 0; i < slotCount; i++) Atomics.notify(i32, header[i]! + Slot.STATE);
+  for (let i = 0; i < slotCount; i++) wake.notify(i32, header[i]! + Slot.STATE);
 }

@@ -85,7 +85,7 @@ export class Ring3DmaLane implements DomainMemory {
     Atomics.store(i32, DmaLane.REQ_LEN, bytes.length);
     Atomics.store(i32, DmaLane.REQ_SEQ, seq);
     Atomics.add(i32, DmaLane.BELL, 1);
-    Atomics.notify(i32, DmaLane.BELL);
+    this.#views.wake.notify(i32, DmaLane.BELL);
     this.#wakeSyncWaiters();
     // Wait for ANS_SEQ == seq, bounded: ring 3 writing other values only wakes us early.
     const spinEnd = performance.now() + ANSWER_SPIN_MS;
@@ -100,7 +100,7 @@ export class Ring3DmaLane implements DomainMemory {
         return `ring 3 did not serve the DMA within ${this.timeoutMs} ms`;
       }
       if (now < spinEnd) continue;
-      Atomics.wait(i32, DmaLane.ANS_SEQ, a, Math.min(deadline - now, ANSWER_SLICE_MS));
+      this.#views.wake.wait(i32, DmaLane.ANS_SEQ, a, Math.min(deadline - now, ANSWER_SLICE_MS));
     }
     const status = Atomics.load(i32, DmaLane.ANS_STATUS);
     const len = Atomics.load(i32, DmaLane.ANS_LEN);
@@ -120,7 +120,7 @@ export class Ring3DmaLane implements DomainMemory {
     const { i32, header, slotCount } = this.#views;
     for (let i = 0; i < slotCount; i++) {
       const h = header[i]!;
-      if (Atomics.load(i32, h + Slot.WAITER) !== 0) Atomics.notify(i32, h + Slot.STATE);
+      if (Atomics.load(i32, h + Slot.WAITER) !== 0) this.#views.wake.notify(i32, h + Slot.STATE);
     }
   }
 }

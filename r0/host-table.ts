@@ -129,6 +129,17 @@ export class HostTable {
     return released;
   }
 
+  /** The PCI addresses of the devices `session` owns now (for `rawpci status`). */
+  devicesOf(session: number): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.#capacity; i++) {
+      const e = this.#base('device') + i * ENTRY_WORDS;
+      const key = Atomics.load(this.#i32, e + E_KEY);
+      if (key !== 0 && Atomics.load(this.#i32, e + E_OWNER) === session) out.push((key - 1) >>> 0);
+    }
+    return out;
+  }
+
   /** Whether rawpci detached the host driver of `pciAddress` (simulated host). */
   isDetached(pciAddress: number): boolean {
     const e = this.#entry('device', pciAddress, false);

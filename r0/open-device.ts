@@ -59,6 +59,8 @@ export class OpenDevice implements HostDeviceEvents {
   /** Accesses served (statistics). */
   accesses = 0;
   closed = false;
+  /** How long each step of {@link shutdown} took, in ms, by step name (filled by the close; `rawpci serve` logs them). */
+  readonly closeTimings: Record<string, number> = {};
   readonly #log: (msg: string) => void;
 
   constructor(deps: OpenDeviceDeps) {
@@ -244,11 +246,13 @@ export class OpenDevice implements HostDeviceEvents {
       ['release host device', () => this.hostDevice.close()],
     ];
     for (const [what, step] of steps) {
+      const t0 = performance.now();
       try {
         step();
       } catch (e) {
         this.log(`close: ${what} failed: ${(e as Error).message}`);
       }
+      this.closeTimings[what] = performance.now() - t0;
     }
     this.power = 'off';
   }

@@ -5,6 +5,7 @@
 // view travels to ring 3 on the session's control port.
 
 import { PCIRAW_ADDRESS_SPACE, PCIRAW_REGION } from '../shared/protocol.js';
+import { shareableFd } from '../shared/shareable.js';
 import { show } from '../shared/show.js';
 import { VERR_INVALID_FLAGS, VERR_INVALID_PARAMETER, VERR_INVALID_STATE, VERR_NOT_FOUND, VERR_NOT_SUPPORTED, VERR_OUT_OF_RESOURCES } from '../shared/status.js';
 import { fail, isInt, isU32, type Out, ok } from './answer.js';
@@ -53,7 +54,8 @@ export function mapRegion(dev: OpenDevice, p: Record<string, unknown>, newMapId:
   const mapId = newMapId();
   dev.maps.set(mapId, { region: r.index, start: r.start, size: r.size });
   // A SharedArrayBuffer travels as is; a device fd range (VFIO) is mmapped by ring 3 itself.
-  const how = view instanceof SharedArrayBuffer ? { sab: view } : { fd: view.fd, offset: view.offset, size: view.size };
+  // Across processes (`rawpci serve`) the SharedArrayBuffer's memfd goes along for the socket.
+  const how = view instanceof SharedArrayBuffer ? { sab: view, memfd: shareableFd(view) } : { fd: view.fd, offset: view.offset, size: view.size };
   dev.session.postControl({ type: 'map', mapId, handle: dev.handle, region: r.index, ...how });
   return ok({ mapId });
 }

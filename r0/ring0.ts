@@ -256,6 +256,8 @@ export class Ring0 {
         VERR_NOT_FOUND,
         `no PCI device at ${bdf} on the ${this.backend.kind} host: 'rawpci list --host ${this.backend.kind}' shows the devices there`,
       );
+    const denied = session.access?.(info);
+    if (denied) return fail(denied.rc, denied.msg);
     const refused = this.backend.assignable(info);
     if (refused) return refused;
     // A device has one handle: a second open in the same session would be a second instance.
@@ -364,9 +366,14 @@ export class Ring0 {
     const session = dev.session;
     session.handles.delete(dev.handle);
     if (dev.detachedDriver !== undefined) {
+      const t0 = performance.now();
       this.#rebind(dev.info, dev.detachedDriver);
+      dev.closeTimings['rebind host driver'] = performance.now() - t0;
       dev.detachedDriver = undefined;
     }
+    // The last SESSION_MAX_DEVICES closes only: a VM opening and closing in a loop cannot grow it.
+    if (session.closeTimings.length >= SESSION_MAX_DEVICES) session.closeTimings.shift();
+    session.closeTimings.push({ bdf: dev.info.bdf.toString(), steps: dev.closeTimings });
     this.table.devices.release(dev.info.bdf.pciAddress, session.id);
     const group = dev.info.iommuGroup;
     if (group !== null && ![...session.handles.values()].some((d) => d.info.iommuGroup === group)) this.table.groups.release(group, session.id);

@@ -29,6 +29,12 @@ export const ServeCtl = {
    * back from where it was stuck, must not write into the channel again.
    */
   GIVEN_UP: 4,
+  /** Requests answered (statistics the worker publishes for `rawpci status`; ring 3 cannot write them). */
+  ANSWERED: 5,
+  /** Interrupts queued for the VM (statistics). */
+  IRQS: 6,
+  /** IOMMU faults reported to the VM (statistics). */
+  FAULTS: 7,
 } as const;
 
 /** States of a serve task in ServeCtl.STATE. */
@@ -132,6 +138,22 @@ export class ServeControl {
   /** threadId of the serving worker (0 before it started). */
   get threadId(): number {
     return Atomics.load(this.i32, ServeCtl.THREAD_ID);
+  }
+
+  /** Worker: publishes its statistics (requests answered, interrupts, faults) for the service. */
+  publish(answered: number, irqs: number, faults: number): void {
+    Atomics.store(this.i32, ServeCtl.ANSWERED, answered | 0);
+    Atomics.store(this.i32, ServeCtl.IRQS, irqs | 0);
+    Atomics.store(this.i32, ServeCtl.FAULTS, faults | 0);
+  }
+
+  /** The statistics last published by the worker. */
+  get counts(): { answered: number; irqs: number; faults: number } {
+    return {
+      answered: Atomics.load(this.i32, ServeCtl.ANSWERED) >>> 0,
+      irqs: Atomics.load(this.i32, ServeCtl.IRQS) >>> 0,
+      faults: Atomics.load(this.i32, ServeCtl.FAULTS) >>> 0,
+    };
   }
 
   /** Worker: entering (or leaving) one request or timer run. */

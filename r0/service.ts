@@ -13,18 +13,30 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { MessageChannel, type Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { type ChannelGeometry, Ctl, createChannel, DEFAULT_SERVER_SPIN_US, DEFAULT_SLOT_BYTES, DEFAULT_SLOT_COUNT } from '../shared/channel-layout.js';
+import { Bdf } from '../shared/bdf.js';
+import {
+  type ChannelGeometry,
+  Ctl,
+  checkGeometry,
+  createChannel,
+  DEFAULT_SERVER_SPIN_US,
+  DEFAULT_SLOT_BYTES,
+  DEFAULT_SLOT_COUNT,
+  initChannel,
+} from '../shared/channel-layout.js';
 import type { Ring0Connection } from '../shared/connection.js';
 import { checkGuestMemory, type GuestMemoryAccess } from '../shared/guest-memory.js';
 import { allocGuestRam } from '../shared/guest-ram.js';
 import { childLogger } from '../shared/log.js';
+import type { WakeKind } from '../shared/wake.js';
 import { closeOrphanedChannel, MAX_SERVER_SPIN_US } from './channel-server.js';
 import { DEFAULT_DMA_TIMEOUT_MS, DMA_TIMEOUT_RANGE_MS } from './dma-lane.js';
 import { HostTable } from './host-table.js';
+import { AccessPolicy, type PeerIdentity } from './policy.js';
 import { releaseWorkerResources } from './reaper.js';
-import { ServeControl, ServeState } from './serve-control.js';
+import { type JournalEntry, ServeControl, ServeState } from './serve-control.js';
 import { Watchdog } from './watchdog.js';
-import type { Ring0Task, Ring0WorkerData } from './worker.js';
+import type { Ring0Task, Ring0WorkerData, ServeResult } from './worker.js';
 
 /** Default of {@link Ring0ServiceOptions.requestLimitMs}: 10 s. */
 export const DEFAULT_REQUEST_LIMIT_MS = 10_000;
@@ -61,6 +73,14 @@ export interface Ring0ServiceOptions {
    * microseconds; a VFIO reset takes up to about a second.
    */
   requestLimitMs?: number;
+  /**
+   * `rawpci serve`: the access policy file (r0/policy.ts, docs/policy.md) that OPEN_DEVICE is
+   * checked against for VMs connected with a `peer`. Read and checked here: throws PolicyError
+   * naming the file, the rule and the field. Without it such VMs get root-only access.
+   */
+  policyFile?: string;
+  /** `rawpci serve`: allocate mappable device memory as memfds, so MAP_REGION views can go to another process (shared/shareable.ts). */
+  shareableMemory?: boolean;
 }
 
 /** Options of {@link Ring0Service.openChannel}. */
@@ -90,6 +110,31 @@ export interface OpenChannelOptions {
   serverSpinUs?: number;
   /** How long to wait for a worker to start serving, in ms (default 10000). */
   startTimeoutMs?: number;
+  /**
+   * Channel memory the VM offered (`rawpci serve`: its memfd mapped here), of
+   * channelBytes(slotCount, slotBytes) bytes: ring 0 writes a fresh header into it and trusts
+   * nothing the VM wrote. Default: a new SharedArrayBuffer.
+   */
+  channel?: SharedArrayBuffer;
+  /** How the channel's sleepers are woken: 'futex' when the VM is another process (default 'atomics'). */
+  wake?: WakeKind;
+  /** The VM process's credentials (SO_PEERCRED): OPEN_DEVICE is then checked against the service's policy. */
+  peer?: PeerIdentity;
+}
+
+/** One live VM as {@link Ring0Service.sessions} reports it. */
+export interface SessionStatus {
+  session: number;
+  /** The VM process (`rawpci serve`), undefined in-process. */
+  peer: PeerIdentity | undefined;
+  /** PCI addresses (BDF strings) of the devices it holds. */
+  devices: string[];
+  /** Requests answered, interrupts queued, IOMMU faults reported (published by its worker). */
+  requests: number;
+  irqs: number;
+  faults: number;
+  /** When it connected (ms since the epoch). */
+  since: number;
 }
 
 /** What the service keeps about one connected VM (never shared with ring 3). */
@@ -102,6 +147,9 @@ interface Live {
   worker: Worker | undefined;
   /** Set once the service gives the worker up: why. */
   givenUp: string | undefined;
+  wake: WakeKind;
+  peer: PeerIdentity | undefined;
+  since: number;
 }
 
 /**
@@ -159,7 +207,14 @@ export class Ring0Service {
       }
     } else inventory = options.inventory;
     const table = HostTable.create();
+    let policy: Ring0WorkerData['policy'];
+    if (options.policyFile !== undefined) {
+      AccessPolicy.load(options.policyFile);
+      policy = { text: readFileSync(options.policyFile, 'utf8'), source: options.policyFile };
+    }
     const workerData: Ring0WorkerData = {
+      ...(policy ? { policy } : {}),
+      ...(options.shareableMemory ? { shareable: true } : {}),
       table: table.sab,
       host,
       inventory,
@@ -180,6 +235,41 @@ export class Ring0Service {
       throw new Error(`ring 0 could not start with the ${host} host: ${(e as Error).message}`);
     }
     return new Ring0Service(pool, table, workerData, maxVms, requestLimitMs);
+  }
+
+  /** The live VMs: who, which devices, and what their workers published. */
+  sessions(): SessionStatus[] {
+    return [...this.#live.values()].map((l) => ({
+      session: l.conn.session,
+      peer: l.peer,
+      devices: this.table.devicesOf(l.conn.session).map((a) => Bdf.fromPciAddress(a).toString()),
+      ...(({ answered, irqs, faults }) => ({ requests: answered, irqs, faults }))(l.control.counts),
+      since: l.since,
+    }));
+  }
+
+  /**
+   * Ends VM `session` the way its disconnect does: its serve loop stops and its worker closes
+   * every device in the fixed order (stop IRQs, decode and bus mastering off, unmap, detach the
+   * IOMMU, reset, rebind, release). Resolves with the serve task's result (its devices' close
+   * timings among it) when done, undefined when its worker was lost; false when no such VM is
+   * connected.
+   */
+  async endVm(session: number): Promise<ServeResult | undefined | false> {
+    const live = this.#live.get(session);
+    if (!live) return false;
+    live.conn.stop();
+    return (await live.conn.served.catch(() => undefined)) as ServeResult | undefined;
+  }
+
+  /** vfio host: the directory standing for /sys (undefined: /sys). */
+  get sysfsRoot(): string | undefined {
+    return this.#config.sysfsRoot;
+  }
+
+  /** What every live VM's worker holds now (its resource journal: fds, mappings, devices detached from their host driver). */
+  journals(): JournalEntry[] {
+    return [...this.#live.values()].flatMap((l) => l.control.entries());
   }
 
   /** VMs connected now. */
@@ -206,7 +296,10 @@ export class Ring0Service {
     // A real IOMMU maps whole pages: the vfio host needs page-aligned guest RAM.
     const ram = lane ? undefined : (options.guestRam ?? (this.host === 'vfio' ? allocGuestRam(ramBytes) : new SharedArrayBuffer(ramBytes)));
     const session = this.table.nextSessionId();
-    const views = createChannel(session, options.slotCount ?? DEFAULT_SLOT_COUNT, options.slotBytes ?? DEFAULT_SLOT_BYTES);
+    const wake = options.wake ?? 'atomics';
+    const views = options.channel
+      ? initChannel(options.channel, session, checkGeometry(options.slotCount ?? DEFAULT_SLOT_COUNT, options.slotBytes ?? DEFAULT_SLOT_BYTES), wake)
+      : createChannel(session, options.slotCount ?? DEFAULT_SLOT_COUNT, options.slotBytes ?? DEFAULT_SLOT_BYTES);
     const geometry: ChannelGeometry = { slotCount: views.slotCount, slotBytes: views.slotBytes };
     const control = ServeControl.create();
     const abort = new AbortController();
@@ -215,11 +308,24 @@ export class Ring0Service {
       control.requestStop();
       // Wake the loop if it sleeps on the doorbell (what ring 3 writes there cannot stop this).
       Atomics.add(views.i32, Ctl.DOORBELL, 1);
-      Atomics.notify(views.i32, Ctl.DOORBELL);
+      views.wake.notify(views.i32, Ctl.DOORBELL);
     };
-    const task: Ring0Task = { kind: 'serve', channel: views.sab, geometry, control: control.sab, ram, ...lane, session, port: port1, spinUs };
+    const peer = options.peer;
+    const task: Ring0Task = {
+      kind: 'serve',
+      channel: views.sab,
+      geometry,
+      control: control.sab,
+      ram,
+      ...lane,
+      session,
+      port: port1,
+      spinUs,
+      wake,
+      ...(peer ? { peer } : {}),
+    };
     const run = this.pool.run(task, { transferList: [port1] as never, signal: abort.signal });
-    const live: Live = { conn: undefined as never, control, geometry, abort, worker: undefined, givenUp: undefined };
+    const live: Live = { conn: undefined as never, control, geometry, abort, worker: undefined, givenUp: undefined, wake, peer, since: Date.now() };
     const served = run.then(
       (result) => result,
       async (e: unknown) => {
@@ -255,7 +361,7 @@ export class Ring0Service {
       await new Promise((r) => setTimeout(r, 1));
     }
     live.worker = this.pool.threads.find((w) => w.threadId === control.threadId);
-    this.#watchdog.watch(session, control, views.sab, geometry);
+    this.#watchdog.watch(session, control, views.sab, geometry, wake);
     return conn;
   }
 
@@ -313,7 +419,7 @@ export class Ring0Service {
     live.givenUp = reason;
     if (live.control.giveUp()) {
       try {
-        closeOrphanedChannel(live.conn.channel, live.geometry, reason);
+        closeOrphanedChannel(live.conn.channel, live.geometry, reason, live.wake);
       } catch (e) {
         this.#log.error(`session ${live.conn.session}: closing its channel failed: ${(e as Error).message}`);
       }
@@ -347,7 +453,7 @@ export class Ring0Service {
     }
     const why = live.givenUp ?? `ring 0 failed: ${(e as Error)?.message ?? String(e)}`;
     try {
-      closeOrphanedChannel(live.conn.channel, live.geometry, why);
+      closeOrphanedChannel(live.conn.channel, live.geometry, why, live.wake);
     } catch (err) {
       this.#log.error(`session ${session}: closing its channel failed: ${(err as Error).message}`);
     }

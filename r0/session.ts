@@ -9,6 +9,7 @@
 
 import type { PciRawIrqEvent } from '../shared/protocol.js';
 import { VERR_TIMEOUT } from '../shared/status.js';
+import type { HostDeviceInfo } from './host.js';
 import type { DomainMemory, IommuDomain } from './iommu.js';
 import type { OpenDevice } from './open-device.js';
 
@@ -36,10 +37,14 @@ export interface SessionReplier {
 /**
  * A message ring 0 sends to ring 3 out of band (the views MAP_REGION creates). A 'map' carries
  * either `sab` (the simulated host: a SharedArrayBuffer onto the region) or `fd`, `offset` and
- * `size` (VFIO: ring 3 mmaps that range of the device fd itself; see HostFdMapping).
+ * `size` (VFIO: ring 3 mmaps that range of the device fd itself; see HostFdMapping). `memfd`: the
+ * memfd behind `sab` when ring 0 is `rawpci serve` (shared/shareable.ts), sent to the VM with it.
  */
 export type ControlMessage =
-  | ({ type: 'map'; mapId: number; handle: number; region: number } & ({ sab: SharedArrayBuffer } | { fd: number; offset: bigint; size: number }))
+  | ({ type: 'map'; mapId: number; handle: number; region: number } & (
+      | { sab: SharedArrayBuffer; memfd?: number | undefined }
+      | { fd: number; offset: bigint; size: number }
+    ))
   | { type: 'unmap'; mapId: number };
 
 /** Most events kept per session before the oldest is dropped. */
@@ -78,6 +83,16 @@ export class Session {
   replier: SessionReplier | undefined;
   /** True once the session ended. */
   ended = false;
+  /** The last SESSION_MAX_DEVICES devices closed and how long each step of their close took, in ms (statistics: `rawpci serve` logs them). */
+  readonly closeTimings: { bdf: string; steps: Record<string, number> }[] = [];
+  /** Interrupts (INTx, MSI, MSI-X) and IOMMU faults queued for this VM (statistics: `rawpci status`). */
+  readonly counts = { irqs: 0, faults: 0 };
+  /**
+   * Ring 0's access policy for this VM's peer (`rawpci serve`: r0/policy.ts against the socket's
+   * SO_PEERCRED): a refusal to answer OPEN_DEVICE with, or undefined to allow. Absent: allowed
+   * (the embedded ring 0 has no privilege boundary).
+   */
+  access: ((info: HostDeviceInfo) => { rc: number; msg: string } | undefined) | undefined;
 
   constructor(id: number, ram: Uint8Array, postControl?: (msg: ControlMessage) => void) {
     this.id = id;
@@ -92,6 +107,8 @@ export class Session {
    * droppedEvents).
    */
   pushEvent(ev: PciRawIrqEvent): void {
+    if (ev.kind === 'fault') this.counts.faults++;
+    else this.counts.irqs++;
     if (this.#deliverable(ev)) {
       for (let i = 0; i < this.parked.length; ) {
         const w = this.parked[i]!;

@@ -11,6 +11,7 @@
 
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker, workerData } from 'node:worker_threads';
 import type { ChannelGeometry } from '../shared/channel-layout.js';
+import type { WakeKind } from '../shared/wake.js';
 import { closeOrphanedChannel } from './channel-server.js';
 import { ServeControl } from './serve-control.js';
 
@@ -26,7 +27,7 @@ interface WatchdogData {
 
 /** Service -> watchdog. */
 type ToWatchdog =
-  | { type: 'watch'; session: number; control: SharedArrayBuffer; channel: SharedArrayBuffer; geometry: ChannelGeometry }
+  | { type: 'watch'; session: number; control: SharedArrayBuffer; channel: SharedArrayBuffer; geometry: ChannelGeometry; wake: WakeKind }
   | { type: 'unwatch'; session: number };
 
 /** Watchdog -> service: a worker was given up, and why. */
@@ -58,8 +59,8 @@ export class Watchdog {
   }
 
   /** Starts watching a connection's heartbeat. */
-  watch(session: number, control: ServeControl, channel: SharedArrayBuffer, geometry: ChannelGeometry): void {
-    this.#send({ type: 'watch', session, control: control.sab, channel, geometry });
+  watch(session: number, control: ServeControl, channel: SharedArrayBuffer, geometry: ChannelGeometry, wake: WakeKind = 'atomics'): void {
+    this.#send({ type: 'watch', session, control: control.sab, channel, geometry, wake });
   }
 
   /** Stops watching a connection. */
@@ -86,13 +87,23 @@ export class Watchdog {
 /** The watchdog thread's loop. */
 function runWatchdog(d: WatchdogData): void {
   const wake = new Int32Array(d.wake);
-  const watched = new Map<number, { control: ServeControl; channel: SharedArrayBuffer; geometry: ChannelGeometry; lastBusy: number; since: number }>();
+  const watched = new Map<
+    number,
+    { control: ServeControl; channel: SharedArrayBuffer; geometry: ChannelGeometry; wake: WakeKind; lastBusy: number; since: number }
+  >();
   while (Atomics.load(wake, 0) === 0) {
     const seen = Atomics.load(wake, 1);
     for (let m = receiveMessageOnPort(d.port); m; m = receiveMessageOnPort(d.port)) {
       const msg = m.message as ToWatchdog;
       if (msg.type === 'watch')
-        watched.set(msg.session, { control: new ServeControl(msg.control), channel: msg.channel, geometry: msg.geometry, lastBusy: 0, since: 0 });
+        watched.set(msg.session, {
+          control: new ServeControl(msg.control),
+          channel: msg.channel,
+          geometry: msg.geometry,
+          wake: msg.wake,
+          lastBusy: 0,
+          since: 0,
+        });
       else watched.delete(msg.session);
     }
     const now = performance.now();
@@ -112,7 +123,7 @@ function runWatchdog(d: WatchdogData): void {
       if (!w.control.giveUp()) continue;
       const reason = `its ring-0 worker was stuck in one request for over ${d.limitMs} ms (requestLimitMs) and was replaced`;
       try {
-        closeOrphanedChannel(w.channel, w.geometry, reason);
+        closeOrphanedChannel(w.channel, w.geometry, reason, w.wake);
       } catch {
         // The service closes it again once the thread is gone.
       }

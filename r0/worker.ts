@@ -9,10 +9,13 @@ import type { MessagePort } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import type { ChannelGeometry } from '../shared/channel-layout.js';
 import { childLogger } from '../shared/log.js';
+import { enableShareableMemory } from '../shared/shareable.js';
+import type { WakeKind } from '../shared/wake.js';
 import { type BackendConfig, createBackend } from './backends.js';
 import { ChannelServer } from './channel-server.js';
 import { Ring3DmaLane } from './dma-lane.js';
 import { HostTable } from './host-table.js';
+import { AccessPolicy, type PeerIdentity } from './policy.js';
 import { Ring0 } from './ring0.js';
 import { ServeControl, workerResources } from './serve-control.js';
 import type { ControlMessage, Session } from './session.js';
@@ -22,6 +25,13 @@ import { TimerQueue } from './timers.js';
 export interface Ring0WorkerData extends BackendConfig {
   /** The process-wide {@link HostTable}'s memory. */
   table: SharedArrayBuffer;
+  /**
+   * The access policy of `rawpci serve` (r0/policy.ts): the file's text and its path for
+   * messages. Checked at OPEN_DEVICE for channels whose task names a `peer`.
+   */
+  policy?: { text: string; source: string };
+  /** `rawpci serve`: device memory MAP_REGION maps is memfd-backed, so it can go to another process (shared/shareable.ts). */
+  shareable?: boolean;
 }
 
 /** Serve a VM's channel until the service asks the worker to stop. */
@@ -43,6 +53,10 @@ export interface ServeTask {
   port: MessagePort;
   /** Spin budget in microseconds (clamped by the serve loop). */
   spinUs?: number;
+  /** How the channel's sleepers are woken: 'futex' when the VM is another process (default 'atomics'). */
+  wake?: WakeKind;
+  /** The VM process's socket credentials (`rawpci serve`): OPEN_DEVICE is checked against the policy for them. */
+  peer?: PeerIdentity;
 }
 
 /** Statistics a finished serve task returns. */
@@ -51,6 +65,8 @@ export interface ServeResult {
   answered: number;
   sleeps: number;
   opCounts: Record<string, number>;
+  /** The devices the session's end (or earlier closes) closed, with each step's time in ms. */
+  closed: { bdf: string; steps: Record<string, number> }[];
 }
 
 /** Create a session served through `call` tasks (pool.run), with its own guest RAM. */
@@ -77,13 +93,17 @@ export type Ring0Task = ServeTask | OpenSessionTask | CallTask | EndSessionTask 
 
 const log = childLogger({ ring: 0 });
 let ring0: Ring0 | undefined;
+/** The service's access policy (`rawpci serve`), parsed once per worker. */
+let policy: AccessPolicy | undefined;
 
 async function getRing0(): Promise<Ring0> {
   if (ring0) return ring0;
   const data = workerData as Ring0WorkerData;
   const table = HostTable.attach(data.table);
   const timers = new TimerQueue();
+  if (data.shareable) enableShareableMemory();
   const backend = await createBackend(data, table);
+  if (data.policy) policy = AccessPolicy.parse(data.policy.text, data.policy.source);
   ring0 = new Ring0({ backend, table, timers, log: (m) => log.warn(m) });
   return ring0;
 }
@@ -121,14 +141,31 @@ function serve(r0: Ring0, task: ServeTask): ServeResult {
   // From here on, what this thread holds is recorded where the service finds it if the thread
   // has to be given up (stuck in a device model): fds, mappings, detached host drivers.
   workerResources.attach(control);
+  const peer = task.peer;
+  if (peer) {
+    const rules = policy ?? AccessPolicy.rootOnly('the built-in policy (root only: rawpci serve found no --policy and no /etc/rawpci/policy.json)');
+    session.access = (info) => {
+      const d = rules.check(peer, { bdf: info.bdf, vendor: info.vendor, device: info.device, classCode: info.classCode });
+      return d.rc === 0 ? undefined : d;
+    };
+  }
+  const publish = () => control.publish(server.stats.answered, session.counts.irqs, session.counts.faults);
   const server = new ChannelServer(
     task.channel,
     {
-      handle: (frame, length, ticket) => r0.handleFrame(session, frame, length, ticket),
-      poll: (now) => r0.poll(now),
+      handle: (frame, length, ticket) => {
+        const a = r0.handleFrame(session, frame, length, ticket);
+        publish();
+        return a;
+      },
+      poll: (now) => {
+        const next = r0.poll(now);
+        publish();
+        return next;
+      },
       error: (where, e) => log.error(`session ${session.id}: ring-0 bug in ${where}: ${(e as Error)?.stack ?? String(e)}`),
     },
-    { geometry: task.geometry, control, ...(task.spinUs === undefined ? {} : { spinUs: task.spinUs }) },
+    { geometry: task.geometry, control, wake: task.wake ?? 'atomics', ...(task.spinUs === undefined ? {} : { spinUs: task.spinUs }) },
   );
   session.replier = server;
   if (!task.ram) session.memory = new Ring3DmaLane(server.views, task.guestMemorySize ?? 0, task.dmaTimeoutMs);
@@ -140,5 +177,5 @@ function serve(r0: Ring0, task: ServeTask): ServeResult {
     workerResources.detach();
     task.port.close();
   }
-  return { session: session.id, answered: server.stats.answered, sleeps: server.stats.sleeps, opCounts: { ...r0.opCounts } };
+  return { session: session.id, answered: server.stats.answered, sleeps: server.stats.sleeps, opCounts: { ...r0.opCounts }, closed: session.closeTimings };
 }

@@ -17,6 +17,8 @@ import {
 import { FrameTooLargeError, PciRawCodec } from '../shared/codec.js';
 import type { PciRawAnswer } from '../shared/protocol.js';
 import { VERR_BUFFER_OVERFLOW, VERR_INTERNAL_ERROR, VERR_INVALID_PARAMETER, VERR_INVALID_STATE, VERR_TIMEOUT } from '../shared/status.js';
+import type { WakeKind } from '../shared/wake.js';
+import { POLL, xproc } from '../shared/xproc.js';
 
 /** How long a synchronous call spins on a request ring 0 has not taken yet, in microseconds. */
 const TAKE_SPIN_US = 5;
@@ -32,6 +34,15 @@ export interface ChannelClientOptions {
   timeoutMs?: number;
   /** How long a synchronous call spins before it sleeps, in microseconds (default 50). */
   spinUs?: number;
+  /** How this channel's sleepers are woken: 'atomics' (default, ring 0 in this process) or 'futex' (ring 0 is `rawpci serve`). */
+  wake?: WakeKind;
+  /**
+   * The unix socket to a `rawpci serve` ring 0 (an fd of this process; every thread may poll
+   * it): a waiting call polls it once per wait slice and, when ring 0 hung up (it died or was
+   * killed), marks the channel closed and answers VERR_INVALID_STATE instead of waiting for
+   * its deadline.
+   */
+  peerSocket?: number;
 }
 
 const CLOSED: PciRawAnswer = { rc: VERR_INVALID_STATE, msg: 'the channel is closed: ring 0 no longer serves this VM (connect again)' };
@@ -61,6 +72,7 @@ export class ChannelClient {
   /** A word nobody changes, to sleep on while every slot is busy. */
   readonly #nap = new Int32Array(new SharedArrayBuffer(4));
   #hint = 0;
+  readonly #peerSocket: number | undefined;
   /** This client's claim tokens: a random base (per client) and a counter. */
   readonly #tokenBase = (Math.random() * 0x7fff) << 16;
   #tokenSeq = 0;
@@ -75,7 +87,8 @@ export class ChannelClient {
 
   /** Attaches to `sab` (made by ring 0's service). Throws TypeError when it is not a channel. */
   constructor(sab: SharedArrayBuffer, options: ChannelClientOptions = {}) {
-    this.views = attachChannel(sab);
+    this.views = attachChannel(sab, undefined, options.wake);
+    this.#peerSocket = options.peerSocket;
     this.#answer = new Uint8Array(this.views.slotBytes);
     this.session = this.views.i32[Ctl.SESSION]!;
     this.timeoutMs = checkPositive('timeoutMs', options.timeoutMs ?? 5000);
@@ -144,7 +157,7 @@ export class ChannelClient {
         w = Atomics.load(i32, st);
         continue;
       }
-      Atomics.wait(i32, st, w, next);
+      this.views.wake.wait(i32, st, w, next);
       w = Atomics.load(i32, st);
     }
     return this.#finish(slot, token);
@@ -165,19 +178,11 @@ export class ChannelClient {
     const st = header[slot]! + Slot.STATE;
     let w = Atomics.load(i32, st);
     const closed = { since: Number.POSITIVE_INFINITY };
+    let round = 0;
     while (slotState(w) !== SlotState.DONE) {
       const left = this.#nextWait(slot, op, token, deadline, closed);
       if (typeof left !== 'number') return left;
-      const wait = Atomics.waitAsync(i32, st, w, left);
-      if (wait.async) {
-        // A pending waitAsync does not keep Node alive: hold a timer until it settles.
-        const keepAlive = setTimeout(() => {}, Math.ceil(left) + 1);
-        try {
-          await wait.value;
-        } finally {
-          clearTimeout(keepAlive);
-        }
-      }
+      await this.views.wake.waitAsync(i32, st, w, left, round++);
       w = Atomics.load(i32, st);
     }
     return this.#finish(slot, token);
@@ -192,12 +197,22 @@ export class ChannelClient {
   #nextWait(slot: number, op: number, token: number, deadline: number, closed: { since: number }): PciRawAnswer | number {
     const now = performance.now();
     if (now >= deadline) return this.#abandon(slot, op, token, VERR_TIMEOUT);
+    if (this.#peerSocket !== undefined && !this.closed && this.#peerHungUp()) markPeerGone(this.views);
     if (this.closed) {
       if (closed.since === Number.POSITIVE_INFINITY) closed.since = now;
       else if (now - closed.since >= WAIT_SLICE_MS) return this.#abandon(slot, op, token, VERR_INVALID_STATE);
     }
     Atomics.store(this.views.i32, this.views.header[slot]! + Slot.WAITER, 1);
     return Math.min(deadline - now, WAIT_SLICE_MS);
+  }
+
+  /** True when the ring-0 process's end of the socket is gone (it died, or closed the connection). */
+  #peerHungUp(): boolean {
+    try {
+      return (xproc().pollFd(this.#peerSocket!, POLL.RDHUP, 0) & (POLL.HUP | POLL.RDHUP | POLL.ERR | POLL.NVAL)) !== 0;
+    } catch {
+      return true;
+    }
   }
 
   /** The token of the last slot this client claimed (read right after #post). */
@@ -260,7 +275,7 @@ export class ChannelClient {
     }
     Atomics.or(i32, Ctl.POSTED_MASK + (slot >>> 5), 1 << (slot & 31));
     Atomics.add(i32, Ctl.DOORBELL, 1);
-    if (Atomics.load(i32, Ctl.SERVER_SLEEPING) !== 0) Atomics.notify(i32, Ctl.DOORBELL);
+    if (Atomics.load(i32, Ctl.SERVER_SLEEPING) !== 0) this.views.wake.notify(i32, Ctl.DOORBELL);
     // Posted after ring 0 began closing? Then ring 0 may never look: take the request back.
     if (this.closed && Atomics.compareExchange(i32, h + Slot.STATE, posted, withSlotState(posted, SlotState.FREE)) === posted) return CLOSED;
     return slot;
@@ -334,6 +349,16 @@ export class ChannelClient {
       msg: `ring 0 did not answer operation ${op} within the deadline: it is busy or stopped (raise timeoutMs, check the ring-0 log)`,
     };
   }
+}
+
+/**
+ * Ring 0's process is gone (its socket hung up) and nobody will close the channel for it: ring 3
+ * marks it STOPPED itself and wakes every thread waiting on a slot, which then answers
+ * VERR_INVALID_STATE. Only ever called on a cross-process channel.
+ */
+export function markPeerGone(views: ChannelViews): void {
+  Atomics.store(views.i32, Ctl.SERVER_STATE, ServerState.STOPPED);
+  for (let i = 0; i < views.slotCount; i++) views.wake.notify(views.i32, views.header[i]! + Slot.STATE);
 }
 
 function checkPositive(name: string, v: number, zeroOk = false): number {

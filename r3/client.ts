@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { OpenChannelOptions, Ring0Service } from '../r0/service.js';
 import { Bdf } from '../shared/bdf.js';
-import type { RawPciEndpoint, Ring0Connection } from '../shared/connection.js';
+import type { RawPciEndpoint } from '../shared/connection.js';
 import { checkGuestMemory, type GuestMemoryAccess } from '../shared/guest-memory.js';
 import type { PciRegionKind } from '../shared/pci/region.js';
 import {
@@ -26,7 +26,16 @@ import { VERR_TIMEOUT } from '../shared/status.js';
 import { ChannelClient, type ChannelClientOptions } from './channel.js';
 import { DmaLaneServer } from './dma-server.js';
 import { RawPciError } from './errors.js';
-import { RegionViews } from './region-views.js';
+import { portViews, RegionViews, type ViewSource } from './region-views.js';
+
+/** How a primary client reaches its ring 0 beyond the channel: MAP_REGION views, loss of ring 0, disconnect. */
+interface ClientLink {
+  views: ViewSource;
+  /** Calls `cb` once ring 0's side is gone (in-process: the control port closed). */
+  onGone(cb: () => void): void;
+  /** Ends the session and resolves when ring 0 has cleaned it up. */
+  disconnect(): Promise<void>;
+}
 
 /** GET_REGION_INFO's answer, with the region kind spelled out. */
 export interface RegionInfo extends PciRawOutGetRegionInfo {
@@ -112,7 +121,7 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   readonly guestMemory: GuestMemoryAccess | undefined;
   readonly #dma: DmaLaneServer | undefined;
   readonly #ch: ChannelClient;
-  readonly #conn: Ring0Connection | undefined;
+  readonly #link: ClientLink | undefined;
   readonly #endpoint: RawPciEndpoint;
   /** MAP_REGION views: what ring 0 posted on the control port, and this client's own device mmaps. */
   readonly #views: RegionViews;
@@ -129,13 +138,17 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   #pumping = false;
   #closing = false;
 
-  private constructor(endpoint: RawPciEndpoint, conn: Ring0Connection | undefined, options: RawPciClientOptions, guestMemory?: GuestMemoryAccess) {
+  private constructor(endpoint: RawPciEndpoint, link: ClientLink | undefined, options: RawPciClientOptions, guestMemory?: GuestMemoryAccess) {
     super();
     this.#endpoint = endpoint;
-    this.#conn = conn;
+    this.#link = link;
     this.session = endpoint.session;
     this.ram = endpoint.ram ? new Uint8Array(endpoint.ram) : new Uint8Array(0);
-    this.#ch = new ChannelClient(endpoint.channel, options);
+    this.#ch = new ChannelClient(endpoint.channel, {
+      ...options,
+      ...(endpoint.wake ? { wake: endpoint.wake } : {}),
+      ...(endpoint.peerSocket === undefined ? {} : { peerSocket: endpoint.peerSocket }),
+    });
     this.guestMemory = guestMemory;
     if (guestMemory) {
       this.#dma = new DmaLaneServer(this.#ch.views, guestMemory);
@@ -143,12 +156,12 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
       this.#dmaLoop = this.#serveDmaLoop().catch(() => {});
     }
     this.#recordLatency = options.recordLatency ?? false;
-    this.#views = new RegionViews(conn?.port, (handle, info, mapId) =>
+    this.#views = new RegionViews(link?.views, (handle, info, mapId) =>
       this.#ch.callSync(PCIRAWR0_DO.UNMAP_REGION, handle, { startAddress: info.regionStart, regionSize: info.regionSize, mapId, region: info.region }),
     );
     // The control port closes when the ring-0 thread serving this VM is gone (given up, or
     // killed): withdraw device mappings then, so ring 0 can release and rebind the devices.
-    conn?.port.on('close', () => this.#views.releaseDeviceMaps());
+    link?.onGone(() => this.#views.releaseDeviceMaps());
   }
 
   /**
@@ -157,11 +170,57 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
    * (`guestMemory`, see {@link GuestMemoryAccess}): then ring 0 has no view of it, and this
    * client serves ring 0's DMA on this thread, inside the wait of every synchronous call and
    * from the event loop otherwise (docs/dma.md). Throws TypeError when both are given.
+   *
+   * `service` may instead be `'unix:PATH'`: the VM connects to a `rawpci serve` ring 0 in another
+   * process over that socket (docs/serve.md). The channel and guest RAM (`guestRamBytes`) are
+   * then sealed memfds this process maps and offers; `guestRam` cannot be given (a
+   * SharedArrayBuffer made here cannot be shared with another process: read and write guest RAM
+   * through `client.ram`). Everything else is the same client. Errors of the connection are
+   * RawPciError with op 'CONNECT' (ring 0's refusal and its status, VERR_TIMEOUT), or the
+   * addon's Error when nothing serves the path (`code` ENOENT, ECONNREFUSED) or it is not built.
    */
-  static async connect(service: Ring0Service, options: ConnectOptions = {}): Promise<RawPciClient> {
+  static async connect(service: Ring0Service | string, options: ConnectOptions = {}): Promise<RawPciClient> {
     const guestMemory = options.guestMemory === undefined ? undefined : checkGuestMemory(options.guestMemory);
+    if (typeof service === 'string') return RawPciClient.#connectUnix(service, options, guestMemory);
     const conn = await service.openChannel(options);
-    return new RawPciClient({ session: conn.session, channel: conn.channel, ram: conn.ram }, conn, options, guestMemory);
+    const link: ClientLink = {
+      views: portViews(conn.port),
+      onGone: (cb) => conn.port.on('close', cb),
+      disconnect: async () => {
+        conn.stop();
+        await conn.served.catch(() => {});
+        conn.port.close();
+      },
+    };
+    return new RawPciClient({ session: conn.session, channel: conn.channel, ram: conn.ram }, link, options, guestMemory);
+  }
+
+  static async #connectUnix(target: string, options: ConnectOptions, guestMemory: GuestMemoryAccess | undefined): Promise<RawPciClient> {
+    if (!target.startsWith('unix:') || target.length <= 5) throw new TypeError(`service must be a Ring0Service or 'unix:PATH', got '${target}'`);
+    if (options.guestRam !== undefined) {
+      throw new TypeError(
+        'guestRam cannot be shared with a ring 0 in another process: give guestRamBytes (the client allocates it as a memfd; use client.ram) or guestMemory',
+      );
+    }
+    if (guestMemory && options.guestRamBytes !== undefined) throw new TypeError('give either guestRamBytes or guestMemory, not both');
+    const { UnixLink } = await import('./unix-link.js');
+    const u = await UnixLink.open(target.slice(5), {
+      ...(options.slotCount === undefined ? {} : { slotCount: options.slotCount }),
+      ...(options.slotBytes === undefined ? {} : { slotBytes: options.slotBytes }),
+      ...(options.guestRamBytes === undefined ? {} : { guestRamBytes: options.guestRamBytes }),
+      ...(guestMemory ? { guestMemorySize: guestMemory.size } : {}),
+      ...(options.dmaTimeoutMs === undefined ? {} : { dmaTimeoutMs: options.dmaTimeoutMs }),
+      ...(options.serverSpinUs === undefined ? {} : { serverSpinUs: options.serverSpinUs }),
+      ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
+    });
+    const link: ClientLink = {
+      views: u,
+      onGone: () => {},
+      disconnect: async () => {
+        await u.disconnect();
+      },
+    };
+    return new RawPciClient({ session: u.session, channel: u.channel, ram: u.ram, wake: 'futex', peerSocket: u.fd }, link, options, guestMemory);
   }
 
   /**
@@ -192,11 +251,14 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   async #serveDmaLoop(): Promise<void> {
     const dma = this.#dma!;
     const { i32, index } = dma.bell;
-    while (!this.#closing && !this.#ch.closed) {
+    const wake = this.#ch.views.wake;
+    for (let round = 0; !this.#closing && !this.#ch.closed; round++) {
       const bell = Atomics.load(i32, index);
-      if (dma.serve()) continue;
-      const w = Atomics.waitAsync(i32, index, bell, 1000);
-      if (w.async) await w.value;
+      if (dma.serve()) {
+        round = 0;
+        continue;
+      }
+      await wake.waitAsync(i32, index, bell, 1000, round, false);
     }
   }
 
@@ -512,14 +574,11 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
     await this.stopIrqPump();
     if (this.#dma) {
       const { i32, index } = this.#dma.bell;
-      Atomics.notify(i32, index);
+      this.#ch.views.wake.notify(i32, index);
       await this.#dmaLoop;
     }
     this.#views.releaseDeviceMaps();
-    if (!this.#conn) return;
-    this.#conn.stop();
-    await this.#conn.served.catch(() => {});
-    this.#conn.port.close();
+    await this.#link?.disconnect();
   }
 
   // ---- internals ----

@@ -18,6 +18,7 @@ import { VERR_GENERAL_FAILURE, VERR_INVALID_PARAMETER } from '../shared/status.j
 export class DmaLaneServer {
   readonly memory: GuestMemoryAccess;
   readonly #lane: ChannelViews['dma'];
+  readonly #wake: ChannelViews['wake'];
   /** The last request sequence served. */
   #last = 0;
   /** Requests served and requests failed (statistics). */
@@ -25,6 +26,7 @@ export class DmaLaneServer {
 
   constructor(views: ChannelViews, memory: GuestMemoryAccess) {
     this.#lane = views.dma;
+    this.#wake = views.wake;
     this.memory = memory;
   }
 
@@ -75,7 +77,7 @@ export class DmaLaneServer {
     Atomics.store(i32, DmaLane.ANS_STATUS, status);
     Atomics.store(i32, DmaLane.ANS_LEN, status ? 0 : len);
     Atomics.store(i32, DmaLane.ANS_SEQ, seq);
-    Atomics.notify(i32, DmaLane.ANS_SEQ);
+    this.#wake.notify(i32, DmaLane.ANS_SEQ);
     return true;
   }
 }

@@ -18,15 +18,16 @@ export class RegionViews {
   readonly #maps = new Map<number, SharedArrayBuffer | DeviceRange>();
   /** Device regions mmapped here (vfio host), by mapId, until unmapped. */
   readonly #deviceMaps = new Map<number, { handle: PciRawDevHandle; mapping: DeviceMapping }>();
-  readonly #port: MessagePort | undefined;
+  readonly #source: ViewSource | undefined;
   readonly #withdraw: (handle: PciRawDevHandle, info: RegionInfo, mapId: number) => void;
 
   /**
-   * `port`: the VM's control port (undefined for a client attached from another thread);
+   * `source`: where ring 0's views arrive (the VM's control port in-process, its socket to
+   * `rawpci serve`; undefined for a client attached from another thread);
    * `withdraw`: sends UNMAP_REGION for a mapping ring 0 made but this side could not mmap.
    */
-  constructor(port: MessagePort | undefined, withdraw: (handle: PciRawDevHandle, info: RegionInfo, mapId: number) => void) {
-    this.#port = port;
+  constructor(source: ViewSource | undefined, withdraw: (handle: PciRawDevHandle, info: RegionInfo, mapId: number) => void) {
+    this.#source = source;
     this.#withdraw = withdraw;
   }
 
@@ -67,17 +68,17 @@ export class RegionViews {
 
   /** Collects the views ring 0 posted on the control port, then returns the one for `mapId`. */
   #take(mapId: number): SharedArrayBuffer | DeviceRange {
-    const port = this.#port;
-    if (!port)
+    const source = this.#source;
+    if (!source)
       throw new RawPciError(VERR_NOT_SUPPORTED, PCIRAWR0_DO.MAP_REGION, "this client was attached from another thread: map regions on the VM's primary client");
     // Ring 0 posts the view before it answers, so it is queued by now; drain the port.
     for (let i = 0; i < 1000 && !this.#maps.has(mapId); i++) {
-      const m = receiveMessageOnPort(port);
-      if (!m) {
+      const m = source.receive();
+      if (m === undefined) {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
         continue;
       }
-      const msg = m.message as { type: string; mapId: number; sab?: SharedArrayBuffer; fd?: number; offset?: bigint; size?: number };
+      const msg = m as { type: string; mapId: number; sab?: SharedArrayBuffer; fd?: number; offset?: bigint; size?: number };
       if (msg.type === 'map' && msg.sab) this.#maps.set(msg.mapId, msg.sab);
       else if (msg.type === 'map' && typeof msg.fd === 'number' && typeof msg.offset === 'bigint' && typeof msg.size === 'number')
         this.#maps.set(msg.mapId, { fd: msg.fd, offset: msg.offset, size: msg.size });
@@ -101,6 +102,16 @@ export class RegionViews {
   releaseDeviceMaps(handle?: PciRawDevHandle): void {
     for (const [mapId, d] of this.#deviceMaps) if (handle === undefined || d.handle === handle) this.drop(mapId);
   }
+}
+
+/** Where ring 0's MAP_REGION views arrive: `receive` returns the next message without blocking, undefined when none is there. */
+export interface ViewSource {
+  receive(): unknown;
+}
+
+/** The views ring 0 posts on an in-process control port (receiveMessageOnPort: no await needed). */
+export function portViews(port: MessagePort): ViewSource {
+  return { receive: () => receiveMessageOnPort(port)?.message };
 }
 
 /** A device fd range ring 0 posted for MAP_REGION (vfio host), mmapped by {@link RegionViews}. */

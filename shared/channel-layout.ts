@@ -31,6 +31,8 @@
 // ring 0's private memory (r0/serve-control.ts). The words ring 0 writes for ring 3 to read
 // (SERVER_STATE, SERVER_SLEEPING, ANSWERED, SLEEPS, SERVER_SPIN_US) are never read back by ring 0.
 
+import { type WakeKind, type Waker, waker } from './wake.js';
+
 /** Magic of a channel's control block ('RPCH'). */
 export const CHANNEL_MAGIC = 0x4843_5052;
 /** Layout version of the channel (changes when any index or encoding below changes). */
@@ -249,6 +251,8 @@ export interface ChannelViews extends ChannelGeometry {
   header: Int32Array;
   /** The DMA lane: its header words ({@link DmaLane}) and its two data areas. */
   dma: { i32: Int32Array; req: Uint8Array; ans: Uint8Array };
+  /** How sleepers on this channel's words are woken: Atomics in one process, a futex across processes (shared/wake.ts). */
+  wake: Waker;
 }
 
 /**
@@ -271,23 +275,35 @@ export function checkGeometry(slotCount: number, slotBytes: number): ChannelGeom
  */
 export function createChannel(session: number, slotCount = DEFAULT_SLOT_COUNT, slotBytes = DEFAULT_SLOT_BYTES): ChannelViews {
   const geometry = checkGeometry(slotCount, slotBytes);
-  const sab = new SharedArrayBuffer(channelBytes(slotCount, slotBytes));
+  return initChannel(new SharedArrayBuffer(channelBytes(slotCount, slotBytes)), session, geometry);
+}
+
+/**
+ * Writes a fresh control block for `session` into `sab` (all zeros but the header words) and
+ * returns its views. For memory ring 0 did not allocate itself (a VM's memfd, `rawpci serve`):
+ * ring 0 rewrites the header rather than trusting what the VM wrote. Throws TypeError when the
+ * size does not match the geometry.
+ */
+export function initChannel(sab: SharedArrayBuffer, session: number, geometry: ChannelGeometry, wake: WakeKind = 'atomics'): ChannelViews {
+  const { slotCount, slotBytes } = geometry;
+  if (sab.byteLength !== channelBytes(slotCount, slotBytes)) throw new TypeError('rawpci channel size does not match its geometry');
+  new Uint8Array(sab).fill(0);
   const i32 = new Int32Array(sab);
   i32[Ctl.MAGIC] = CHANNEL_MAGIC;
   i32[Ctl.LAYOUT] = CHANNEL_LAYOUT_VERSION;
   i32[Ctl.SLOT_COUNT] = slotCount;
   i32[Ctl.SLOT_BYTES] = slotBytes;
   i32[Ctl.SESSION] = session;
-  return attachChannel(sab, geometry);
+  return attachChannel(sab, geometry, wake);
 }
 
 /**
  * Builds the views of an existing channel. Ring 3 (another vCPU thread) passes only `sab` and
  * the geometry is read from the control block; ring 0 passes the `geometry` it created the
- * channel with and the control block is not trusted at all. Throws TypeError when `sab` is not a
+ * channel with and the control block is not trusted at all; `wake` says how sleepers are woken (shared/wake.ts). Throws TypeError when `sab` is not a
  * rawpci channel of this layout version or its size does not match the geometry.
  */
-export function attachChannel(sab: SharedArrayBuffer, geometry?: ChannelGeometry): ChannelViews {
+export function attachChannel(sab: SharedArrayBuffer, geometry?: ChannelGeometry, wake: WakeKind = 'atomics'): ChannelViews {
   if (!(sab instanceof SharedArrayBuffer) || sab.byteLength < CTL_WORDS * 4) {
     throw new TypeError('a rawpci channel is a SharedArrayBuffer made by createChannel()');
   }
@@ -311,5 +327,5 @@ export function attachChannel(sab: SharedArrayBuffer, geometry?: ChannelGeometry
     req: new Uint8Array(sab, laneData, DMA_LANE_BYTES),
     ans: new Uint8Array(sab, laneData + DMA_LANE_BYTES, DMA_LANE_BYTES),
   };
-  return { sab, i32, data, header, slotCount, slotBytes, dma };
+  return { sab, i32, data, header, slotCount, slotBytes, dma, wake: waker(wake) };
 }

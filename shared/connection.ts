@@ -1,6 +1,7 @@
 // What ring 0's service hands ring 3 for one VM: the channel, the guest RAM and the control port.
 
 import type { MessagePort } from 'node:worker_threads';
+import type { WakeKind } from './wake.js';
 
 /**
  * One VM's connection to ring 0. `channel` and `ram` are shared memory; `port` carries the
@@ -28,4 +29,8 @@ export interface RawPciEndpoint {
   channel: SharedArrayBuffer;
   /** Guest RAM shared with ring 0; undefined when the VMM keeps it (`guestMemory`). */
   ram: SharedArrayBuffer | undefined;
+  /** 'futex' when ring 0 is another process (`rawpci serve`); absent: in-process (Atomics). */
+  wake?: WakeKind;
+  /** The socket to `rawpci serve` (an fd of this process), polled to notice a ring 0 that died. */
+  peerSocket?: number;
 }

@@ -18,7 +18,8 @@
 export { MAX_SERVER_SPIN_US } from '../r0/channel-server.js';
 export { DEFAULT_DMA_TIMEOUT_MS } from '../r0/dma-lane.js';
 export { DEVICE_MAX_MAPPINGS } from '../r0/open-device.js';
-export { DEFAULT_REQUEST_LIMIT_MS, type OpenChannelOptions, Ring0Service, type Ring0ServiceOptions } from '../r0/service.js';
+export { type CleanupRecord, RawPciServer, type RawPciServerOptions } from '../r0/server.js';
+export { DEFAULT_REQUEST_LIMIT_MS, type OpenChannelOptions, Ring0Service, type Ring0ServiceOptions, type SessionStatus } from '../r0/service.js';
 // Per-session bounds (docs/hostile-ring3.md).
 export { SESSION_EVENT_QUEUE_MAX, SESSION_MAX_DEVICES, SESSION_MAX_PARKED } from '../r0/session.js';
 export { ConfigSpace } from '../r0/sim/config-space.js';
@@ -57,6 +58,7 @@ export type { MsiMessage } from '../shared/pci/msi.js';
 export type { MsixEntry } from '../shared/pci/msix.js';
 export type { PciBarKind, PciRegionKind } from '../shared/pci/region.js';
 export * from '../shared/protocol.js';
+export { defaultSocketPath } from '../shared/serve-protocol.js';
 export { rtFailure, rtSuccess, statusName, VBoxStatus, type VBoxStatusName } from '../shared/status.js';
 // A ring-3 edu driver (QEMU's teaching device), usable against the simulated host and VFIO alike.
 export { EDU, EduDriver } from './drivers/edu.js';

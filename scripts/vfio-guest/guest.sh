@@ -8,6 +8,8 @@ OUT=/tmp
 export RAWPCI_STATE=$OUT/attachments.json
 export RAWPCI_VFIO_RESULTS=$OUT
 export RAWPCI_LOG=${RAWPCI_LOG:-error}
+# rawpci serve's sockets need a local filesystem (/tmp here is the 9p results share).
+mkdir -p /dev/shm && chmod 1777 /dev/shm && export RAWPCI_SERVE_TMP=/dev/shm
 FAILS=0
 check() { # name, command...
   name=$1; shift

@@ -52,6 +52,9 @@ export function printTable(r: BenchReport): void {
     `  channel p50 <= 4x raw SAB ping-pong:        PIO ${q.channel_over_raw_pingpong_p50_pio.toFixed(1)}x, MMIO ${q.channel_over_raw_pingpong_p50_mmio.toFixed(1)}x  ${yes(r.targets.channel_at_most_4x_raw_pingpong)}`,
   );
   console.log(`  idle workers < 5% of a core:               ${r.idle_worker_cpu_pct.toFixed(2)}%  ${yes(r.targets.idle_workers_under_5pct)}`);
+  console.log(
+    `  cross-process p50 <= 1.3x the in-process channel (PIO): ${q.cross_process_over_channel_p50_pio.toFixed(2)}x  ${yes(r.targets.cross_process_within_1_3x_channel)}`,
+  );
 }
 
 async function main(): Promise<number> {

@@ -1,7 +1,11 @@
 // The benchmark behind `npm run bench`: every path of a small synchronous PIO/MMIO read (channel, pool.run, in-thread, raw SAB ping-pong), throughput and idle CPU, in one run.
 
-import { readdirSync, readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { Bench } from 'tinybench';
 import { HostTable } from '../../r0/host-table.js';
@@ -79,11 +83,15 @@ export interface BenchReport {
     edu_dma_shared_us_per_kib: number;
     /** The same through ring 3. */
     edu_dma_ring3_us_per_kib: number;
+    /** cross-process-sync-pio p50 / channel-sync-pio p50 (ring 0 in a `rawpci serve` process vs in this one). */
+    cross_process_over_channel_p50_pio: number;
   };
   targets: {
     channel_20x_faster_than_pool_run: boolean;
     channel_at_most_4x_raw_pingpong: boolean;
     idle_workers_under_5pct: boolean;
+    /** cross-process-sync-pio p50 within 1.3x of channel-sync-pio p50. */
+    cross_process_within_1_3x_channel: boolean;
   };
 }
 
@@ -115,6 +123,8 @@ export const DESCRIPTIONS: Record<string, string> = {
   'channel-echo-pio': 'channel client (encode, post, spin/wait, decode) against a ChannelServer answering a fixed answer (no dispatch)',
   'channel-sync-pio': 'RawPciClient.pioRead (sync) through the shared-memory channel to a piscina ring-0 worker',
   'channel-sync-mmio': 'RawPciClient.mmioRead (sync) of edu BAR0 through the channel',
+  'cross-process-sync-pio':
+    "the channel-sync-pio read with ring 0 in a spawned `rawpci serve` process: RawPciClient.connect('unix:PATH'), memfd channel, futex wake-ups",
   'pool-run-pio': 'await pool.run({ kind: "call" }) with a PciRawCodec frame, answer decoded',
   'pool-run-mmio': 'the same for the MMIO read',
   'channel-2vcpu-pio': 'two vCPU worker threads (RawPciClient.attach) doing sync PIO reads at once: total ops/s, per-call percentiles',
@@ -263,6 +273,29 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
     await watch('channel-sync-pio', () => measure('channel-sync-pio', () => client.pioRead(td, port, 4), options));
     await watch('channel-sync-mmio', () => measure('channel-sync-mmio', () => client.mmioRead(edu, addr, 4), options));
 
+    // ---- the same PIO read with ring 0 in another process: a spawned `rawpci serve` ----
+    {
+      const serve = await spawnServe();
+      try {
+        const xvm = await RawPciClient.connect(`unix:${serve.socket}`, { guestRamBytes: 1 << 20 });
+        try {
+          const xtd = xvm.openDevice(TESTDEV, { detachHostDriver: true });
+          const xport = Number(xvm.getRegionInfo(xtd, 0).regionStart);
+          expect(xvm.pioRead(xtd, xport, 4), TESTDEV_ID, 'cross-process PIO read of testdev ID');
+          const xctl = new Int32Array(xvm.endpoint().channel);
+          const s0 = Atomics.load(xctl, Ctl.SLEEPS);
+          const r = await measure('cross-process-sync-pio', () => xvm.pioRead(xtd, xport, 4), options);
+          add(r);
+          const answered = Atomics.load(xctl, Ctl.ANSWERED);
+          sleepsPer1k['cross-process-sync-pio'] = answered > 0 ? ((Atomics.load(xctl, Ctl.SLEEPS) - s0) * 1000) / answered : 0;
+        } finally {
+          await xvm.close();
+        }
+      } finally {
+        await serve.stop();
+      }
+    }
+
     // ---- pool.run: one request frame per task, on a separate pool (one worker: the session lives there) ----
     {
       const pool = poolService.pool;
@@ -366,6 +399,7 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
     dma_ring3_extra_us_per_kib: (get('dma-64k-ring3').p50_us - get('dma-64k').p50_us) / 64,
     edu_dma_shared_us_per_kib: get('edu-dma-64k').p50_us / EDU_DMA_KIB,
     edu_dma_ring3_us_per_kib: get('edu-dma-64k-ring3').p50_us / EDU_DMA_KIB,
+    cross_process_over_channel_p50_pio: get('cross-process-sync-pio').p50_us / get('channel-sync-pio').p50_us,
   };
   const c = cpus();
   const sys1 = systemCpu();
@@ -400,6 +434,7 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
       channel_20x_faster_than_pool_run: Math.min(ratios.pool_run_over_channel_p50_pio, ratios.pool_run_over_channel_p50_mmio) >= 20,
       channel_at_most_4x_raw_pingpong: Math.max(ratios.channel_over_raw_pingpong_p50_pio, ratios.channel_over_raw_pingpong_p50_mmio) <= 4,
       idle_workers_under_5pct: idle.pct < 5,
+      cross_process_within_1_3x_channel: ratios.cross_process_over_channel_p50_pio <= 1.3,
     },
   };
 }
@@ -474,6 +509,29 @@ function dmaRun(vm: RawPciClient, ram: Uint8Array): () => void {
  * Measures one round trip with tinybench (hrtime clock, warm-up first; every call is one
  * sample, timer cost included and not subtracted, the same for every path).
  */
+/** A `rawpci serve` child on a socket in a fresh directory (sim host); `stop` sends SIGTERM, waits, and removes the directory. */
+async function spawnServe(): Promise<{ socket: string; stop: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'rawpci-bench-'));
+  const socket = join(dir, 'rawpci.sock');
+  const bin = fileURLToPath(new URL('../../../bin/rawpci.js', import.meta.url));
+  const proc = spawn(process.execPath, [bin, 'serve', '--socket', socket], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, RAWPCI_LOG: 'error' },
+  });
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  await waitFor(() => out.includes('listening on') || proc.exitCode !== null, 20_000, 'rawpci serve did not start listening');
+  if (proc.exitCode !== null) throw new Error(`rawpci serve exited with ${proc.exitCode} (is the native addon built? npm run build:addon)`);
+  return {
+    socket,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      if (proc.exitCode === null) await once(proc, 'exit');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 async function measure(name: string, fn: () => unknown, o: BenchOptions, isAsync = false): Promise<BenchResult> {
   const bench = new Bench({ time: o.timeMs, warmupTime: o.warmupMs, iterations: 64, timestampProvider: 'hrtimeNow', throws: true });
   bench.add(name, fn as () => void, isAsync ? { async: true } : { async: false });

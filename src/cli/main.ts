@@ -41,6 +41,7 @@ import {
   UsageError,
   useColor,
 } from './common.js';
+import { addServeCommands, SOCKET_OPTION_HELP, socketBinding, socketStatus } from './serve.js';
 
 export { type CliIo, deviceJson, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError, useColor } from './common.js';
 
@@ -202,13 +203,18 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
       .option('--driver <name>', 'driver to bind on Linux', 'vfio-pci')
       .option('--nosave', 'do not re-apply this attachment at boot (driverctl --nosave): `rawpci restore` forgets it once it has ended')
       .option('--dry-run', 'print every sysfs write and make none')
+      .option('--socket <path>', `change the running rawpci serve's simulated host instead (with --host sim): ${SOCKET_OPTION_HELP}`)
       .option('--json', 'print JSON for scripts'),
     { state: true },
   ).action(
     async (
       targetTexts: string[],
-      o: SourceOptions & { group?: boolean; guest?: string; driver: string; nosave?: boolean; dryRun?: boolean; json?: boolean },
+      o: SourceOptions & { group?: boolean; guest?: string; driver: string; nosave?: boolean; dryRun?: boolean; json?: boolean; socket?: string },
     ) => {
+      if (o.socket !== undefined) {
+        if (o.host !== 'sim') throw new UsageError('attach --socket changes the simulated bindings of a running ring 0: give --host sim');
+        return socketBinding(io, o.socket, 'attach', targetTexts, !!o.json);
+      }
       if (o.guest !== undefined && targetTexts.length > 1)
         throw new UsageError(`--guest names the guest address of one device, and ${targetTexts.length} were given: write host@guest for each instead`);
       let targets: AttachTarget[];
@@ -263,9 +269,14 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
       .option('--group', "detach every recorded function of each device's IOMMU group")
       .option('--dry-run', 'print every sysfs write and make none')
       .option('--forget', 'only remove the records; touch no device')
+      .option('--socket <path>', `change the running rawpci serve's simulated host instead (with --host sim): ${SOCKET_OPTION_HELP}`)
       .option('--json', 'print JSON for scripts'),
     { state: true },
-  ).action(async (bdfTexts: string[], o: SourceOptions & { group?: boolean; dryRun?: boolean; forget?: boolean; json?: boolean }) => {
+  ).action(async (bdfTexts: string[], o: SourceOptions & { group?: boolean; dryRun?: boolean; forget?: boolean; json?: boolean; socket?: string }) => {
+    if (o.socket !== undefined) {
+      if (o.host !== 'sim') throw new UsageError('detach --socket changes the simulated bindings of a running ring 0: give --host sim');
+      return socketBinding(io, o.socket, 'detach', bdfTexts, !!o.json);
+    }
     const bdfs = bdfTexts.map((t) => parseBdfArg(t.split('@')[0]!));
     const statePath = statePathsOf(io, o.state).write;
     const source = await makeSource(o);
@@ -342,8 +353,10 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
     .command('status')
     .description('show recorded attachments and whether each device is still bound as recorded (exit 1 when one is not)')
     .option('--state <file>', STATE_OPTION_HELP)
+    .option('--socket <path>', `list the live sessions of a running rawpci serve instead: ${SOCKET_OPTION_HELP}`)
     .option('--json', 'print JSON for scripts')
-    .action(async (o: { state?: string; json?: boolean }) => {
+    .action(async (o: { state?: string; json?: boolean; socket?: string }) => {
+      if (o.socket !== undefined) return socketStatus(io, o.socket, !!o.json);
       const paths = statePathsOf(io, o.state);
       const records = loadStates(paths.read);
       const rows = [];
@@ -383,6 +396,8 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
         ]);
       io.stdout(`${table.toString()}\n`);
     });
+
+  addServeCommands(program, io, result);
 
   program
     .command('demo')

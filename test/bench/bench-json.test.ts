@@ -8,7 +8,7 @@ test('a tiny bench run reports every required measurement with numeric p50, p99 
   const report = JSON.parse(JSON.stringify(await runBench(TINY))) as Record<string, unknown>;
   const results = report.results as Record<string, unknown>[];
   t.true(Array.isArray(results));
-  for (const name of ['channel-sync-pio', 'channel-sync-mmio', 'pool-run-pio', 'in-thread-pio', 'raw-sab-pingpong']) {
+  for (const name of ['channel-sync-pio', 'channel-sync-mmio', 'cross-process-sync-pio', 'pool-run-pio', 'in-thread-pio', 'raw-sab-pingpong']) {
     t.truthy(
       results.find((r) => r.name === name),
       `missing ${name}`,
@@ -26,4 +26,5 @@ test('a tiny bench run reports every required measurement with numeric p50, p99 
   const ratios = report.ratios as Record<string, number>;
   t.is(typeof ratios.pool_run_over_channel_p50_pio, 'number');
   t.is(typeof ratios.channel_over_raw_pingpong_p50_pio, 'number');
+  t.is(typeof ratios.cross_process_over_channel_p50_pio, 'number');
 });

@@ -101,7 +101,7 @@ test('channel control block and slot header indices are pinned', (t) => {
 });
 
 test("ring 0's private serve control block indices are pinned", (t) => {
-  t.deepEqual(ServeCtl, { STOP: 0, STATE: 1, BUSY: 2, THREAD_ID: 3, GIVEN_UP: 4 });
+  t.deepEqual(ServeCtl, { STOP: 0, STATE: 1, BUSY: 2, THREAD_ID: 3, GIVEN_UP: 4, ANSWERED: 5, IRQS: 6, FAULTS: 7 });
   t.deepEqual(ServeState, { NOT_STARTED: 0, RUNNING: 1, STOPPED: 2 });
 });
 

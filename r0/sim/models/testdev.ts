@@ -2,6 +2,7 @@
 
 import { fillOnes, readLe, writeLe } from '../../../shared/le.js';
 import { PCI_CFG_SPACE_EXP_SIZE } from '../../../shared/linux/pci-regs.js';
+import { allocShareable } from '../../../shared/shareable.js';
 import { ConfigSpace } from '../config-space.js';
 import { SimPciFunction, showOption } from './base.js';
 
@@ -181,7 +182,7 @@ export class TestDevDevice extends SimPciFunction {
     const o = parseOptions(options);
     super(buildConfig(o));
     this.vectors = o.msixVectors;
-    this.memory = new SharedArrayBuffer(o.memBarSize);
+    this.memory = allocShareable(o.memBarSize, 'rawpci-testdev-bar2');
     this.mem = new Uint8Array(this.memory);
   }
 

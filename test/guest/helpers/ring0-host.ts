@@ -13,7 +13,7 @@ import { type MappedRegion, type RegionInfo, regionInfoOf } from '../../../r3/cl
 import { RawPciError } from '../../../r3/errors.js';
 import type { GuestPciBus } from '../../../r3/guest/guest-bus.js';
 import type { PciFrontHost } from '../../../r3/guest/pci-front.js';
-import { RegionViews } from '../../../r3/region-views.js';
+import { portViews, RegionViews } from '../../../r3/region-views.js';
 import { Bdf } from '../../../shared/bdf.js';
 import { PciRawCodec } from '../../../shared/codec.js';
 import {
@@ -103,7 +103,7 @@ export class Ring0Host implements PciFrontHost {
     port2.unref();
     this.ram = new Uint8Array(new SharedArrayBuffer(options.ramBytes ?? 0x10_0000));
     this.session = this.ring0.createSession(this.ram, (msg) => port1.postMessage(msg));
-    this.#views = new RegionViews(port2, (handle, info, mapId) =>
+    this.#views = new RegionViews(portViews(port2), (handle, info, mapId) =>
       this.#send(PCIRAWR0_DO.UNMAP_REGION, handle, { startAddress: info.regionStart, regionSize: info.regionSize, mapId, region: info.region }),
     );
     this.#check(PCIRAWR0_DO.INIT_VM, 0, {});

@@ -1,0 +1,50 @@
+// Ring 0 restarts safely: rawpci serve killed (SIGKILL) with a VM connected, the VM's call gets a status within its deadline (no hang), and the next instance on the socket finds the device the dead one left detached (its state file) and rebinds it.
+import { readFileSync } from 'node:fs';
+import test from 'ava';
+import { RawPciClient } from '../../r3/client.js';
+import { adminRequest } from '../../src/cli/serve.js';
+import { serveDir, spawnVm, startServe } from '../helpers/serve-child.js';
+
+test('SIGKILL of rawpci serve: the VM call answers VERR_INVALID_STATE long before its deadline, and the next instance reclaims the detached device', async (t) => {
+  const d = serveDir();
+  t.teardown(d.cleanup);
+  const first = await startServe(d.dir);
+  const vm = spawnVm({ socket: first.socket, mode: 'call-forever', timeoutMs: 3000 });
+  await vm.waitFor('calling');
+  // The detached device is in the state file (written within 50 ms of a change).
+  const stateFile = `${first.socket}.state.json`;
+  for (let i = 0; i < 100 && !readFileSync(stateFile, 'utf8').includes('0000:00:04.0'); i++) await new Promise((r) => setTimeout(r, 10));
+  t.regex(readFileSync(stateFile, 'utf8'), /"bdf": "0000:00:04.0"/);
+  first.proc.kill('SIGKILL');
+  const failed = (await vm.waitFor('call-failed', 10_000)) as { code: string; ms: number };
+  t.is(failed.code, 'VERR_INVALID_STATE');
+  t.log(`the VM's call after ring 0 died: ${failed.code} in ${failed.ms.toFixed(1)} ms (deadline 3000 ms)`);
+  t.true(failed.ms < 3000);
+  await vm.exited;
+  // A new instance on the same socket: the stale socket is replaced, the device rebound.
+  const second = await startServe(d.dir);
+  t.teardown(() => second.stop());
+  const s = (await adminRequest(second.socket, 'status')).data as { reclaimed: string[] };
+  t.deepEqual(s.reclaimed, ['0000:00:04.0']);
+  t.regex(second.log(), /left 0000:00:04\.0 detached; rebound them/);
+  t.notRegex(readFileSync(stateFile, 'utf8'), /0000:00:04\.0/);
+  const next = await RawPciClient.connect(`unix:${second.socket}`, { guestRamBytes: 1 << 20 });
+  t.true(next.openDevice('0000:00:04.0', { detachHostDriver: true }) > 0);
+  await next.close();
+});
+
+test('a VM waiting in a parked GET_IRQ when ring 0 dies gets VERR_INVALID_STATE before its deadline, and its next call at once', async (t) => {
+  const d = serveDir();
+  t.teardown(d.cleanup);
+  const serve = await startServe(d.dir);
+  const vm = await RawPciClient.connect(`unix:${serve.socket}`, { guestRamBytes: 1 << 20, timeoutMs: 2000 });
+  const h = vm.openDevice('0000:00:04.0', { detachHostDriver: true });
+  const t0 = performance.now();
+  // A parked GET_IRQ of 1.5 s (nothing raises it): ring 0 dies while this thread waits.
+  setTimeout(() => serve.proc.kill('SIGKILL'), 100).unref();
+  const parked = vm.getIrqAsync(1500, h);
+  await t.throwsAsync(parked, { message: /VERR_INVALID_STATE/ });
+  t.true(performance.now() - t0 < 1500);
+  t.throws(() => vm.cfgRead(h, 0, 4), { message: /VERR_INVALID_STATE/ });
+  await vm.close();
+});
