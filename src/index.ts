@@ -39,6 +39,16 @@ export {
 export { RawPciError } from '../r3/errors.js';
 // Guest side: a guest PCI bus (config mechanism #1, port/MMIO dispatch, INTx, MSI) and PciFront (Palacios pci_front).
 export * from '../r3/guest/index.js';
+// v86: the bridge that puts a GuestPciBus on a v86 emulator's PCI bus, and `rawpci vm`'s runner.
+export {
+  attachToV86,
+  missingV86Internals,
+  V86_PINNED_VERSION,
+  type V86Bridge,
+  type V86BridgeOptions,
+  type V86BridgeStats,
+  type V86Emulator,
+} from '../r3/guest/v86.js';
 export { Bdf } from '../shared/bdf.js';
 export { PciRawCodec } from '../shared/codec.js';
 export type { RawPciEndpoint, Ring0Connection } from '../shared/connection.js';
@@ -48,6 +58,6 @@ export type { MsixEntry } from '../shared/pci/msix.js';
 export type { PciBarKind, PciRegionKind } from '../shared/pci/region.js';
 export * from '../shared/protocol.js';
 export { rtFailure, rtSuccess, statusName, VBoxStatus, type VBoxStatusName } from '../shared/status.js';
-
 // A ring-3 edu driver (QEMU's teaching device), usable against the simulated host and VFIO alike.
 export { EDU, EduDriver } from './drivers/edu.js';
+export { runV86Vm, type V86VmOptions, VM_EXIT_PORT, VM_EXIT_TIMEOUT, type VmDevice, VmUsageError } from './vm/v86-vm.js';

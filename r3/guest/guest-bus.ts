@@ -76,6 +76,17 @@ export interface GuestDirectMapping {
   view: DataView;
 }
 
+/**
+ * A range `[start, end)` one function decodes: ports (`io`) or guest-physical bytes (`mem`),
+ * from BAR `region` (0..5, 6 for the expansion ROM).
+ */
+export interface GuestDecodedRange {
+  space: 'io' | 'mem';
+  start: bigint;
+  end: bigint;
+  region: number;
+}
+
 /** What the bus gives a function when it is attached: its address and its interrupt wires. */
 export interface GuestPciLink {
   readonly bdf: Bdf;
@@ -106,6 +117,12 @@ export interface GuestPciFunction {
   /** Returns a number for 1, 2 and 4 bytes, a bigint for 8. */
   mmioRead(address: bigint, cb: MmioWidth): number | bigint;
   mmioWrite(address: bigint, cb: MmioWidth, value: number | bigint): void;
+  /**
+   * The ranges the function decodes now (its BARs as the guest placed them, gated by the
+   * command register's I/O and memory bits), so a VMM can route exits for exactly those
+   * addresses. Optional: a function without it is found by {@link decodes} alone.
+   */
+  decodedRanges?(): GuestDecodedRange[];
   /** Called once by {@link GuestPciBus.attach}. */
   attached?(link: GuestPciLink): void;
   /** Called by {@link GuestPciBus.detach}. */
@@ -154,8 +171,9 @@ const log = childLogger({ ring: 3, part: 'guest-bus' });
  */
 export class GuestPciBus {
   readonly busNumber: number;
-  readonly #sink: GuestInterruptSink;
-  readonly #intxLines: readonly number[];
+  #sink: GuestInterruptSink;
+  /** Platform lines of INTA..INTD of slot 0 (see {@link GuestPciBusOptions.intxLines}). */
+  readonly intxLines: readonly number[];
   readonly #onDirectMapChange: ((m: GuestDirectMapping, mapped: boolean) => void) | undefined;
   readonly #slots = new Map<number, Slot>();
   readonly #asserted = new Map<number, Set<number>>();
@@ -170,11 +188,25 @@ export class GuestPciBus {
     this.busNumber = options.busNumber ?? 0;
     if (!Number.isInteger(this.busNumber) || this.busNumber < 0 || this.busNumber > 255)
       throw new RangeError(`options.busNumber ${this.busNumber} must be 0..255`);
-    this.#intxLines = options.intxLines ?? [16, 17, 18, 19];
-    if (this.#intxLines.length !== 4 || !this.#intxLines.every((l) => Number.isInteger(l) && l >= 0)) {
+    this.intxLines = options.intxLines ?? [16, 17, 18, 19];
+    if (this.intxLines.length !== 4 || !this.intxLines.every((l) => Number.isInteger(l) && l >= 0)) {
       throw new RangeError('options.intxLines must be four non-negative line numbers (INTA..INTD of slot 0)');
     }
     this.#onDirectMapChange = options.onDirectMapChange;
+  }
+
+  /**
+   * Replaces the interrupt sink (a VMM bridge such as {@link attachToV86} puts itself between the
+   * bus and the VMM's sink) and returns the previous one. Lines already asserted are not replayed:
+   * call it before functions raise interrupts.
+   */
+  setSink(sink: GuestInterruptSink): GuestInterruptSink {
+    if (!sink || typeof sink.setIrqLevel !== 'function' || typeof sink.deliverMsi !== 'function') {
+      throw new TypeError('sink must have setIrqLevel(line, level) and deliverMsi(address, data, source)');
+    }
+    const old = this.#sink;
+    this.#sink = sink;
+    return old;
   }
 
   // ---- topology ----
@@ -188,7 +220,7 @@ export class GuestPciBus {
     const bdf = new Bdf(0, this.busNumber, device, func);
     if (this.#slots.has(bdf.devfn)) throw new RangeError(`guest slot ${bdf} is already occupied`);
     const pin = fn.configRead(PCI_INTERRUPT_PIN, 1);
-    const line = pin >= 1 && pin <= 4 ? this.#intxLines[(device + pin - 1) % 4]! : -1;
+    const line = pin >= 1 && pin <= 4 ? this.intxLines[(device + pin - 1) % 4]! : -1;
     const slot: Slot = { fn, bdf, line };
     this.#slots.set(bdf.devfn, slot);
     fn.attached?.(this.#link(slot));
@@ -366,6 +398,17 @@ export class GuestPciBus {
     const ev = client.getIrq(timeoutMs);
     if (ev) this.handleHostIrq(ev);
     return ev;
+  }
+
+  /**
+   * Every range the attached functions decode now, with the function's guest address (functions
+   * without {@link GuestPciFunction.decodedRanges} contribute none). Changes only through config
+   * writes (BAR moves, command bits), so a VMM recomputes it after those.
+   */
+  decodedRanges(): (GuestDecodedRange & { bdf: Bdf })[] {
+    const out: (GuestDecodedRange & { bdf: Bdf })[] = [];
+    for (const slot of this.#slots.values()) for (const r of slot.fn.decodedRanges?.() ?? []) out.push({ ...r, bdf: slot.bdf });
+    return out;
   }
 
   /** BARs mapped straight into ring 3 that currently decode, with their guest addresses. */

@@ -50,7 +50,7 @@ import { VirtualBar } from './bars.js';
 import { type ConfigField, configField, sameGroup } from './config-filter.js';
 import { viewRead, viewWrite } from './direct-view.js';
 import { FrontMessages } from './front-messages.js';
-import type { GuestDirectMapping, GuestPciFunction, GuestPciLink, MmioWidth, PortWidth } from './guest-bus.js';
+import type { GuestDecodedRange, GuestDirectMapping, GuestPciFunction, GuestPciLink, MmioWidth, PortWidth } from './guest-bus.js';
 import { VirtualMsi, VirtualMsix } from './msi.js';
 import type { PciFrontHost } from './pci-front-host.js';
 
@@ -169,6 +169,22 @@ export class PciFront implements GuestPciFunction {
   /** The guest's command register. */
   get command(): number {
     return this.#regs.get16(PCI_COMMAND);
+  }
+
+  /**
+   * The ranges this function decodes now: each placed BAR (ports or guest-physical bytes) whose
+   * space the command register enables, and the ROM while its enable bit is set.
+   */
+  decodedRanges(): GuestDecodedRange[] {
+    const cmd = this.command;
+    const ioOn = (cmd & PCI_COMMAND_IO) !== 0;
+    const memOn = (cmd & PCI_COMMAND_MEMORY) !== 0;
+    const out: GuestDecodedRange[] = [];
+    for (const bar of this.#barList) {
+      const r = bar.decoded(ioOn, memOn);
+      if (r) out.push({ space: bar.space, start: r.start, end: r.end, region: bar.index });
+    }
+    return out;
   }
 
   /** Whether the function's INTx output is asserted toward the bus (after INTx disable). */

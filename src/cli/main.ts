@@ -407,7 +407,81 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
       }
     });
 
+  program
+    .command('vm')
+    .description(
+      "boot a guest OS in the v86 emulator with rawpci devices on its PCI bus: SeaBIOS assigns their BARs, the guest's serial console is on this terminal, and the guest's exit status (a byte written to port 0xf4) is rawpci's",
+    )
+    .option(
+      '--device <bdf[@slot]>',
+      'a host device to put on the guest bus, at guest slot 3..31 if given (repeatable; default on sim: 0000:00:04.0 and 0000:00:05.0)',
+      collect,
+      [],
+    )
+    .addOption(new Option('--host <host>', 'which host').choices(['sim', 'vfio']).default('sim'))
+    .option('--inventory <file>', 'simulated host inventory (JSON)')
+    .option('--sysfs-root <dir>', 'vfio host: the directory that stands for /sys (default /sys)')
+    .option('--kernel <file>', "the guest's i386 bzImage (default: the one `npm run fetch:guest` fetched)")
+    .option('--initrd <file>', "the guest's initramfs (default: the fetched one, with --kernel: none)")
+    .option('--append <text>', `added to the kernel command line ("${'console=ttyS0 ...'}")`)
+    .option('--memory <MiB>', 'guest RAM in MiB, above 64 + the initrd (default 192)', (v) => parsePositive(v, '--memory'))
+    .option('--timeout <seconds>', 'stop the guest after this long with status 124', (v) => parsePositive(v, '--timeout'))
+    .option('--bios <dir>', "directory with SeaBIOS's bios.bin and vgabios-stdvga.bin (default /usr/share/seabios, then the fetched one)")
+    .action(
+      async (o: {
+        device: string[];
+        host: 'sim' | 'vfio';
+        inventory?: string;
+        sysfsRoot?: string;
+        kernel?: string;
+        initrd?: string;
+        append?: string;
+        memory?: number;
+        timeout?: number;
+        bios?: string;
+      }) => {
+        const { runV86Vm, VmUsageError } = await import('../vm/v86-vm.js');
+        const specs = o.device.length ? o.device : o.host === 'sim' ? ['0000:00:04.0', '0000:00:05.0'] : [];
+        const devices = specs.map((spec) => {
+          const [bdf, slot, extra] = spec.split('@');
+          if (extra !== undefined) throw new UsageError(`--device ${spec}: expected BDF or BDF@SLOT`);
+          const s = slot === undefined ? undefined : Number(slot);
+          if (s !== undefined && (!/^\d+$/.test(slot!) || s < 1 || s > 31))
+            throw new UsageError(`--device ${spec}: slot '${slot}' must be a number 1..31 (decimal)`);
+          return { bdf: parseBdfArg(bdf!), ...(s !== undefined ? { slot: s } : {}) };
+        });
+        try {
+          result.code = await runV86Vm({
+            devices,
+            host: o.host,
+            ...(o.inventory ? { inventory: o.inventory } : {}),
+            ...(o.sysfsRoot ? { sysfsRoot: o.sysfsRoot } : {}),
+            ...(o.kernel ? { kernel: o.kernel } : {}),
+            ...(o.initrd ? { initrd: o.initrd } : {}),
+            ...(o.append ? { append: o.append } : {}),
+            ...(o.memory ? { memoryMib: o.memory } : {}),
+            ...(o.timeout ? { timeoutSec: o.timeout } : {}),
+            ...(o.bios ? { biosDir: o.bios } : {}),
+          });
+        } catch (e) {
+          if (e instanceof VmUsageError) throw new UsageError(e.message);
+          throw e;
+        }
+      },
+    );
+
   return program;
+}
+
+/** Commander collector for repeatable options. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Parses a positive integer option value or throws UsageError naming the option. */
+function parsePositive(v: string, name: string): number {
+  if (!/^\d+$/.test(v) || Number(v) <= 0) throw new UsageError(`${name} ${v}: expected a positive integer`);
+  return Number(v);
 }
 
 /**
