@@ -1,14 +1,15 @@
 #!/usr/bin/env node
 // Fetches what a v86 guest needs from Debian's archive (the i386 kernel, busybox, pciutils with its libraries, SeaBIOS) into .guest-cache/, unpacked, never installed.
 //
-// Run it as `node scripts/guest-os/fetch.mjs` (or `npm run fetch:guest`): it prints the paths
-// `rawpci vm --kernel ... --initrd ...` wants. Imported, `fetchGuest()` returns them. Facts it
+// Run it as `node scripts/guest-os/fetch.mjs` (or `npm run fetch:guest`): it also builds the default
+// guest's initramfs and writes .guest-cache/guest.json (kernel, initrd, seabios), which `rawpci vm`
+// reads, and prints the paths. Imported, `fetchGuest()` returns them. Facts it
 // relies on: ../shared/V86.md "What boots" (v86 is 32-bit x86: Debian's 686 flavour; SeaBIOS's
 // bios.bin + vgabios-stdvga.bin). The Debian steps themselves are scripts/lib/debian.mjs, shared
 // with the VFIO tier.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DebianError, cached, download, ensureArchitecture, ensureTools, kernelPackage, moduleClosure, sh, unpack } from '../lib/debian.mjs';
@@ -121,19 +122,28 @@ export function fetchGuest({ log = () => {} } = {}) {
   return { ...kernel, busybox: join(bbdir, 'bin', 'busybox'), pciutils: fetchPciutils(debs, log), bios: fetchSeabios(debs, log) };
 }
 
+/** The command-line run: fetch, build the default guest's initramfs, write the manifest, print the paths. */
+async function main() {
+  const g = fetchGuest({ log: (m) => console.error(`[fetch:guest] ${m}`) });
+  console.log(`kernel   ${g.vmlinuz} (${g.kpkg})`);
+  console.log(`uio      CONFIG_UIO=${g.uio.CONFIG_UIO} CONFIG_UIO_PCI_GENERIC=${g.uio.CONFIG_UIO_PCI_GENERIC}; modules: ${g.modules.join(' ') || 'built in'}`);
+  console.log(`busybox  ${g.busybox}`);
+  console.log(`lspci    ${join(g.pciutils.root, g.pciutils.lspci)} (+ ${g.pciutils.libs.length} libraries, ${g.pciutils.loader})`);
+  console.log(`seabios  ${g.bios}`);
+  // The default guest of `rawpci vm`, and the manifest it reads (src/vm/v86-vm.ts guestCacheFiles).
+  // Imported here, not at the top: initramfs.mjs imports this module.
+  const { buildInitramfs } = await import('./initramfs.mjs');
+  const initrd = buildInitramfs(g, { guest: 'vm' });
+  writeFileSync(join(cacheDir, 'guest.json'), `${JSON.stringify({ kernel: g.vmlinuz, initrd, seabios: g.bios }, null, 2)}\n`);
+  console.log(`initrd   ${initrd} (rawpci vm's default guest; the tier's: node scripts/guest-os/initramfs.mjs tier)`);
+  console.log(`manifest ${join(cacheDir, 'guest.json')}: 'npx rawpci vm' boots it`);
+}
+
+// No top-level await: initramfs.mjs imports this module, and a cycle under a pending top-level
+// await never settles.
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  try {
-    const g = fetchGuest({ log: (m) => console.error(`[fetch:guest] ${m}`) });
-    console.log(`kernel   ${g.vmlinuz} (${g.kpkg})`);
-    console.log(
-      `uio      CONFIG_UIO=${g.uio.CONFIG_UIO} CONFIG_UIO_PCI_GENERIC=${g.uio.CONFIG_UIO_PCI_GENERIC}; modules: ${g.modules.join(' ') || 'built in'}`,
-    );
-    console.log(`busybox  ${g.busybox}`);
-    console.log(`lspci    ${join(g.pciutils.root, g.pciutils.lspci)} (+ ${g.pciutils.libs.length} libraries, ${g.pciutils.loader})`);
-    console.log(`seabios  ${g.bios}`);
-    console.log(`initramfs: node scripts/guest-os/initramfs.mjs (prints its path)`);
-  } catch (e) {
+  main().catch((e) => {
     console.error(`fetch:guest FAILED: ${e instanceof DebianError ? e.message : e.stack}`);
     process.exit(1);
-  }
+  });
 }

@@ -29,7 +29,7 @@ arg() { sed -n "s/.*rawpci\\.$1=\\([^ ]*\\).*/\\1/p" /proc/cmdline; }
 OUTSIDE=$(arg dma_outside); OUTSIDE=${OUTSIDE:-0x0f000000}
 
 # ---- modules ----
-for m in $(cat /modules.order); do insmod "/modules/$m.ko" || fail "module-$m-loads" "insmod $m.ko failed"; done
+while read -r m; do insmod "/lib/modules/$m" || fail "module-$(basename $m .ko)-loads" "insmod $m failed"; done </etc/modules-load
 
 # ---- enumeration: SeaBIOS assigned the BARs, Linux lists both functions ----
 find_dev() { for d in /sys/bus/pci/devices/*; do [ "$(cat $d/vendor):$(cat $d/device)" = "$1" ] && { echo $d; return; }; done; }

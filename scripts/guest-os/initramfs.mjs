@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // Builds the guest-OS tier's initramfs: busybox with its applet links made at boot, /init (init.sh), the uio modules, lspci with its i386 libraries and pci.ids, and the guest programs compiled from progs/*.c.
 //
-// `node scripts/guest-os/initramfs.mjs` fetches what is missing (fetch.mjs) and prints the path of
-// the gzipped newc archive; imported, `buildInitramfs(guest)` returns it. The archive is packed by
+// `node scripts/guest-os/initramfs.mjs [tier|vm]` fetches what is missing (fetch.mjs) and prints the
+// path of the gzipped newc archive; imported, `buildInitramfs(guest)` returns it. The archive is packed by
 // scripts/lib/debian.mjs's packInitramfs, the same cpio step the VFIO tier uses.
 
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DebianError, ensureTools, moduleName, packInitramfs } from '../lib/debian.mjs';
+import { DebianError, ensureTools, packInitramfs } from '../lib/debian.mjs';
 import { cacheDir, fetchGuest } from './fetch.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -36,28 +36,44 @@ export function buildPrograms(outDir) {
     });
 }
 
+/** The two guests: the tier's checks (init.sh) and the default guest of `rawpci vm` (vm-init.sh, with demo.sh for `rawpci demo --os`). */
+export const GUESTS = {
+  tier: { init: 'init.sh', extra: {}, out: 'initramfs-tier.cpio.gz' },
+  vm: { init: 'vm-init.sh', extra: { 'demo.sh': 'demo.sh' }, out: 'initramfs.cpio.gz' },
+};
+
 /**
- * Assembles and packs the initramfs from what fetchGuest() returned.
+ * Assembles and packs an initramfs from what fetchGuest() returned. Layout: /bin/busybox (applet
+ * links made by /init), /init, /lib/modules/kernel/... with /etc/modules-load listing them in
+ * load order, /usr/bin/lspci with /lib/ld-linux.so.2 and /lib/i386-linux-gnu/*.so*,
+ * /usr/share/misc/pci.ids, /progs/* (progs/*.c) and the guest's extra files at /.
  * @param {ReturnType<typeof fetchGuest>} g the fetched kernel, busybox and pciutils
- * @param {{ out?: string }} [opts] where to write it (default .guest-cache/work/initramfs.cpio.gz)
+ * @param {{ guest?: keyof typeof GUESTS, out?: string }} [opts] which guest (default `tier`) and where to write it (default .guest-cache/work/ + the guest's name)
  * @returns {string} the path of the .cpio.gz
  */
-export function buildInitramfs(g, { out = join(cacheDir, 'work', 'initramfs.cpio.gz') } = {}) {
-  const root = join(dirname(out), 'initramfs');
+export function buildInitramfs(g, { guest = 'tier', out } = {}) {
+  const spec = GUESTS[guest];
+  if (!spec) throw new TypeError(`buildInitramfs: guest ${guest} is none of ${Object.keys(GUESTS).join(', ')}`);
+  out ??= join(cacheDir, 'work', spec.out);
+  const root = join(dirname(out), `${basename(out, '.cpio.gz')}.d`);
   rmSync(root, { recursive: true, force: true });
-  for (const d of ['bin', 'modules', 'progs', 'usr/bin', 'usr/share/misc', 'lib/i386-linux-gnu']) mkdirSync(join(root, d), { recursive: true });
-  copyFileSync(g.busybox, join(root, 'bin', 'busybox'));
-  chmodSync(join(root, 'bin', 'busybox'), 0o755);
-  copyFileSync(join(here, 'init.sh'), join(root, 'init'));
-  chmodSync(join(root, 'init'), 0o755);
-  for (const m of g.modules) copyFileSync(join(g.modDir, m), join(root, 'modules', `${moduleName(m)}.ko`));
-  writeFileSync(join(root, 'modules.order'), g.modules.map((m) => `${moduleName(m)}\n`).join(''));
+  for (const d of ['bin', 'etc', 'progs', 'usr/bin', 'usr/share/misc', 'lib/i386-linux-gnu']) mkdirSync(join(root, d), { recursive: true });
+  const exec = (src, dst) => {
+    copyFileSync(src, join(root, dst));
+    chmodSync(join(root, dst), 0o755);
+  };
+  exec(g.busybox, 'bin/busybox');
+  exec(join(here, spec.init), 'init');
+  for (const [src, dst] of Object.entries(spec.extra)) exec(join(here, src), dst);
+  for (const m of g.modules) {
+    mkdirSync(dirname(join(root, 'lib', 'modules', m)), { recursive: true });
+    copyFileSync(join(g.modDir, m), join(root, 'lib', 'modules', m));
+  }
+  writeFileSync(join(root, 'etc', 'modules-load'), g.modules.map((m) => `${m}\n`).join(''));
   // lspci and its libraries where i386's ld.so looks by default (its multiarch /lib/i386-linux-gnu).
   const p = g.pciutils;
-  copyFileSync(join(p.root, p.lspci), join(root, 'usr', 'bin', 'lspci'));
-  chmodSync(join(root, 'usr', 'bin', 'lspci'), 0o755);
-  copyFileSync(join(p.root, p.loader), join(root, 'lib', 'ld-linux.so.2'));
-  chmodSync(join(root, 'lib', 'ld-linux.so.2'), 0o755);
+  exec(join(p.root, p.lspci), 'usr/bin/lspci');
+  exec(join(p.root, p.loader), 'lib/ld-linux.so.2');
   for (const l of p.libs) copyFileSync(join(p.root, l), join(root, 'lib', 'i386-linux-gnu', basename(l)));
   copyFileSync(join(p.root, p.pciIds), join(root, 'usr', 'share', 'misc', 'pci.ids'));
   buildPrograms(join(root, 'progs'));
@@ -67,7 +83,8 @@ export function buildInitramfs(g, { out = join(cacheDir, 'work', 'initramfs.cpio
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
-    console.log(buildInitramfs(fetchGuest({ log: (m) => console.error(`[initramfs] ${m}`) })));
+    const guest = process.argv[2] ?? 'tier';
+    console.log(buildInitramfs(fetchGuest({ log: (m) => console.error(`[initramfs] ${m}`) }), { guest }));
   } catch (e) {
     console.error(`initramfs FAILED: ${e instanceof DebianError ? e.message : e.stack}`);
     process.exit(1);
