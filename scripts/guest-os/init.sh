@@ -72,7 +72,7 @@ printf '\125\252\063\314' | dd of=/dev/port bs=1 seek=$((TD_IO + 4)) count=4 2>/
 SCR=$(dd if=/dev/port bs=1 skip=$((TD_IO + 4)) count=4 2>/dev/null | od -An -tx1 | tr -d ' ')
 check testdev-dev-port-scratch "SCRATCH read back $SCR through /dev/port after writing 55aa33cc" [ "$SCR" = 55aa33cc ]
 check testdev-io-scratch-dword "SCRATCH read $(/progs/port32 $((TD_IO + 4))) with inl" [ "$(/progs/port32 $((TD_IO + 4)))" = 0xcc33aa55 ]
-IDB=$(dd if=/dev/port bs=1 skip=$TD_IO count=1 2>/dev/null | od -An -tx1 | tr -d ' ')
+IDB=$(dd if=/dev/port bs=1 skip=$((TD_IO)) count=1 2>/dev/null | od -An -tx1 | tr -d ' ')
 check testdev-dev-port-id-byte-all-ones "a 1-byte read of ID gave $IDB (4-byte register: bad width reads all ones)" [ "$IDB" = ff ]
 
 # ---- the testdev's ROM through sysfs ----
@@ -96,7 +96,8 @@ if [ -n "$UIO" ]; then
   /progs/uio-irq $EDU /dev/$UIO 20 || FAILS=$((FAILS + $?))
   A=$(irqs)
   echo "rawpci-guest: IRQ $IRQ count ${B:-?} -> ${A:-?} in /proc/interrupts"
-  check uio-intx-proc-interrupts "IRQ $IRQ went ${B:-?} -> ${A:-?} for 21 interrupts" [ -n "$A" -a -n "$B" ] && [ $((A - B)) -ge 21 -a $((A - B)) -le 23 ]
+  # 20 raises and the one delivered when INTx is enabled again: 21 (a spurious one or two allowed).
+  check uio-intx-proc-interrupts "IRQ $IRQ went ${B:-?} -> ${A:-?} for 21 interrupts" [ $((${A:-0} - ${B:-0})) -ge 21 -a $((${A:-0} - ${B:-0})) -le 23 ]
   check uio-intx-no-nobody-cared "$(dmesg | grep -m1 'nobody cared')" [ -z "$(dmesg | grep 'nobody cared')" ]
   echo -n $EDU_BDF > /sys/bus/pci/drivers/uio_pci_generic/unbind
 fi

@@ -44,8 +44,8 @@ export const GUESTS = {
 
 /**
  * Assembles and packs an initramfs from what fetchGuest() returned. Layout: /bin/busybox (applet
- * links made by /init), /init, /lib/modules/kernel/... with /etc/modules-load listing them in
- * load order, /usr/bin/lspci with /lib/ld-linux.so.2 and /lib/i386-linux-gnu/*.so*,
+ * links made by /init), /init, /lib/modules/RELEASE/kernel/... with depmod's indexes and
+ * /etc/modules-load listing them (relative to /lib/modules) in load order, /usr/bin/lspci with /lib/ld-linux.so.2 and /lib/i386-linux-gnu/*.so*,
  * /usr/share/misc/pci.ids, /progs/* (progs/*.c) and the guest's extra files at /.
  * @param {ReturnType<typeof fetchGuest>} g the fetched kernel, busybox and pciutils
  * @param {{ guest?: keyof typeof GUESTS, out?: string }} [opts] which guest (default `tier`) and where to write it (default .guest-cache/work/ + the guest's name)
@@ -65,11 +65,14 @@ export function buildInitramfs(g, { guest = 'tier', out } = {}) {
   exec(g.busybox, 'bin/busybox');
   exec(join(here, spec.init), 'init');
   for (const [src, dst] of Object.entries(spec.extra)) exec(join(here, src), dst);
+  // Modules where libkmod looks (/lib/modules/RELEASE, with depmod's indexes: lspci -k reads them).
+  const modRoot = join(root, 'lib', 'modules', g.release);
   for (const m of g.modules) {
-    mkdirSync(dirname(join(root, 'lib', 'modules', m)), { recursive: true });
-    copyFileSync(join(g.modDir, m), join(root, 'lib', 'modules', m));
+    mkdirSync(dirname(join(modRoot, m)), { recursive: true });
+    copyFileSync(join(g.modDir, m), join(modRoot, m));
   }
-  writeFileSync(join(root, 'etc', 'modules-load'), g.modules.map((m) => `${m}\n`).join(''));
+  for (const f of readdirSync(g.modDir)) if (f.startsWith('modules.')) copyFileSync(join(g.modDir, f), join(modRoot, f));
+  writeFileSync(join(root, 'etc', 'modules-load'), g.modules.map((m) => `${g.release}/${m}\n`).join(''));
   // lspci and its libraries where i386's ld.so looks by default (its multiarch /lib/i386-linux-gnu).
   const p = g.pciutils;
   exec(join(p.root, p.lspci), 'usr/bin/lspci');
