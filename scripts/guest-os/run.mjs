@@ -5,8 +5,8 @@
 // init.sh), run `node bin/rawpci.js vm` with edu (host 0000:00:04.0) and the testdev (0000:00:05.0),
 // tee its console into .guest-cache/results/console.log (stderr into vm-stderr.log), then:
 // count the guest's `guest: PASS|FAIL` lines, and check on the host what the guest cannot see:
-// its config space against the device's (`rawpci show -xxxx`, outside the fields PciFront and
-// the guest's own writes change: GUEST_WRITTEN_CONFIG), the DMA faults ring 0 reported to ring 3,
+// its config space against the device's (`rawpci show -xxxx`, the first GUEST_CONFIG_SIZE bytes,
+// outside the fields PciFront and the guest's own writes change: GUEST_WRITTEN_CONFIG), the DMA faults ring 0 reported to ring 3,
 // the VM's exit status against the guest's verdict, and lspci's text in the log. Prints every
 // check and ends with one line `N passed, N failed`; exits 1 on any failure or when no check ran.
 //
@@ -51,6 +51,14 @@ export const GUEST_WRITTEN_CONFIG = [
   { from: 0x30, to: 0x33, why: 'PCI_ROM_ADDRESS: guest address, virtualised by PciFront' },
   { from: 0x3c, to: 0x3c, why: 'PCI_INTERRUPT_LINE: the ISA IRQ SeaBIOS routed the guest slot to' },
 ];
+
+/**
+ * How much config space the guest can read: 256 bytes. v86 has only configuration mechanism #1
+ * (ports 0xCF8/0xCFC, PCI Local Bus spec 3.0, 3.2.2.3.2) and no ECAM/MCFG, so Linux never sees a
+ * PCI Express function's extended config space (0x100-0xfff, the testdev's VSEC): the comparison
+ * stops here, and the tier checks that the guest saw exactly this much.
+ */
+export const GUEST_CONFIG_SIZE = 256;
 
 /** A config dump as bytes from lines `OFF: b0 b1 ...` (rawpci show -xxxx, lspci format). */
 function parseHostDump(text) {
@@ -173,10 +181,10 @@ for (const [what, hostBdf] of Object.entries(DEVICES)) {
   const device = parseHostDump(show.stdout ?? '');
   const guest = guestBdf ? parseGuestDump(vm.console, `0000:${guestBdf}`) : [];
   writeFileSync(join(results, `config-${what}-device.txt`), show.stdout ?? '');
-  const diffs = configDiffs(guest, device);
+  const diffs = configDiffs(guest, device.slice(0, GUEST_CONFIG_SIZE));
   host(
     `config-space-${what}-matches-device`,
-    guest.length >= 256 && device.length >= 256 && guest.length === device.length && diffs.length === 0,
+    guest.length === GUEST_CONFIG_SIZE && device.length >= GUEST_CONFIG_SIZE && diffs.length === 0,
     !guestBdf
       ? `rawpci vm named no guest slot for ${hostBdf}`
       : `${guest.length} guest bytes, ${device.length} device bytes; ${diffs.length} differ outside the guest-written fields: ${diffs.slice(0, 8).join(', ')}`,
