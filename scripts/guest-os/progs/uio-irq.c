@@ -29,11 +29,14 @@ int main(int argc, char **argv) {
   int fails = 0;
   cfg_write(dev, PCI_COMMAND, cfg_read(dev, PCI_COMMAND, 2) | PCI_COMMAND_MEMORY, 2);
   unmask(fd);
-  u32 first = 0, last = 0, missed = 0;
+  u32 first = 0, last = 0, missed = 0, run = 0;
   for (u32 i = 0; i < n; i++) {
     *reg32(bar, EDU_IRQ_RAISE) = CAUSE;
-    u32 c = wait_irq(fd, 2000);
+    u32 c = wait_irq(fd, 1000);
     if (!c) missed++;
+    run = c ? 0 : run + 1;
+    /* Three misses in a row: delivery is broken, and the remaining waits would only cost seconds. */
+    if (run == 3) { *reg32(bar, EDU_IRQ_ACK) = CAUSE; missed += n - 1 - i; break; }
     else { if (!first) first = c; last = c; }
     *reg32(bar, EDU_IRQ_ACK) = CAUSE;
     unmask(fd);
