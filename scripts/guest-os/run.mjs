@@ -60,36 +60,23 @@ export const GUEST_WRITTEN_CONFIG = [
  */
 export const GUEST_CONFIG_SIZE = 256;
 
-/** A config dump as bytes from lines `OFF: b0 b1 ...` (rawpci show -xxxx, lspci format). */
-function parseHostDump(text) {
+/**
+ * Config bytes from a hex dump: every match of `re` gives the row's offset (hex) in group `off`
+ * and its bytes (hex pairs separated by spaces) in group `hex`.
+ */
+function dumpBytes(text, re) {
   const bytes = [];
-  for (const m of text.matchAll(/^([0-9a-f]{2,3}): ((?:[0-9a-f]{2} ?){16})$/gm)) {
-    const off = Number.parseInt(m[1], 16);
-    m[2]
-      .trim()
-      .split(' ')
-      .forEach((b, i) => {
-        bytes[off + i] = Number.parseInt(b, 16);
-      });
+  for (const m of text.matchAll(re)) {
+    const off = Number.parseInt(m.groups.off, 16);
+    for (const [i, b] of m.groups.hex.trim().split(' ').entries()) bytes[off + i] = Number.parseInt(b, 16);
   }
   return bytes;
 }
-
-/** The guest's `guest: CONFIG BDF OFF b0 ...` lines for one guest BDF, as bytes. */
-function parseGuestDump(text, bdf) {
-  const bytes = [];
-  for (const m of text.matchAll(/^guest: CONFIG (\S+) ([0-9a-f]+) ((?:[0-9a-f]{2} ?)+)$/gm)) {
-    if (m[1] !== bdf) continue;
-    const off = Number.parseInt(m[2], 16);
-    m[3]
-      .trim()
-      .split(' ')
-      .forEach((b, i) => {
-        bytes[off + i] = Number.parseInt(b, 16);
-      });
-  }
-  return bytes;
-}
+/** The device's dump: lines `OFF: b0 ... b15` (rawpci show -xxxx, lspci's format). */
+const parseHostDump = (text) => dumpBytes(text, /^(?<off>[0-9a-f]{2,3}): (?<hex>(?:[0-9a-f]{2} ?){16})$/gm);
+/** The guest's dump of one guest BDF: its `guest: CONFIG BDF OFF b0 ...` lines (init.sh). */
+const parseGuestDump = (text, bdf) =>
+  dumpBytes(text, new RegExp(`^guest: CONFIG ${bdf.replace(/\./g, '\\.')} (?<off>[0-9a-f]+) (?<hex>(?:[0-9a-f]{2} ?)+)$`, 'gm'));
 
 /** Differences between the guest's and the device's config space outside GUEST_WRITTEN_CONFIG, as `0xOFF guest GG device DD` strings. */
 function configDiffs(guest, host) {
