@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DebianError, cached, download, ensureArchitecture, ensureTools, kernelPackage, moduleClosure, sh, unpack } from '../lib/debian.mjs';
+import { cached, DebianError, download, ensureArchitecture, ensureTools, kernelPackage, moduleClosure, sh, unpack } from '../lib/debian.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The checkout this script belongs to. */

@@ -19,7 +19,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DebianError, cached, download, ensureTools, kernelPackage, moduleClosure, packInitramfs, sh, unpack } from '../lib/debian.mjs';
+import { cached, DebianError, download, ensureTools, kernelPackage, moduleClosure, packInitramfs, sh, unpack } from '../lib/debian.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const checkout = resolve(here, '..', '..');
