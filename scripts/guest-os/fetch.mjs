@@ -42,7 +42,13 @@ function fetchKernel(debs, log) {
     const deb = download(kpkg, debs, { log });
     log(`unpacking ${kpkg} (vmlinuz, config, drivers/uio, modules.builtin*)`);
     // modules.builtin* too: libkmod (lspci -k) refuses an index without modules.builtin.bin.
-    unpack(deb, d, ['./boot/vmlinuz-*', './boot/config-*', './lib/modules/*/kernel/drivers/uio/*', './lib/modules/*/modules.builtin*', './lib/modules/*/modules.order']);
+    unpack(deb, d, [
+      './boot/vmlinuz-*',
+      './boot/config-*',
+      './lib/modules/*/kernel/drivers/uio/*',
+      './lib/modules/*/modules.builtin*',
+      './lib/modules/*/modules.order',
+    ]);
     const rel = readdirSync(join(d, 'lib', 'modules'))[0];
     sh(`depmod -b '${d}' '${rel}'`, 'depmod for the guest modules');
   });

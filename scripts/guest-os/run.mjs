@@ -23,7 +23,10 @@ const t0 = Date.now();
 const secs = () => ((Date.now() - t0) / 1000).toFixed(1);
 const log = (msg) => console.error(`[guest-os tier +${secs()}s] ${msg}`);
 const args = process.argv.slice(2);
-const timeoutS = Number(args[args.indexOf('--timeout') + 1] || 150);
+const timeoutAt = args.indexOf('--timeout');
+/** Seconds the VM may run before rawpci vm stops it (exit 124). */
+const timeoutS = timeoutAt >= 0 ? Number(args[timeoutAt + 1]) : 150;
+if (!(timeoutS > 0)) die(`--timeout ${args[timeoutAt + 1]}: give a number of seconds above 0`);
 /** Guest RAM in MiB; DMA_OUTSIDE must lie above it and inside edu's 28-bit DMA mask (docs/edu.md "DMA"). */
 const MEMORY_MIB = 192;
 /** A bus address outside the VM's IOMMU domain (ring 0 maps only guest RAM): 240 MiB. */
