@@ -57,7 +57,9 @@ export function buildInitramfs(g, { guest = 'tier', out } = {}) {
   out ??= join(cacheDir, 'work', spec.out);
   const root = join(dirname(out), `${basename(out, '.cpio.gz')}.d`);
   rmSync(root, { recursive: true, force: true });
-  for (const d of ['bin', 'etc', 'progs', 'usr/bin', 'usr/share/misc', 'lib/i386-linux-gnu']) mkdirSync(join(root, d), { recursive: true });
+  // Mount points and the directories busybox --install links into exist before /init runs (vm-init.sh mounts without mkdir).
+  for (const d of ['bin', 'sbin', 'etc', 'proc', 'sys', 'dev', 'tmp', 'progs', 'usr/bin', 'usr/sbin', 'usr/share/misc', 'lib/i386-linux-gnu'])
+    mkdirSync(join(root, d), { recursive: true });
   const exec = (src, dst) => {
     copyFileSync(src, join(root, dst));
     chmodSync(join(root, dst), 0o755);
