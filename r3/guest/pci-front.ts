@@ -447,6 +447,14 @@ export class PciFront implements GuestPciFunction {
     this.#regs.set16(PCI_COMMAND, cmd);
     // The host device needs the guest's bus mastering for its DMA and MSI, and its INTx disable.
     this.#hostCfgWrite(PCI_COMMAND, 2, cmd);
+    // INTx disable cleared while a host INTx is held: the guest line went down when it was set
+    // (uio_pci_generic's handler sets it, with no access left to count as EOI), so the held
+    // level may be stale. Resample at the host instead of raising it again: ACK_IRQ unmasks the
+    // host line and ring 0 sends a new event only if the device still asserts INTx.
+    if (this.#hostIntx && (before & PCI_COMMAND_INTX_DISABLE) !== 0 && (cmd & PCI_COMMAND_INTX_DISABLE) === 0) {
+      this.#hostIntx = false;
+      this.#ackHostIntx();
+    }
     const ioOn = (cmd & PCI_COMMAND_IO) !== 0 && (before & PCI_COMMAND_IO) === 0;
     const memOn = (cmd & PCI_COMMAND_MEMORY) !== 0 && (before & PCI_COMMAND_MEMORY) === 0;
     for (const bar of this.#barList) if (bar.space === 'io' ? ioOn : memOn) bar.apply();

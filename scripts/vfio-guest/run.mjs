@@ -16,9 +16,10 @@
 // sysfs tree and lspci's output to the results share (scripts/vfio-guest/capture.sh).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cached, DebianError, download, ensureTools, kernelPackage, moduleClosure, packInitramfs, sh, unpack } from '../lib/debian.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const checkout = resolve(here, '..', '..');
@@ -103,66 +104,11 @@ function die(msg) {
   process.exit(1);
 }
 
-function have(cmd) {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-function sh(cmd, what) {
-  const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) die(`${what} failed (${cmd}): ${(r.stderr || r.stdout || '').trim().split('\n').slice(-5).join(' | ')}`);
-  return r.stdout;
-}
-
 // ---- 1. host tools ----
 /** Host commands the tier runs, and the Debian package of each (depmod only for the rich set). */
 const TOOLS = { 'qemu-system-x86_64': 'qemu-system-x86', cpio: 'cpio', ...(deviceSet === 'rich' ? { depmod: 'kmod' } : {}) };
 
-function ensureTools() {
-  const missing = [...Object.keys(TOOLS), 'dpkg-deb', 'apt-get'].filter((c) => !have(c));
-  if (missing.length === 0) return;
-  if (missing.includes('apt-get') || missing.includes('dpkg-deb')) die(`${missing.join(', ')} missing: this tier needs a Debian-like host (apt-get, dpkg-deb)`);
-  const pkgs = [...new Set(missing.map((c) => TOOLS[c]))];
-  if (process.getuid?.() !== 0)
-    die(`${missing.join(', ')} missing and not root: run 'sudo apt-get install -y --no-install-recommends ${pkgs.join(' ')}' first`);
-  log(`installing ${pkgs.join(' ')} (missing: ${missing.join(', ')})`);
-  const install = () =>
-    spawnSync('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], {
-      encoding: 'utf8',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  let r = install();
-  if (r.status !== 0) {
-    spawnSync('apt-get', ['update'], { stdio: 'ignore' });
-    r = install();
-    if (r.status !== 0) die(`apt-get install ${pkgs.join(' ')} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  }
-  const still = Object.keys(TOOLS).filter((c) => !have(c));
-  if (still.length) die(`${still.join(', ')} still missing after apt-get install`);
-}
-
 // ---- 2. guest kernel and busybox from Debian's archive ----
-function kernelPackage() {
-  const out = sh('apt-cache depends linux-image-amd64', 'resolving the kernel package');
-  const m = out.match(/Depends:\s+(linux-image-\d[^\s]*-amd64)/);
-  if (!m) die(`'apt-cache depends linux-image-amd64' names no linux-image-6.x-amd64 package (run 'apt-get update'): ${out.trim()}`);
-  return m[1];
-}
-
-function download(pkg, debs) {
-  const have = readdirSync(debs).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
-  if (have) return join(debs, have);
-  log(`apt-get download ${pkg}`);
-  let r = spawnSync('apt-get', ['download', pkg], { cwd: debs, encoding: 'utf8' });
-  if (r.status !== 0) {
-    spawnSync('apt-get', ['update'], { stdio: 'ignore' });
-    r = spawnSync('apt-get', ['download', pkg], { cwd: debs, encoding: 'utf8' });
-  }
-  const got = readdirSync(debs).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
-  if (r.status !== 0 || !got)
-    die(`'apt-get download ${pkg}' failed (is Debian's archive reachable?): ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}`);
-  return join(debs, got);
-}
-
 /** Guest modules in load order (plain insmod: no modules.dep in the package). */
 const MODULES = [
   'drivers/virtio/virtio_ring',
@@ -188,26 +134,19 @@ const MODULES = [
 function fetchGuest() {
   const debs = join(cache, 'debs');
   mkdirSync(debs, { recursive: true });
-  const kpkg = kernelPackage();
-  const kdir = join(cache, kpkg);
-  const vmlinuzOf = () => (existsSync(join(kdir, 'boot')) ? readdirSync(join(kdir, 'boot')).find((f) => f.startsWith('vmlinuz-')) : undefined);
-  if (!vmlinuzOf() || !existsSync(join(kdir, '.complete'))) {
-    const deb = download(kpkg, debs);
+  const kpkg = kernelPackage('linux-image-amd64');
+  const kdir = cached(join(cache, kpkg), (dir) => {
+    const deb = download(kpkg, debs, { log });
     log(`unpacking ${kpkg} (kernel + ${MODULES.length} modules)`);
-    rmSync(kdir, { recursive: true, force: true });
-    mkdirSync(kdir, { recursive: true });
-    const wild = ['./boot/vmlinuz-*', './boot/config-*', ...MODULES.map((m) => `./lib/modules/*/kernel/${m}.ko`)];
-    sh(`dpkg-deb --fsys-tarfile '${deb}' | tar -x -C '${kdir}' --wildcards ${wild.map((w) => `'${w}'`).join(' ')}`, `unpacking ${deb}`);
-    writeFileSync(join(kdir, '.complete'), 'ok\n');
-  }
+    unpack(deb, dir, ['./boot/vmlinuz-*', './boot/config-*', ...MODULES.map((m) => `./lib/modules/*/kernel/${m}.ko`)]);
+  });
+  const vmlinuzOf = () => (existsSync(join(kdir, 'boot')) ? readdirSync(join(kdir, 'boot')).find((f) => f.startsWith('vmlinuz-')) : undefined);
   const vmlinuz = vmlinuzOf();
   if (!vmlinuz) die(`${kpkg} has no boot/vmlinuz-*`);
   const release = vmlinuz.slice('vmlinuz-'.length);
   const bbdir = join(cache, 'busybox');
   if (!existsSync(join(bbdir, 'bin', 'busybox'))) {
-    const deb = download('busybox-static', debs);
-    mkdirSync(bbdir, { recursive: true });
-    sh(`dpkg-deb --fsys-tarfile '${deb}' | tar -x -C '${bbdir}' ./bin/busybox`, `unpacking ${deb}`);
+    unpack(download('busybox-static', debs, { log }), bbdir, ['./bin/busybox']);
   }
   const g = {
     kpkg,
@@ -227,55 +166,12 @@ function fetchGuest() {
  * installed kernel. Returns the directory holding lib/modules/RELEASE.
  */
 function fullModules(kpkg, release, debs) {
-  const dir = join(cache, `${kpkg}-full`);
-  if (existsSync(join(dir, '.complete'))) return dir;
-  const deb = download(kpkg, debs);
-  log(`unpacking all of ${kpkg}'s modules and running depmod (rich set)`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  sh(`dpkg-deb --fsys-tarfile '${deb}' | tar -x -C '${dir}' ./lib/modules`, `unpacking ${deb}`);
-  sh(`depmod -b '${dir}' '${release}'`, 'depmod');
-  writeFileSync(join(dir, '.complete'), 'ok\n');
-  return dir;
-}
-
-/** `names` and everything they need, in load order (dependencies first), from modules.dep: paths relative to lib/modules/RELEASE. */
-function moduleClosure(modDir, names) {
-  const deps = new Map();
-  for (const line of readFileSync(join(modDir, 'modules.dep'), 'utf8').split('\n')) {
-    const i = line.indexOf(':');
-    if (i > 0)
-      deps.set(
-        line.slice(0, i),
-        line
-          .slice(i + 1)
-          .trim()
-          .split(/\s+/)
-          .filter(Boolean),
-      );
-  }
-  const byName = new Map(
-    [...deps.keys()].map((k) => [
-      k
-        .split('/')
-        .pop()
-        .replace(/\.ko(\.\w+)?$/, '')
-        .replace(/-/g, '_'),
-      k,
-    ]),
-  );
-  const order = [];
-  const visit = (path) => {
-    if (order.includes(path)) return;
-    for (const d of deps.get(path) ?? []) visit(d);
-    order.push(path);
-  };
-  for (const n of names) {
-    const path = byName.get(n.replace(/-/g, '_'));
-    if (!path) die(`module ${n} is not in ${modDir}/modules.dep (built in, or renamed in this kernel?)`);
-    visit(path);
-  }
-  return order;
+  return cached(join(cache, `${kpkg}-full`), (dir) => {
+    const deb = download(kpkg, debs, { log });
+    log(`unpacking all of ${kpkg}'s modules and running depmod (rich set)`);
+    unpack(deb, dir, ['./lib/modules']);
+    sh(`depmod -b '${dir}' '${release}'`, 'depmod');
+  });
 }
 
 // ---- 3. initrd ----
@@ -353,8 +249,7 @@ function buildInitrd(g, work) {
   writeFileSync(join(root, 'init'), INIT);
   chmodSync(join(root, 'init'), 0o755);
   const initrd = join(work, 'initrd.cpio.gz');
-  sh(`cd '${root}' && find . | cpio -o -H newc --quiet | gzip -1 > '${initrd}'`, 'building the initrd');
-  return initrd;
+  return packInitramfs(root, initrd);
 }
 
 // ---- 4. boot ----
@@ -421,7 +316,12 @@ async function boot(g, initrd, results) {
 }
 
 // ---- main ----
-ensureTools();
+// The shared Debian steps throw DebianError: the tier's FAILED line, not a stack trace.
+process.on('uncaughtException', (e) => {
+  if (e instanceof DebianError) die(e.message);
+  throw e;
+});
+ensureTools(TOOLS, { log });
 if (!existsSync(join(checkout, 'dist', 'r0', 'worker.js'))) die(`${checkout}/dist is not built: run 'npx tsc -p tsconfig.json' first`);
 const g = fetchGuest();
 const work = join(cache, 'work');
