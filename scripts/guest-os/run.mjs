@@ -198,6 +198,58 @@ host(
   'no lspci -vv -nn text for both devices between LSPCI-BEGIN and LSPCI-END',
 );
 
+// The README's commands for this VM, as a newcomer runs them: `rawpci demo --os` (the first
+// demo: it uses the default guest fetch:guest built), then the same guest through a ring 0 in its
+// own process (`rawpci serve` + `rawpci vm --socket`), the VM process holding no ring 0 of its own.
+/** Runs `node bin/rawpci.js ...args` and returns its exit code and output; killed after `timeoutS`. */
+async function rawpci(cliArgs, { quiet = false } = {}) {
+  const child = spawn(process.execPath, [join(checkout, 'bin', 'rawpci.js'), ...cliArgs], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, RAWPCI_LOG: process.env.RAWPCI_LOG ?? 'error' },
+  });
+  const out = [];
+  for (const s of [child.stdout, child.stderr])
+    s.on('data', (b) => {
+      if (!quiet) process.stdout.write(b);
+      out.push(b);
+    });
+  const killer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
+  const code = await new Promise((res) => child.on('close', (c, sig) => res(c ?? (sig ? 128 : 1))));
+  clearTimeout(killer);
+  return { code, text: Buffer.concat(out).toString('latin1').replace(/\r/g, '') };
+}
+const demoPasses = (text) => (text.match(/^guest: PASS /gm) ?? []).length;
+log("rawpci demo --os (the README's first demo)");
+const demo = await rawpci(['demo', '--os']);
+writeFileSync(join(results, 'demo-os.log'), demo.text);
+host(
+  'readme-demo-os-linux-drives-edu',
+  demo.code === 0 && demoPasses(demo.text) === 4 && !/^guest: FAIL/m.test(demo.text),
+  `exit ${demo.code}, ${demoPasses(demo.text)} of 4 guest checks passed`,
+);
+const sock = join(results, 'ring0.sock');
+log(`rawpci serve --socket ${sock}, then rawpci vm --socket ${sock}`);
+const serve = spawn(process.execPath, [join(checkout, 'bin', 'rawpci.js'), 'serve', '--socket', sock], { stdio: ['ignore', 'pipe', 'pipe'] });
+const serveLog = [];
+serve.stdout.on('data', (b) => serveLog.push(b));
+serve.stderr.on('data', (b) => serveLog.push(b));
+for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 100));
+const viaServe = await rawpci(['vm', '--socket', sock, '--append', 'rawpci.demo quiet loglevel=3', '--timeout', String(timeoutS)]);
+serve.kill('SIGTERM');
+await new Promise((r) => serve.on('close', r));
+const served = Buffer.concat(serveLog).toString('utf8');
+writeFileSync(join(results, 'vm-socket.log'), `${viaServe.text}\n--- rawpci serve ---\n${served}`);
+host(
+  'vm-through-rawpci-serve-linux-drives-edu',
+  viaServe.code === 0 && demoPasses(viaServe.text) === 4 && /connected to rawpci serve/.test(viaServe.text),
+  `exit ${viaServe.code}, ${demoPasses(viaServe.text)} of 4 guest checks passed`,
+);
+host(
+  'rawpci-serve-closed-the-vm-session-in-order',
+  /ended \(bye\): devices closed in the fixed order/.test(served),
+  "rawpci serve logged no ordered close of the VM's session",
+);
+
 console.log('\nguest-os tier checks:');
 for (const c of checks) console.log(`${c.ok ? 'PASS' : 'FAIL'} ${c.name}${c.ok ? '' : `: ${c.why}`}`);
 for (const m of vm.console.matchAll(/^guest: MEASURE (\S+) (\S+)$/gm)) console.log(`measured ${m[1]} = ${m[2]}`);

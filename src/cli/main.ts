@@ -456,6 +456,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
     .addOption(new Option('--host <host>', 'which host').choices(['sim', 'vfio']).default('sim'))
     .option('--inventory <file>', 'simulated host inventory (JSON)')
     .option('--sysfs-root <dir>', 'vfio host: the directory that stands for /sys (default /sys)')
+    .option('--socket <path>', 'use the ring 0 of a running `rawpci serve` on this socket instead of one in this process (the VM needs no privileges)')
     .option('--kernel <file>', "the guest's i386 bzImage (default: the one `npm run fetch:guest` fetched)")
     .option('--initrd <file>', "the guest's initramfs (default: the fetched one, with --kernel: none)")
     .option('--append <text>', `added to the kernel command line ("${'console=ttyS0 ...'}")`)
@@ -468,6 +469,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
         host: 'sim' | 'vfio';
         inventory?: string;
         sysfsRoot?: string;
+        socket?: string;
         kernel?: string;
         initrd?: string;
         append?: string;
@@ -491,6 +493,7 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
             host: o.host,
             ...(o.inventory ? { inventory: o.inventory } : {}),
             ...(o.sysfsRoot ? { sysfsRoot: o.sysfsRoot } : {}),
+            ...(o.socket ? { socket: o.socket } : {}),
             ...(o.kernel ? { kernel: o.kernel } : {}),
             ...(o.initrd ? { initrd: o.initrd } : {}),
             ...(o.append ? { append: o.append } : {}),

@@ -43,6 +43,13 @@ export interface V86VmOptions {
   host?: 'sim' | 'vfio';
   inventory?: string;
   sysfsRoot?: string;
+  /**
+   * Connect to a running `rawpci serve` on this unix socket instead of starting ring 0 in this
+   * process (docs/serve.md): the VM then needs no privileges; ring 0's policy decides what it may
+   * open. `host` and `inventory` are then ring 0's business (host 'sim' still means "detach the
+   * simulated host driver on open").
+   */
+  socket?: string;
   /** bzImage path (default: the guest cache's, see {@link guestCacheFiles}). */
   kernel?: string;
   /** initrd path (default: the guest cache's). */
@@ -217,14 +224,18 @@ export async function runV86Vm(o: V86VmOptions): Promise<number> {
   let onKey: ((d: Buffer) => void) | undefined;
   const interactive = o.interactive ?? !!process.stdin.isTTY;
   try {
-    service = await Ring0Service.start({ host, ...(o.inventory ? { inventory: o.inventory } : {}), ...(o.sysfsRoot ? { sysfsRoot: o.sysfsRoot } : {}) });
-    vm = await RawPciClient.connect(service, {
-      guestMemory: {
-        size: memory,
-        read: (address, length) => emulator.read_memory(address, length).slice(),
-        write: (address, data) => emulator.write_memory(data, address),
-      },
-    });
+    const guestMemory = {
+      size: memory,
+      read: (address: number, length: number) => emulator.read_memory(address, length).slice(),
+      write: (address: number, data: Uint8Array) => emulator.write_memory(data, address),
+    };
+    if (o.socket) {
+      vm = await RawPciClient.connect(`unix:${o.socket}`, { guestMemory });
+      log(`rawpci vm: connected to rawpci serve at ${o.socket} (session ${vm.session})`);
+    } else {
+      service = await Ring0Service.start({ host, ...(o.inventory ? { inventory: o.inventory } : {}), ...(o.sysfsRoot ? { sysfsRoot: o.sysfsRoot } : {}) });
+      vm = await RawPciClient.connect(service, { guestMemory });
+    }
     vm.initVm();
     vm.contigMemInfo(0n, 0n, BigInt(memory), PCIRAW_MEMINFO.MAP);
     const bus = new GuestPciBus({
