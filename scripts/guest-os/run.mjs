@@ -250,6 +250,35 @@ host(
   "rawpci serve logged no ordered close of the VM's session",
 );
 
+// `npx rawpci vm` as the README shows it: the default guest's shell on a terminal. script(1)
+// gives it a pty; the "user" types once the shell's banner is there; `exit 7` ends the VM with 7.
+if (existsSync('/usr/bin/script')) {
+  log('npx rawpci vm on a terminal (script(1) pty): typing `echo typed-$((6*7)); exit 7` at the shell');
+  const term = spawn('script', ['-qefc', `${process.execPath} ${join(checkout, 'bin', 'rawpci.js')} vm --timeout ${timeoutS}`, '/dev/null'], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, RAWPCI_LOG: process.env.RAWPCI_LOG ?? 'error' },
+  });
+  let seen = '';
+  let typed = false;
+  for (const st of [term.stdout, term.stderr])
+    st.on('data', (b) => {
+      seen += b.toString('latin1');
+      if (!typed && seen.includes("'exit' (or 'exit N') ends the VM")) {
+        typed = true;
+        setTimeout(() => term.stdin.write('echo typed-$((6*7)); exit 7\r'), 500);
+      }
+    });
+  const killer = setTimeout(() => term.kill('SIGKILL'), timeoutS * 1000);
+  const code = await new Promise((res) => term.on('close', (c, sig) => res(c ?? (sig ? 128 : 1))));
+  clearTimeout(killer);
+  writeFileSync(join(results, 'vm-terminal.log'), seen);
+  host(
+    'readme-rawpci-vm-shell-on-the-terminal',
+    code === 7 && /typed-42/.test(seen),
+    `exit ${code} (expected 7), typed command ${/typed-42/.test(seen) ? 'ran' : 'did not run'}`,
+  );
+} else host('readme-rawpci-vm-shell-on-the-terminal', false, 'script(1) (util-linux) is missing: cannot give rawpci vm a terminal');
+
 console.log('\nguest-os tier checks:');
 for (const c of checks) console.log(`${c.ok ? 'PASS' : 'FAIL'} ${c.name}${c.ok ? '' : `: ${c.why}`}`);
 for (const m of vm.console.matchAll(/^guest: MEASURE (\S+) (\S+)$/gm)) console.log(`measured ${m[1]} = ${m[2]}`);

@@ -127,3 +127,33 @@ export async function runRawpci(args: string[], ids: { uid?: number; gid?: numbe
   const [code] = (await once(proc, 'exit')) as [number | null];
   return { code, stdout, stderr };
 }
+
+/**
+ * One `rawpci serve` child for a whole test file: started in ava's `before` in a fresh directory,
+ * stopped (after `beforeStop`, which may throw to fail the file) and its directory removed in
+ * `after.always`. Returns a getter for the running child.
+ */
+export function serveForFile(
+  t: { before(fn: () => Promise<void>): void; after: { always(fn: () => Promise<void>): void } },
+  beforeStop?: (serve: ServeChild) => void,
+): () => ServeChild {
+  let serve: ServeChild | undefined;
+  let cleanup: (() => void) | undefined;
+  t.before(async () => {
+    const d = serveDir();
+    cleanup = d.cleanup;
+    serve = await startServe(d.dir);
+  });
+  t.after.always(async () => {
+    try {
+      if (serve) beforeStop?.(serve);
+    } finally {
+      await serve?.stop();
+      cleanup?.();
+    }
+  });
+  return () => {
+    if (!serve) throw new Error('rawpci serve has not started (serveForFile registers it in test.before)');
+    return serve;
+  };
+}

@@ -4,24 +4,12 @@ import test from 'ava';
 import { RawPciClient } from '../../r3/client.js';
 import { PCIRAW_POWER } from '../../shared/protocol.js';
 import { EDU, EduDriver } from '../../src/drivers/edu.js';
-import { runRawpci, type ServeChild, serveDir, startServe } from '../helpers/serve-child.js';
+import { runRawpci, serveForFile } from '../helpers/serve-child.js';
 
-let serve: ServeChild;
-let cleanup: () => void;
-
-test.before(async () => {
-  const d = serveDir();
-  cleanup = d.cleanup;
-  serve = await startServe(d.dir);
-});
-
-test.after.always(async () => {
-  await serve?.stop();
-  cleanup?.();
-});
+const serveChild = serveForFile(test);
 
 test.serial('sync and async calls, interrupts and edu DMA into memfd guest RAM work across processes', async (t) => {
-  const vm = await RawPciClient.connect(`unix:${serve.socket}`, { guestRamBytes: 1 << 20 });
+  const vm = await RawPciClient.connect(`unix:${serveChild().socket}`, { guestRamBytes: 1 << 20 });
   t.true(vm.session > 0);
   vm.initVm();
   vm.contigMemInfo(0n, 0n, BigInt(1 << 20));
@@ -50,7 +38,7 @@ test.serial('sync and async calls, interrupts and edu DMA into memfd guest RAM w
 });
 
 test.serial('vCPU threads attached to a unix: VM make their own synchronous calls', async (t) => {
-  const vm = await RawPciClient.connect(`unix:${serve.socket}`, { guestRamBytes: 1 << 20 });
+  const vm = await RawPciClient.connect(`unix:${serveChild().socket}`, { guestRamBytes: 1 << 20 });
   const handle = vm.openDevice('0000:00:04.0', { detachHostDriver: true });
   vm.powerStateChange(handle, PCIRAW_POWER.ON);
   vm.cfgWrite(handle, 0x04, 2, 0x6);
@@ -75,7 +63,7 @@ test.serial('vCPU threads attached to a unix: VM make their own synchronous call
 });
 
 test.serial("MAP_REGION gives ring 3 the testdev's BAR2 itself, shared with ring 0 in the other process", async (t) => {
-  const vm = await RawPciClient.connect(`unix:${serve.socket}`, { guestRamBytes: 1 << 20 });
+  const vm = await RawPciClient.connect(`unix:${serveChild().socket}`, { guestRamBytes: 1 << 20 });
   const handle = vm.openDevice('0000:00:05.0', { detachHostDriver: true });
   vm.powerStateChange(handle, PCIRAW_POWER.ON);
   vm.cfgWrite(handle, 0x04, 2, 0x6);
@@ -91,7 +79,7 @@ test.serial("MAP_REGION gives ring 3 the testdev's BAR2 itself, shared with ring
 
 test.serial('a VMM that keeps guest memory to itself is served DMA through the lane across processes', async (t) => {
   const mem = new Uint8Array(1 << 20);
-  const vm = await RawPciClient.connect(`unix:${serve.socket}`, {
+  const vm = await RawPciClient.connect(`unix:${serveChild().socket}`, {
     guestMemory: { size: mem.length, read: (a, n) => mem.slice(a, a + n), write: (a, d) => mem.set(d, a) },
   });
   vm.initVm();
@@ -109,13 +97,13 @@ test.serial('a VMM that keeps guest memory to itself is served DMA through the l
 });
 
 test.serial('a second rawpci serve on the same socket is refused, naming the running one', async (t) => {
-  const r = await runRawpci(['serve', '--socket', serve.socket]);
+  const r = await runRawpci(['serve', '--socket', serveChild().socket]);
   t.is(r.code, 1);
-  t.regex(r.stderr, new RegExp(`another rawpci serve \\(pid ${serve.proc.pid}\\) is serving ${serve.socket.replace(/[.]/g, '\\.')}`));
+  t.regex(r.stderr, new RegExp(`another rawpci serve \\(pid ${serveChild().proc.pid}\\) is serving ${serveChild().socket.replace(/[.]/g, '\\.')}`));
 });
 
 test.serial('guestRam cannot be given to a unix: connection (it cannot cross processes)', async (t) => {
-  await t.throwsAsync(RawPciClient.connect(`unix:${serve.socket}`, { guestRam: new SharedArrayBuffer(4096) }), {
+  await t.throwsAsync(RawPciClient.connect(`unix:${serveChild().socket}`, { guestRam: new SharedArrayBuffer(4096) }), {
     instanceOf: TypeError,
     message: /guestRamBytes/,
   });

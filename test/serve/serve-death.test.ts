@@ -3,33 +3,21 @@ import test from 'ava';
 import { RawPciClient } from '../../r3/client.js';
 import { PCIRAW_POWER } from '../../shared/protocol.js';
 import { adminRequest } from '../../src/cli/serve.js';
-import { type ServeChild, serveDir, spawnVm, startServe } from '../helpers/serve-child.js';
+import { serveForFile, spawnVm } from '../helpers/serve-child.js';
 
-let serve: ServeChild;
-let cleanup: () => void;
-
-test.before(async () => {
-  const d = serveDir();
-  cleanup = d.cleanup;
-  serve = await startServe(d.dir);
-});
-
-test.after.always(async () => {
-  await serve?.stop();
-  cleanup?.();
-});
+const serveChild = serveForFile(test);
 
 interface Status {
   sessions: { session: number; pid: number; devices: string[]; requests: number; irqs: number }[];
   cleanups: { session: number; pid: number; why: string; ms: number; noticedAt: number; devices: { bdf: string; steps: Record<string, number> }[] }[];
 }
 
-const status = async () => (await adminRequest(serve.socket, 'status')).data as Status;
+const status = async () => (await adminRequest(serveChild().socket, 'status')).data as Status;
 
 test.serial(
   'SIGKILL mid-DMA, mid parked GET_IRQ, with 3 vCPU threads: the fixed cleanup runs within 100 ms and the devices can be opened again at once',
   async (t) => {
-    const vm = spawnVm({ socket: serve.socket, mode: 'busy', vcpus: 3 });
+    const vm = spawnVm({ socket: serveChild().socket, mode: 'busy', vcpus: 3 });
     const { session } = (await vm.waitFor('connected')) as { session: number };
     await vm.waitFor('busy');
     await vm.waitFor('dma-running');
@@ -64,7 +52,7 @@ test.serial(
     t.true(record!.ms < 100, `cleanup took ${record!.ms} ms`);
     t.false((await status()).sessions.some((s) => s.session === session));
     // Another VM gets both devices, host drivers detachable again (they were rebound).
-    const next = await RawPciClient.connect(`unix:${serve.socket}`, { guestRamBytes: 1 << 20 });
+    const next = await RawPciClient.connect(`unix:${serveChild().socket}`, { guestRamBytes: 1 << 20 });
     const edu = next.openDevice('0000:00:04.0', { detachHostDriver: true });
     const dev = next.openDevice('0000:00:05.0', { detachHostDriver: true });
     next.powerStateChange(edu, PCIRAW_POWER.ON);
@@ -72,22 +60,22 @@ test.serial(
     t.is(next.mmioRead(edu, next.getRegionInfo(edu, 0).regionStart, 4), 0x010000ed);
     t.true(dev > 0);
     await next.close();
-    t.regex(serve.log(), /ended \(disconnect\): devices closed in the fixed order in [\d.]+ ms/);
+    t.regex(serveChild().log(), /ended \(disconnect\): devices closed in the fixed order in [\d.]+ ms/);
   },
 );
 
 test.serial('rawpci end SESSION ends a live session with the same cleanup as a death', async (t) => {
-  const vm = spawnVm({ socket: serve.socket, mode: 'open', stay: true });
+  const vm = spawnVm({ socket: serveChild().socket, mode: 'open', stay: true });
   const { session } = (await vm.waitFor('connected')) as { session: number };
   await vm.waitFor('opened');
-  const r = await adminRequest(serve.socket, 'end', { session });
+  const r = await adminRequest(serveChild().socket, 'end', { session });
   t.is(r.rc, 0);
   t.true((r.data as { cleanupMs: number }).cleanupMs < 100);
   t.false((await status()).sessions.some((s) => s.session === session));
-  const again = await RawPciClient.connect(`unix:${serve.socket}`, { guestRamBytes: 1 << 20 });
+  const again = await RawPciClient.connect(`unix:${serveChild().socket}`, { guestRamBytes: 1 << 20 });
   t.true(again.openDevice('0000:00:04.0', { detachHostDriver: true }) > 0);
   await again.close();
   vm.proc.kill('SIGKILL');
   await vm.exited;
-  t.is((await adminRequest(serve.socket, 'end', { session: 999 })).rc, -78);
+  t.is((await adminRequest(serveChild().socket, 'end', { session: 999 })).rc, -78);
 });

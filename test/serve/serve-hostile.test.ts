@@ -8,31 +8,18 @@ import { encodeFrame, FrameReader, HELLO_TIMEOUT_MS, SERVE_PROTOCOL_VERSION } fr
 import { VERR_INVALID_PARAMETER, VERR_VERSION_MISMATCH } from '../../shared/status.js';
 import { POLL, xproc } from '../../shared/xproc.js';
 import { adminRequest } from '../../src/cli/serve.js';
-import { type ServeChild, serveDir, startServe } from '../helpers/serve-child.js';
+import { serveForFile } from '../helpers/serve-child.js';
 
 const x = xproc();
-let serve: ServeChild;
-let cleanup: () => void;
-
-test.before(async () => {
-  const d = serveDir();
-  cleanup = d.cleanup;
-  serve = await startServe(d.dir);
-});
-
-test.after.always(async () => {
-  assertServeAlive();
-  await serve?.stop();
-  cleanup?.();
-});
+const serveChild = serveForFile(test, () => assertServeAlive());
 
 function assertServeAlive(): void {
-  if (serve.proc.exitCode !== null || serve.proc.signalCode !== null) throw new Error(`rawpci serve died: ${serve.log()}`);
+  if (serveChild().proc.exitCode !== null || serveChild().proc.signalCode !== null) throw new Error(`rawpci serve died: ${serveChild().log()}`);
 }
 
 /** Sends `bytes` (and fds) on a new connection; returns what ring 0 answered (frames) and whether it hung up, within `ms`. */
 async function exchange(bytes: Uint8Array, fds: number[] = [], ms = 3000): Promise<{ frames: Record<string, unknown>[]; hungUp: boolean }> {
-  const fd = x.connectUnix(serve.socket);
+  const fd = x.connectUnix(serveChild().socket);
   try {
     if (bytes.length) x.sendFds(fd, bytes, fds);
     const reader = new FrameReader();
@@ -121,13 +108,13 @@ test(`a connection that sends nothing is dropped after HELLO_TIMEOUT_MS (${HELLO
 });
 
 test('a VM sending garbage after its welcome is disconnected and its session ended; a VM scribbling its channel cannot stop ring 0 serving another', async (t) => {
-  const good = await RawPciClient.connect(`unix:${serve.socket}`, { guestRamBytes: 1 << 20 });
+  const good = await RawPciClient.connect(`unix:${serveChild().socket}`, { guestRamBytes: 1 << 20 });
   const h = good.openDevice('0000:00:04.0', { detachHostDriver: true });
   good.powerStateChange(h, PCIRAW_POWER.ON);
   const bar0 = good.getRegionInfo(h, 0).regionStart;
   good.cfgWrite(h, 0x04, 2, 0x2);
   // The hostile one: scribbles every word of its channel (control block, slots, lane) while it makes calls.
-  const evil = await RawPciClient.connect(`unix:${serve.socket}`, { guestRamBytes: 1 << 20, timeoutMs: 200 });
+  const evil = await RawPciClient.connect(`unix:${serveChild().socket}`, { guestRamBytes: 1 << 20, timeoutMs: 200 });
   const words = new Int32Array(evil.endpoint().channel);
   const end = performance.now() + 300;
   let n = 0;
@@ -136,16 +123,16 @@ test('a VM sending garbage after its welcome is disconnected and its session end
     evil.rawSync(0xff, (Math.random() * 2 ** 32) >>> 0, { junk: n }, 20);
     if ((n++ & 15) === 0) t.is(good.mmioRead(h, bar0, 4), 0x010000ed);
   }
-  const st = (await adminRequest(serve.socket, 'status')).data as { sessions: { session: number }[] };
+  const st = (await adminRequest(serveChild().socket, 'status')).data as { sessions: { session: number }[] };
   t.true(st.sessions.some((s) => s.session === evil.session));
   // Garbage on its socket: a frame that is not bye. Ring 0 disconnects it and ends the session.
   x.sendFds(evil.endpoint().peerSocket!, encodeFrame({ t: 'hack', v: 1 }));
   for (let i = 0; i < 200; i++) {
-    const s = (await adminRequest(serve.socket, 'status')).data as { sessions: { session: number }[] };
+    const s = (await adminRequest(serveChild().socket, 'status')).data as { sessions: { session: number }[] };
     if (!s.sessions.some((v) => v.session === evil.session)) break;
     await new Promise((r) => setTimeout(r, 10));
   }
-  const after = (await adminRequest(serve.socket, 'status')).data as { sessions: { session: number }[] };
+  const after = (await adminRequest(serveChild().socket, 'status')).data as { sessions: { session: number }[] };
   t.false(after.sessions.some((s) => s.session === evil.session));
   t.is(good.mmioRead(h, bar0, 4), 0x010000ed);
   await evil.close();
