@@ -9,9 +9,11 @@
 // - MMIO: the 128 KiB blocks `cpu.memory_map_read8/write8/read32/write32[addr >>> 17]` a BAR
 //   overlaps are wrapped (addresses the bus does not decode go to the block's old handler);
 // - INTx: `cpu.device_raise_irq/device_lower_irq` on the ISA IRQ the PIIX3's PIRQ route register
-//   (`pci.isa_bridge_space8[0x60 + pirq]`) names, with SeaBIOS's swizzle
-//   `pirq = (slot + pin - 1) & 3` (src/fw/pciinit.c), which is what SeaBIOS writes into the
-//   Interrupt Line register and its $PIR table;
+//   (`pci.isa_bridge_space8[0x60 + pirq]`) names, with the swizzle SeaBIOS
+//   (src/fw/pciinit.c, piix_pci_slot_get_irq) and v86's own devices (pci.js raise_irq) use,
+//   `pirq = (slot - 1 + pin - 1) & 3`, so the IRQ raised is the one SeaBIOS wrote into the
+//   Interrupt Line register. The GuestPciBus numbers its lines `(slot + pin - 1) & 3` (see
+//   {@link v86Pirq});
 // - end of interrupt: v86's interrupt controllers are in its WebAssembly core and tell nobody
 //   about an EOI, so a level INTx is resampled the way QEMU's vfio-pci does without irqfd: any
 //   guest access to the device's BARs or config space while its line is asserted counts as an
@@ -42,6 +44,15 @@ export const V86_DEFAULT_VGA_MEMORY_BYTES = 8 << 20;
 export const PIIX3_PIRQ_ROUTE = 0x60;
 /** PIRQ route register bit 7: the PIRQ is not routed to any ISA IRQ. */
 export const PIIX3_PIRQ_ROUTE_DISABLE = 0x80;
+
+/**
+ * The PIIX3 PIRQ (0..3 = PIRQA..D) that slot `slot`'s INTx pin `pin` (1..4 = INTA..INTD) is
+ * wired to on v86's board, as SeaBIOS routes it (pciinit.c piix_pci_slot_get_irq:
+ * `(pin - 1 + slot - 1) & 3`) and v86 raises its own devices' (pci.js raise_irq).
+ */
+export function v86Pirq(slot: number, pin: number): number {
+  return (slot - 1 + pin - 1) & 3;
+}
 
 type Read = (address: number) => number;
 type Write = (address: number, value: number) => void;
@@ -236,7 +247,7 @@ class Bridge implements V86Bridge {
 
   routes(): { bdf: Bdf; pirq: number; irq: number }[] {
     return this.#bus.functions().map(({ bdf, line }) => {
-      const pirq = line < 0 ? -1 : this.#bus.intxLines.indexOf(line);
+      const pirq = this.#pirqOf(line);
       return { bdf, pirq, irq: pirq < 0 ? -1 : this.#isaIrq(pirq) };
     });
   }
@@ -391,6 +402,15 @@ class Bridge implements V86Bridge {
 
   // ---- interrupts ----
 
+  /**
+   * The PIRQ a bus line stands for, or -1 for none. The bus routes slot s pin p to
+   * `intxLines[(s + p - 1) % 4]`; the board wires it to PIRQ {@link v86Pirq}(s, p), one lower.
+   */
+  #pirqOf(line: number): number {
+    const k = line < 0 ? -1 : this.#bus.intxLines.indexOf(line);
+    return k < 0 ? -1 : (k + 3) & 3;
+  }
+
   /** The ISA IRQ PIRQ `pirq` is routed to now, or -1 (routing off or not an ISA IRQ). */
   #isaIrq(pirq: number): number {
     const route = this.#pci.isa_bridge_space8[PIIX3_PIRQ_ROUTE + pirq]!;
@@ -400,7 +420,7 @@ class Bridge implements V86Bridge {
   #setLine(line: number, level: boolean): void {
     if (level) {
       if (this.#raised.has(line)) return;
-      const pirq = this.#bus.intxLines.indexOf(line);
+      const pirq = this.#pirqOf(line);
       const irq = pirq < 0 ? -1 : this.#isaIrq(pirq);
       if (irq < 0) {
         this.#warnOnce(

@@ -13,7 +13,7 @@ import { Ring0Service } from '../../r0/service.js';
 import { RawPciClient } from '../../r3/client.js';
 import { GuestPciBus } from '../../r3/guest/guest-bus.js';
 import { PciFront } from '../../r3/guest/pci-front.js';
-import { attachToV86, type V86Bridge, type V86Cpu, type V86PortEntry } from '../../r3/guest/v86.js';
+import { attachToV86, type V86Bridge, type V86Cpu, type V86PortEntry, v86Pirq } from '../../r3/guest/v86.js';
 import type { Bdf } from '../../shared/bdf.js';
 import { PCI_INTERRUPT_PIN } from '../../shared/linux/pci-regs.js';
 import { PCIRAW_MEMINFO, PCIRAW_POWER, type PciRawDevHandle } from '../../shared/protocol.js';
@@ -120,7 +120,7 @@ export function findSeaBios(explicit?: string): { bios: string; vgaBios: string 
 
 /**
  * Chooses guest slots for devices without one: free slots (not v86's, not taken) from 3 up,
- * preferring those whose PIRQ (SeaBIOS's swizzle, IRQs 10, 10, 11, 11 for PIRQA..D) is not the
+ * preferring those whose PIRQ ({@link v86Pirq}; SeaBIOS routes PIRQA..D to IRQs 10, 10, 11, 11) is not the
  * IRQ of a v86 device that has an INTx pin, so no line is shared with v86's own devices (a
  * lower by one would lower it for both).
  */
@@ -132,7 +132,7 @@ export function chooseSlots(cpu: V86Cpu, wanted: (number | undefined)[], pins: n
     const space = pci.device_spaces[devfn];
     if (!space) continue;
     const pin = (space[PCI_INTERRUPT_PIN >> 2]! >>> 8) & 0xff;
-    if (pin >= 1 && pin <= 4) v86Irqs.add(seabiosIrq[((devfn >> 3) + pin - 1) & 3]!);
+    if (pin >= 1 && pin <= 4) v86Irqs.add(seabiosIrq[v86Pirq(devfn >> 3, pin)]!);
   }
   const taken = new Set<number>();
   for (let s = 0; s < 32; s++) if (pci.device_spaces[s << 3]) taken.add(s);
@@ -141,7 +141,7 @@ export function chooseSlots(cpu: V86Cpu, wanted: (number | undefined)[], pins: n
     if (s !== undefined) return s;
     const free = [...Array(29).keys()].map((k) => k + 3).filter((c) => !taken.has(c));
     const pin = pins[i] ?? 0;
-    const best = free.find((c) => pin < 1 || pin > 4 || !v86Irqs.has(seabiosIrq[(c + pin - 1) & 3]!)) ?? free[0];
+    const best = free.find((c) => pin < 1 || pin > 4 || !v86Irqs.has(seabiosIrq[v86Pirq(c, pin)]!)) ?? free[0];
     if (best === undefined) throw new VmUsageError('no free slot left on the guest bus (v86 has one bus of 32 slots)');
     taken.add(best);
     return best;

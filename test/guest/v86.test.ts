@@ -20,6 +20,7 @@ import {
   PCI_INTERRUPT_LINE,
 } from '../../shared/linux/pci-regs.js';
 import { PCIRAW_POWER } from '../../shared/protocol.js';
+import { chooseSlots } from '../../src/vm/v86-vm.js';
 import { EDU, TESTDEV, withVm } from '../helpers/ring0.js';
 import { RecordingSink } from './helpers/rig.js';
 
@@ -184,13 +185,16 @@ test('a BAR placed where v86 cannot serve MMIO (guest RAM, above 4 GiB, the VGA 
 
 test("a level INTx reaches v86's PIC on the IRQ the PIIX3 routes the slot's PIRQ to, and a BAR access resamples it", async (t) => {
   await withRig(async ({ cpu, bridge, raised, lowered }) => {
-    // SeaBIOS's routing: PIRQA..D -> 10, 10, 11, 11; edu (slot 3, INTA) is on PIRQD = (3 + 1 - 1) & 3.
-    cpu.devices.pci.isa_bridge_space8.set([10, 10, 11, 11], 0x60);
+    // Four distinct IRQs, so a swizzle off by one shows. SeaBIOS (piix_pci_slot_get_irq) and v86
+    // (pci.js raise_irq) both route slot s, pin p to PIRQ (s - 1 + p - 1) & 3: edu (slot 3, INTA)
+    // is on PIRQC, the testdev (slot 4, INTA) on PIRQD. (A bridge using (s + p - 1) & 3 raised
+    // the testdev's INTx on PIRQA's IRQ while Linux waited on PIRQD's.)
+    cpu.devices.pci.isa_bridge_space8.set([5, 9, 11, 10], 0x60);
     t.deepEqual(
       bridge.routes().map((r) => [r.bdf.toShortString(), r.pirq, r.irq]),
       [
-        ['00:03.0', 3, 11],
-        ['00:04.0', 0, 10],
+        ['00:03.0', 2, 11],
+        ['00:04.0', 3, 10],
       ],
     );
     cfgWrite(cpu, EDU_SLOT, PCI_BASE_ADDRESS_0, EDU_BAR0);
@@ -237,5 +241,14 @@ test("a function on a slot v86 uses itself is refused, and detach puts v86's con
       t.is(cfgRead(c, EDU_SLOT, 0), 0xffff_ffff, 'the slot is empty for v86 again');
       t.is(c.mmap_read32(EDU_BAR0) >>> 0, 0xffff_ffff);
     });
+  });
+});
+
+test("rawpci vm's slot choice skips v86's own slots and the IRQ its INTx devices use (ne2k at 00:05.0 is on IRQ 10)", async (t) => {
+  await withV86(async (_e, cpu) => {
+    // PIRQ (s - 1 + p - 1) & 3, SeaBIOS's IRQs 10, 10, 11, 11: slots 3, 4, 7, 8 are on IRQ 11; 5 is ne2k's; 6 is on IRQ 10.
+    t.deepEqual(chooseSlots(cpu, [undefined, undefined, undefined, undefined], [1, 1, 1, 1]), [3, 4, 7, 8]);
+    t.deepEqual(chooseSlots(cpu, [4, undefined], [1, 1]), [4, 3], 'a slot given is kept and not chosen again');
+    t.deepEqual(chooseSlots(cpu, [undefined], [0]), [3], 'a function without a pin takes the first free slot');
   });
 });
