@@ -14,6 +14,7 @@ import { deviceLines, formatListing, hexDumpLines, type LspciOptions, verboseDec
 import { machineLines } from '../sysfs/machine.js';
 import { type AttachmentRecord, isPersistent, loadState, loadStates, sameAttachment, withState } from '../sysfs/state.js';
 import { formatTree, sysfsParents } from '../sysfs/tree.js';
+import type { V86VmOptions } from '../vm/v86-vm.js';
 import {
   addDisplayOptions,
   addSourceOptions,
@@ -464,19 +465,15 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
     .option('--timeout <seconds>', 'stop the guest after this long with status 124', (v) => parsePositive(v, '--timeout'))
     .option('--bios <dir>', "directory with SeaBIOS's bios.bin and vgabios-stdvga.bin (default /usr/share/seabios, then the fetched one)")
     .action(
-      async (o: {
-        device: string[];
-        host: 'sim' | 'vfio';
-        inventory?: string;
-        sysfsRoot?: string;
-        socket?: string;
-        kernel?: string;
-        initrd?: string;
-        append?: string;
-        memory?: number;
-        timeout?: number;
-        bios?: string;
-      }) => {
+      async (
+        o: Pick<V86VmOptions, 'inventory' | 'sysfsRoot' | 'socket' | 'kernel' | 'initrd' | 'append'> & {
+          device: string[];
+          host: 'sim' | 'vfio';
+          memory?: number;
+          timeout?: number;
+          bios?: string;
+        },
+      ) => {
         const { runV86Vm, VmUsageError } = await import('../vm/v86-vm.js');
         const specs = o.device.length ? o.device : o.host === 'sim' ? ['0000:00:04.0', '0000:00:05.0'] : [];
         const devices = specs.map((spec) => {
@@ -488,18 +485,14 @@ export function buildProgram(io: CliIo = defaultIo(), result: { code: number } =
           return { bdf: parseBdfArg(bdf!), ...(s !== undefined ? { slot: s } : {}) };
         });
         try {
+          // Commander sets only the options given; the names that differ are mapped.
+          const { device: _device, memory, timeout, bios, ...same } = o;
           result.code = await runV86Vm({
+            ...same,
             devices,
-            host: o.host,
-            ...(o.inventory ? { inventory: o.inventory } : {}),
-            ...(o.sysfsRoot ? { sysfsRoot: o.sysfsRoot } : {}),
-            ...(o.socket ? { socket: o.socket } : {}),
-            ...(o.kernel ? { kernel: o.kernel } : {}),
-            ...(o.initrd ? { initrd: o.initrd } : {}),
-            ...(o.append ? { append: o.append } : {}),
-            ...(o.memory ? { memoryMib: o.memory } : {}),
-            ...(o.timeout ? { timeoutSec: o.timeout } : {}),
-            ...(o.bios ? { biosDir: o.bios } : {}),
+            ...(memory ? { memoryMib: memory } : {}),
+            ...(timeout ? { timeoutSec: timeout } : {}),
+            ...(bios ? { biosDir: bios } : {}),
           });
         } catch (e) {
           if (e instanceof VmUsageError) throw new UsageError(e.message);
