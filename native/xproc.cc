@@ -21,6 +21,8 @@
 
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -30,6 +32,13 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+#ifndef FUTEX2_SIZE_U32
+#define FUTEX2_SIZE_U32 0x02
+#endif
 
 #ifndef MFD_CLOEXEC
 #define MFD_CLOEXEC 0x0001U
@@ -214,6 +223,157 @@ void FutexWake(const FunctionCallbackInfo<Value>& a) {
   long r = syscall(SYS_futex, w, FUTEX_WAKE, (int)count, nullptr, nullptr, 0);
   if (r < 0) return ThrowErrno(iso, "futex(FUTEX_WAKE)", errno);
   a.GetReturnValue().Set(Integer::New(iso, (int)r));
+}
+
+/** One waiter of futex_waitv(2) (linux/futex.h's struct futex_waitv, spelled out for older headers). */
+struct Waitv {
+  uint64_t val;
+  uint64_t uaddr;
+  uint32_t flags;
+  uint32_t reserved;
+};
+
+/**
+ * futexWaitEither(i32a, ia, va, i32b, ib, vb, timeoutMs): futex_waitv(2) (Linux 5.16) on two
+ * words at once (non-private: any process mapping them), while i32a[ia] == va and i32b[ib] == vb,
+ * at most timeoutMs (negative: forever). Returns 0 woken (either word), 1 a word was not its
+ * value, 2 timed out; throws ENOSYS on a kernel without futex_waitv.
+ */
+void FutexWaitEither(const FunctionCallbackInfo<Value>& a) {
+  Isolate* iso = a.GetIsolate();
+  int32_t* wa = WordAt(a, "futexWaitEither(i32a, ia, va, i32b, ib, vb, timeoutMs): i32a must be an Int32Array");
+  if (!wa) return;
+  int64_t va, ib, vb;
+  if (!IntArg(a, 2, &va, "futexWaitEither: va must be a number")) return;
+  if (!a[3]->IsInt32Array()) return ThrowType(iso, "futexWaitEither: i32b must be an Int32Array");
+  Local<Int32Array> arr = a[3].As<Int32Array>();
+  if (!IntArg(a, 4, &ib, "futexWaitEither: ib must be a number") || !IntArg(a, 5, &vb, "futexWaitEither: vb must be a number")) return;
+  if (ib < 0 || (size_t)ib >= arr->Length()) {
+    iso->ThrowException(v8::Exception::RangeError(Str(iso, "futexWaitEither: ib out of range")));
+    return;
+  }
+  int32_t* wb = reinterpret_cast<int32_t*>(static_cast<char*>(arr->Buffer()->Data()) + arr->ByteOffset()) + ib;
+  double ms = a.Length() > 6 && a[6]->IsNumber() ? a[6].As<Number>()->Value() : -1;
+  struct timespec ts, *tsp = nullptr;
+  if (ms == ms && ms >= 0 && ms < 1e12) {
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t ns = (int64_t)ts.tv_nsec + (int64_t)((ms - (double)(int64_t)(ms / 1000) * 1000) * 1e6);
+    ts.tv_sec += (time_t)(ms / 1000) + (time_t)(ns / 1000000000LL);
+    ts.tv_nsec = (long)(ns % 1000000000LL);
+    tsp = &ts;
+  }
+  Waitv w[2] = {{(uint64_t)(uint32_t)va, (uint64_t)(uintptr_t)wa, FUTEX2_SIZE_U32, 0}, {(uint64_t)(uint32_t)vb, (uint64_t)(uintptr_t)wb, FUTEX2_SIZE_U32, 0}};
+  long r = syscall(SYS_futex_waitv, w, 2, 0, tsp, CLOCK_MONOTONIC);
+  int result = 0;
+  if (r < 0) {
+    if (errno == EAGAIN) result = 1;
+    else if (errno == ETIMEDOUT) result = 2;
+    else if (errno == EINTR) result = 0;
+    else return ThrowErrno(iso, "futex_waitv", errno);
+  }
+  a.GetReturnValue().Set(Integer::New(iso, result));
+}
+
+/** A liveness lock: the thread that holds it and the pipe that tells it to let go. */
+struct LifeLock {
+  int fd;
+  void* page;
+  int ready[2];
+  int stop[2];
+  pid_t tid;
+  int err;
+};
+
+/** The liveness thread: locks the robust mutex at the start of the page, says so, sleeps until told to stop, unlocks. */
+void* LifeLockThread(void* p) {
+  LifeLock* l = static_cast<LifeLock*>(p);
+  pthread_mutex_t* m = static_cast<pthread_mutex_t*>(l->page);
+  l->tid = (pid_t)syscall(SYS_gettid);
+  l->err = pthread_mutex_lock(m);
+  char c = 1;
+  if (write(l->ready[1], &c, 1) < 0) {
+  }
+  if (l->err != 0) return nullptr;
+  while (read(l->stop[0], &c, 1) < 0 && errno == EINTR) {
+  }
+  pthread_mutex_unlock(m);
+  munmap(l->page, 4096);
+  close(l->stop[0]);
+  delete l;
+  return nullptr;
+}
+
+/**
+ * lifeLockStart(fd): maps the first 4096 bytes of memfd `fd` (its own mapping), makes a robust,
+ * process-shared pthread mutex at offset 0 and has a new thread of this process hold it until
+ * lifeLockStop. When the process dies (SIGKILL included) the kernel marks the mutex's word
+ * FUTEX_OWNER_DIED and wakes a waiter on it (the robust futex list, set_robust_list(2)): ring 0
+ * learns of the death before the process's files are closed. Returns {tid, stopFd}.
+ */
+void LifeLockStart(const FunctionCallbackInfo<Value>& a) {
+  Isolate* iso = a.GetIsolate();
+  Local<Context> ctx = iso->GetCurrentContext();
+  int64_t fd;
+  if (!IntArg(a, 0, &fd, "lifeLockStart(fd): fd must be a number")) return;
+  void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, 0);
+  if (page == MAP_FAILED) return ThrowErrno(iso, "mmap", errno);
+  LifeLock* l = new LifeLock{(int)fd, page, {-1, -1}, {-1, -1}, 0, 0};
+  auto fail = [&](const char* what, int e) {
+    for (int f : {l->ready[0], l->ready[1], l->stop[0], l->stop[1]})
+      if (f >= 0) close(f);
+    munmap(page, 4096);
+    delete l;
+    ThrowErrno(iso, what, e);
+  };
+  if (pipe2(l->ready, O_CLOEXEC) != 0) return fail("pipe2", errno);
+  if (pipe2(l->stop, O_CLOEXEC) != 0) return fail("pipe2", errno);
+  pthread_mutexattr_t at;
+  pthread_mutexattr_init(&at);
+  pthread_mutexattr_setpshared(&at, PTHREAD_PROCESS_SHARED);
+  pthread_mutexattr_setrobust(&at, PTHREAD_MUTEX_ROBUST);
+  int e = pthread_mutex_init(static_cast<pthread_mutex_t*>(page), &at);
+  pthread_mutexattr_destroy(&at);
+  if (e != 0) return fail("pthread_mutex_init", e);
+  pthread_attr_t ta;
+  pthread_attr_init(&ta);
+  pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+  pthread_attr_setstacksize(&ta, 64 * 1024);
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);  // the new thread takes no signals (Node's stay on its own threads)
+  pthread_t th;
+  e = pthread_create(&th, &ta, LifeLockThread, l);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  pthread_attr_destroy(&ta);
+  if (e != 0) return fail("pthread_create", e);
+  char c;
+  while (read(l->ready[0], &c, 1) < 0 && errno == EINTR) {
+  }
+  close(l->ready[0]);
+  close(l->ready[1]);
+  if (l->err != 0) {
+    // The thread has returned without the lock; it touches nothing more.
+    int err = l->err;
+    close(l->stop[0]);
+    close(l->stop[1]);
+    munmap(page, 4096);
+    delete l;
+    return ThrowErrno(iso, "pthread_mutex_lock", err);
+  }
+  Local<Object> out = Object::New(iso);
+  out->Set(ctx, Str(iso, "tid"), Integer::New(iso, l->tid)).Check();
+  out->Set(ctx, Str(iso, "stopFd"), Integer::New(iso, l->stop[1])).Check();
+  a.GetReturnValue().Set(out);
+}
+
+/** lifeLockStop(stopFd): tells the liveness thread of lifeLockStart to unlock and end (it unmaps its page). */
+void LifeLockStop(const FunctionCallbackInfo<Value>& a) {
+  int64_t fd;
+  if (!IntArg(a, 0, &fd, "lifeLockStop(stopFd): stopFd must be a number")) return;
+  char c = 0;
+  if (write((int)fd, &c, 1) < 0) {
+  }
+  close((int)fd);
 }
 
 /** eventfdCreate(initval, nonblock): an eventfd (EFD_CLOEXEC, and EFD_NONBLOCK when asked). */
@@ -415,6 +575,9 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   set("mapShared", MapShared);
   set("futexWait", FutexWait);
   set("futexWake", FutexWake);
+  set("futexWaitEither", FutexWaitEither);
+  set("lifeLockStart", LifeLockStart);
+  set("lifeLockStop", LifeLockStop);
   set("eventfdCreate", EventfdCreate);
   set("eventfdWrite", EventfdWrite);
   set("eventfdRead", EventfdRead);

@@ -16,6 +16,8 @@ import {
 import { PciRawCodec } from '../shared/codec.js';
 import { VERR_INTERNAL_ERROR, VERR_INVALID_STATE } from '../shared/status.js';
 import type { WakeKind } from '../shared/wake.js';
+import { FUTEX } from '../shared/xproc.js';
+import { PeerLife } from './peer-life.js';
 import { ServeControl } from './serve-control.js';
 
 /**
@@ -59,6 +61,11 @@ export interface ChannelServerOptions {
   wake?: WakeKind;
   /** Longest single sleep in milliseconds, so a stop request is seen even without a notify (default 500). */
   maxSleepMs?: number;
+  /**
+   * The VM process's liveness page (`rawpci serve`, r0/peer-life.ts): the loop ends as soon as
+   * its robust futex says the VM died, and sleeps on it beside the doorbell ('futex' wake only).
+   */
+  life?: SharedArrayBuffer;
 }
 
 /** Largest slot count a ticket can name (the channel's own limit). */
@@ -95,6 +102,8 @@ export class ChannelServer {
   #closed = false;
   /** Requests answered, sleeps taken (statistics). */
   readonly stats = { answered: 0, sleeps: 0, errors: 0 };
+  /** The VM's liveness word, when it offered one: `life.verdict` says whether its death ended the loop. */
+  readonly life: PeerLife | undefined;
 
   constructor(sab: SharedArrayBuffer, handler: ChannelHandler, options: ChannelServerOptions = {}) {
     this.views = attachChannel(sab, options.geometry, options.wake);
@@ -103,6 +112,7 @@ export class ChannelServer {
     const spinUs = options.spinUs ?? DEFAULT_SERVER_SPIN_US;
     this.#spinMs = (Number.isFinite(spinUs) ? Math.min(Math.max(spinUs, 0), MAX_SERVER_SPIN_US) : DEFAULT_SERVER_SPIN_US) / 1000;
     this.#maxSleepMs = options.maxSleepMs ?? 500;
+    this.life = options.life && this.views.wake.waitEither ? new PeerLife(options.life) : undefined;
     this.#frame = new Uint8Array(this.views.slotBytes);
     this.#serial = new Float64Array(this.views.slotCount);
     this.#held = new Uint8Array(this.views.slotCount);
@@ -143,8 +153,11 @@ export class ChannelServer {
     let lastWork = performance.now();
     let nextTimer = Number.POSITIVE_INFINITY;
     let full = true;
+    const life = this.life;
     for (;;) {
       if (this.control.stopRequested) break;
+      // The VM died (its robust futex): end now, while the kernel still tears it down.
+      if (life?.gone()) break;
       // Given up by the service (it closed the channel and is having this thread terminated):
       // serve nothing more, clean nothing up, wait for the end.
       if (this.control.givenUp) this.control.awaitTermination();
@@ -163,7 +176,7 @@ export class ChannelServer {
         // usually arrives within microseconds, long before a futex wake would.
         const end = Math.min(lastWork + spinMs, nextTimer);
         for (let n = 0; Atomics.load(i32, Ctl.DOORBELL) === bell; n++) {
-          if ((n & 255) === 255 && (performance.now() >= end || this.control.stopRequested || this.control.givenUp)) break;
+          if ((n & 255) === 255 && (performance.now() >= end || this.control.stopRequested || this.control.givenUp || life?.gone())) break;
         }
         continue;
       }
@@ -174,7 +187,12 @@ export class ChannelServer {
         const sleep = Math.max(0, Math.min(this.#maxSleepMs, nextTimer - performance.now()));
         this.stats.sleeps++;
         Atomics.add(i32, Ctl.SLEEPS, 1);
-        this.views.wake.wait(i32, Ctl.DOORBELL, bell, sleep);
+        const lw = life?.arm();
+        const either = this.views.wake.waitEither;
+        if (life && lw !== undefined && either) {
+          const r = either(i32, Ctl.DOORBELL, bell, life.i32, 0, lw, sleep);
+          life.slept(r === FUTEX.NOT_EQUAL && Atomics.load(i32, Ctl.DOORBELL) === bell && !life.gone());
+        } else this.views.wake.wait(i32, Ctl.DOORBELL, bell, sleep);
       }
       Atomics.store(i32, Ctl.SERVER_SLEEPING, 0);
       full = true;

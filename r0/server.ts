@@ -16,7 +16,7 @@
 // file (written atomically, under a lock); a new instance rebinds whatever an instance that
 // died left there, before it serves.
 
-import { mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
@@ -33,6 +33,7 @@ import {
   HELLO_TIMEOUT_MS,
   type Hello,
   helloSchema,
+  LIFE_PAGE_BYTES,
   MAX_FRAME_BYTES,
   SERVE_PROTOCOL_VERSION,
   vmFrameSchema,
@@ -48,12 +49,14 @@ import {
   VERR_VERSION_MISMATCH,
   VINF_SUCCESS,
 } from '../shared/status.js';
-import { REQUIRED_SEALS, type Xproc, xproc } from '../shared/xproc.js';
+import { FUTEX_ROBUST, REQUIRED_SEALS, type Xproc, xproc } from '../shared/xproc.js';
+import { lifeVerdict } from './peer-life.js';
 import { type PeerIdentity, peerGroups } from './policy.js';
 import { releaseWorkerResources } from './reaper.js';
 import type { JournalEntry } from './serve-control.js';
 import { Ring0Service, type Ring0ServiceOptions } from './service.js';
 import type { ControlMessage } from './session.js';
+import type { ServeResult } from './worker.js';
 
 /** Options of {@link RawPciServer.start}. */
 export interface RawPciServerOptions extends Ring0ServiceOptions {
@@ -70,11 +73,14 @@ export interface CleanupRecord {
   session: number;
   pid: number;
   uid: number;
-  /** 'disconnect' (socket closed), 'bye' (clean close), 'end' (admin), 'shutdown' (SIGTERM). */
-  why: 'disconnect' | 'bye' | 'end' | 'shutdown';
+  /**
+   * 'died' (the VM's liveness futex said its process died: r0/peer-life.ts), 'disconnect'
+   * (socket closed), 'bye' (clean close), 'end' (admin), 'shutdown' (SIGTERM).
+   */
+  why: 'died' | 'disconnect' | 'bye' | 'end' | 'shutdown';
   /** From noticing to the session ended (every device closed, drivers rebound), in ms. */
   ms: number;
-  /** When ring 0 noticed (ms since the epoch): the socket's close, the bye, the request. */
+  /** When ring 0 noticed (ms since the epoch): the liveness futex's wake, the socket's close, the bye, the request. */
   noticedAt: number;
   /** Each device closed: how long each step of the fixed order took in the worker, in ms. */
   devices: { bdf: string; steps: Record<string, number> }[];
@@ -283,14 +289,16 @@ export class RawPciServer {
     }
     let channel: SharedArrayBuffer;
     let ram: SharedArrayBuffer | undefined;
+    let life: SharedArrayBuffer | undefined;
     try {
-      const want = h.ramBytes > 0 ? 2 : 1;
-      if (fds.length !== want) throw new Error(`the hello carried ${fds.length} fds, ${want} expected (the channel${want === 2 ? ' and guest RAM' : ''})`);
+      const names = ['the channel', ...(h.ramBytes > 0 ? ['guest RAM'] : []), ...(h.life ? ['the liveness page'] : [])];
+      if (fds.length !== names.length) throw new Error(`the hello carried ${fds.length} fds, ${names.length} expected (${names.join(', ')})`);
       if (h.ramBytes > 0 && h.guestMemorySize !== undefined) throw new Error('give guest RAM (ramBytes) or guestMemorySize, not both');
       if (h.ramBytes === 0 && h.guestMemorySize === undefined) throw new Error('no guest RAM: send its memfd with ramBytes, or guestMemorySize');
       if (h.ramBytes % 4096 !== 0) throw new Error(`ramBytes ${h.ramBytes} must be a multiple of 4096`);
       channel = this.#mapChecked(fds[0]!, channelBytes(h.slotCount, h.slotBytes), 'the channel');
       if (h.ramBytes > 0) ram = this.#mapChecked(fds[1]!, h.ramBytes, 'guest RAM');
+      if (h.life) life = this.#lifePage(this.#mapChecked(fds[names.length - 1]!, LIFE_PAGE_BYTES, 'the liveness page'), peer);
     } catch (e) {
       this.#refuse(sock, fd, VERR_INVALID_PARAMETER, (e as Error).message);
       return;
@@ -305,6 +313,7 @@ export class RawPciServer {
         slotBytes: h.slotBytes,
         wake: 'futex',
         peer,
+        ...(life ? { life } : {}),
         ...(ram ? { guestRam: ram } : { guestMemory: { size: h.guestMemorySize!, read: () => new Uint8Array(0), write: () => {} } }),
         ...(h.dmaTimeoutMs === undefined ? {} : { dmaTimeoutMs: h.dmaTimeoutMs }),
         ...(h.serverSpinUs === undefined ? {} : { serverSpinUs: h.serverSpinUs }),
@@ -318,7 +327,11 @@ export class RawPciServer {
     const log = this.#log.child({ session: conn.session, vmPid: peer.pid, uid: peer.uid });
     conn.port.on('message', (m: ControlMessage) => this.#forward(vm, m));
     conn.served.then(
-      () => {},
+      // The worker saw the VM's liveness futex die and has already cleaned up: record it now (its socket closes later).
+      (r) => {
+        const result = r as ServeResult | undefined;
+        if (result?.died) void this.#end(vm, 'died', result);
+      },
       (e: Error) => log.error(`session ${conn.session}: ${e.message}`),
     );
     this.#send(fd, { t: 'welcome', session: conn.session, host: this.service.host });
@@ -352,6 +365,19 @@ export class RawPciServer {
     sock.resume();
   }
 
+  /**
+   * The VM's liveness page if its word is a robust futex held by a thread of the VM's process
+   * (`/proc/PID/task/TID`); otherwise undefined, logged: the socket's close alone then says the
+   * VM died (a VM in another PID namespace names TIDs ring 0 cannot check).
+   */
+  #lifePage(page: SharedArrayBuffer, peer: PeerIdentity): SharedArrayBuffer | undefined {
+    const word = Atomics.load(new Int32Array(page, 0, 1), 0);
+    const tid = word & FUTEX_ROBUST.TID_MASK;
+    if (lifeVerdict(word) === undefined && existsSync(`/proc/${peer.pid}/task/${tid}`)) return page;
+    this.#log.warn(`VM pid ${peer.pid}: its liveness word 0x${(word >>> 0).toString(16)} names no thread of it: its death is seen at its socket's close`);
+    return undefined;
+  }
+
   /** Checks that `fd` is a sealed memfd of exactly `bytes` and maps it. Throws Error naming what is wrong. */
   #mapChecked(fd: number, bytes: number, what: string): SharedArrayBuffer {
     let seals: number;
@@ -381,13 +407,21 @@ export class RawPciServer {
     }
   }
 
-  /** Ends a VM's session once (every device in the fixed order); resolves with the cleanup time in ms. */
-  #end(vm: VmConn, why: CleanupRecord['why']): Promise<number> {
+  /**
+   * Ends a VM's session once (every device in the fixed order); resolves with the cleanup time in
+   * ms. `died`: the serve task's result when the worker already ended it (the liveness futex).
+   */
+  #end(vm: VmConn, why: CleanupRecord['why'], died?: ServeResult): Promise<number> {
     vm.ended ??= (async () => {
-      const noticedAt = Date.now();
+      let noticedAt = Date.now();
       const t0 = performance.now();
-      const result = await this.service.endVm(vm.session);
-      const ms = performance.now() - t0;
+      const result = died ?? (await this.service.endVm(vm.session));
+      let ms = performance.now() - t0;
+      // The worker may have seen the death first (the liveness futex wakes before the socket closes).
+      if (result !== false && result?.died) {
+        why = 'died';
+        ({ seenAt: noticedAt, cleanupMs: ms } = result.died);
+      }
       const devices = result ? result.closed.map((d) => ({ bdf: d.bdf, steps: roundSteps(d.steps) })) : [];
       this.#vms.delete(vm.session);
       this.#saveState();

@@ -120,6 +120,12 @@ export interface OpenChannelOptions {
   wake?: WakeKind;
   /** The VM process's credentials (SO_PEERCRED): OPEN_DEVICE is then checked against the service's policy. */
   peer?: PeerIdentity;
+  /**
+   * The VM process's liveness page ('futex' wake, r0/peer-life.ts): a memfd mapping whose first
+   * word a thread of the VM holds as a robust futex. Its serve loop ends, and the fixed cleanup
+   * order runs, as soon as the kernel marks the holder dead.
+   */
+  life?: SharedArrayBuffer;
 }
 
 /** One live VM as {@link Ring0Service.sessions} reports it. */
@@ -323,6 +329,7 @@ export class Ring0Service {
       spinUs,
       wake,
       ...(peer ? { peer } : {}),
+      ...(options.life && wake === 'futex' ? { life: options.life } : {}),
     };
     const run = this.pool.run(task, { transferList: [port1] as never, signal: abort.signal });
     const live: Live = { conn: undefined as never, control, geometry, abort, worker: undefined, givenUp: undefined, wake, peer, since: Date.now() };

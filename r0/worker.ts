@@ -15,6 +15,7 @@ import { type BackendConfig, createBackend } from './backends.js';
 import { ChannelServer } from './channel-server.js';
 import { Ring3DmaLane } from './dma-lane.js';
 import { HostTable } from './host-table.js';
+import type { LifeVerdict } from './peer-life.js';
 import { AccessPolicy, type PeerIdentity } from './policy.js';
 import { Ring0 } from './ring0.js';
 import { ServeControl, workerResources } from './serve-control.js';
@@ -57,6 +58,8 @@ export interface ServeTask {
   wake?: WakeKind;
   /** The VM process's socket credentials (`rawpci serve`): OPEN_DEVICE is checked against the policy for them. */
   peer?: PeerIdentity;
+  /** The VM process's liveness page (`rawpci serve`, r0/peer-life.ts): its death ends the loop at once. */
+  life?: SharedArrayBuffer;
 }
 
 /** Statistics a finished serve task returns. */
@@ -67,6 +70,11 @@ export interface ServeResult {
   opCounts: Record<string, number>;
   /** The devices the session's end (or earlier closes) closed, with each step's time in ms. */
   closed: { bdf: string; steps: Record<string, number> }[];
+  /**
+   * Set when the VM's liveness word ended the loop (r0/peer-life.ts): what it said, when the loop
+   * saw it (ms since the epoch), and how long the fixed-order cleanup took from there, in ms.
+   */
+  died?: { verdict: LifeVerdict; seenAt: number; cleanupMs: number };
 }
 
 /** Create a session served through `call` tasks (pool.run), with its own guest RAM. */
@@ -165,17 +173,33 @@ function serve(r0: Ring0, task: ServeTask): ServeResult {
       },
       error: (where, e) => log.error(`session ${session.id}: ring-0 bug in ${where}: ${(e as Error)?.stack ?? String(e)}`),
     },
-    { geometry: task.geometry, control, wake: task.wake ?? 'atomics', ...(task.spinUs === undefined ? {} : { spinUs: task.spinUs }) },
+    {
+      geometry: task.geometry,
+      control,
+      wake: task.wake ?? 'atomics',
+      ...(task.spinUs === undefined ? {} : { spinUs: task.spinUs }),
+      ...(task.life ? { life: task.life } : {}),
+    },
   );
   session.replier = server;
   if (!task.ram) session.memory = new Ring3DmaLane(server.views, task.guestMemorySize ?? 0, task.dmaTimeoutMs);
+  let endedAt = 0;
   try {
     server.run();
   } finally {
+    endedAt = performance.now();
     r0.endSession(session);
     if (workerResources.lost) log.error(`the resource journal was full: ${workerResources.lost} records lost`);
     workerResources.detach();
     task.port.close();
   }
-  return { session: session.id, answered: server.stats.answered, sleeps: server.stats.sleeps, opCounts: { ...r0.opCounts }, closed: session.closeTimings };
+  const life = server.life;
+  return {
+    session: session.id,
+    answered: server.stats.answered,
+    sleeps: server.stats.sleeps,
+    opCounts: { ...r0.opCounts },
+    closed: session.closeTimings,
+    ...(life?.verdict ? { died: { verdict: life.verdict, seenAt: life.seenAt ?? Date.now(), cleanupMs: performance.now() - endedAt } } : {}),
+  };
 }

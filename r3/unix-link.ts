@@ -6,7 +6,15 @@
 // the VM poll it too (ChannelClient's peerSocket) to notice a ring 0 that died.
 
 import { channelBytes, checkGeometry, DEFAULT_SLOT_BYTES, DEFAULT_SLOT_COUNT } from '../shared/channel-layout.js';
-import { encodeFrame, FrameReader, MAX_FRAME_BYTES, SERVE_PROTOCOL_VERSION, type ServerFrame, serverFrameSchema } from '../shared/serve-protocol.js';
+import {
+  encodeFrame,
+  FrameReader,
+  LIFE_PAGE_BYTES,
+  MAX_FRAME_BYTES,
+  SERVE_PROTOCOL_VERSION,
+  type ServerFrame,
+  serverFrameSchema,
+} from '../shared/serve-protocol.js';
 import { VERR_INVALID_STATE, VERR_TIMEOUT } from '../shared/status.js';
 import { POLL, xproc } from '../shared/xproc.js';
 import { RawPciError } from './errors.js';
@@ -48,9 +56,20 @@ export class UnixLink {
   readonly #fds: number[] = [];
   readonly #queue: ServerFrame[] = [];
   #closed = false;
+  /** The fd that has the liveness thread let go of its robust futex (-1 once it did). */
+  #lifeStop: number;
 
-  private constructor(fd: number, session: number, host: 'sim' | 'vfio', channel: SharedArrayBuffer, ram: SharedArrayBuffer | undefined, reader: FrameReader) {
+  private constructor(
+    fd: number,
+    session: number,
+    host: 'sim' | 'vfio',
+    channel: SharedArrayBuffer,
+    ram: SharedArrayBuffer | undefined,
+    reader: FrameReader,
+    lifeStop: number,
+  ) {
     this.#fd = fd;
+    this.#lifeStop = lifeStop;
     this.session = session;
     this.host = host;
     this.channel = channel;
@@ -68,6 +87,7 @@ export class UnixLink {
     }
     const fds: number[] = [];
     let fd = -1;
+    let lifeStop = -1;
     try {
       const chFd = x.memfdCreate('rawpci-channel', channelBytes(slotCount, slotBytes), true);
       fds.push(chFd);
@@ -78,6 +98,11 @@ export class UnixLink {
         fds.push(ramFd);
         ram = x.mapShared(ramFd, ramBytes);
       }
+      // The liveness page: a thread of this process holds its robust futex until disconnect, so
+      // ring 0 hears of this process's death from the kernel at once (r0/peer-life.ts).
+      const lifeFd = x.memfdCreate('rawpci-life', LIFE_PAGE_BYTES, true);
+      fds.push(lifeFd);
+      lifeStop = x.lifeLockStart(lifeFd).stopFd;
       fd = x.connectUnix(path);
       const hello = {
         t: 'hello',
@@ -88,15 +113,20 @@ export class UnixLink {
         ...(o.guestMemorySize === undefined ? {} : { guestMemorySize: o.guestMemorySize }),
         ...(o.dmaTimeoutMs === undefined ? {} : { dmaTimeoutMs: o.dmaTimeoutMs }),
         ...(o.serverSpinUs === undefined ? {} : { serverSpinUs: o.serverSpinUs }),
+        life: true,
       };
       const bytes = encodeFrame(hello);
       if (x.sendFds(fd, bytes, fds) !== bytes.length) throw new RawPciError(VERR_INVALID_STATE, 'CONNECT', `the hello to ${path} could not be sent whole`);
       const reader = new FrameReader();
-      const link = new UnixLink(fd, 0, 'sim', channel, ram, reader);
+      const link = new UnixLink(fd, 0, 'sim', channel, ram, reader, -1);
       const deadline = performance.now() + (o.startTimeoutMs ?? 10_000);
       for (;;) {
         const f = link.#next();
-        if (f?.t === 'welcome') return new UnixLink(fd, f.session, f.host, channel, ram, reader);
+        if (f?.t === 'welcome') {
+          const done = new UnixLink(fd, f.session, f.host, channel, ram, reader, lifeStop);
+          lifeStop = -1;
+          return done;
+        }
         if (f?.t === 'error') throw new RawPciError(f.rc, 'CONNECT', `rawpci serve at ${path} refused the VM: ${f.msg}`);
         if (link.#closed) throw new RawPciError(VERR_INVALID_STATE, 'CONNECT', `rawpci serve at ${path} closed the connection before its welcome`);
         if (performance.now() > deadline)
@@ -108,6 +138,7 @@ export class UnixLink {
       throw e;
     } finally {
       for (const f of fds) x.closeFd(f);
+      if (lifeStop >= 0) x.lifeLockStop(lifeStop);
     }
   }
 
@@ -214,5 +245,7 @@ export class UnixLink {
       x.closeFd(this.#fd);
     } catch {}
     this.#fd = -1;
+    if (this.#lifeStop >= 0) x.lifeLockStop(this.#lifeStop);
+    this.#lifeStop = -1;
   }
 }

@@ -8,7 +8,7 @@
 // buffers, validates every field, and answers a bad frame with an `error` frame and a
 // disconnect, never with a crash.
 //
-//   VM -> ring 0    hello {v, slotCount, slotBytes, ramBytes, guestMemorySize?, dmaTimeoutMs?, serverSpinUs?}  + fds [channel, ram?]
+//   VM -> ring 0    hello {v, slotCount, slotBytes, ramBytes, guestMemorySize?, dmaTimeoutMs?, serverSpinUs?}  + fds [channel, ram?, life?]
 //   ring 0 -> VM    welcome {session, host}  |  error {rc, msg}
 //   ring 0 -> VM    map {mapId, handle, region, kind: 'shm'|'device', offset, size} + fd    unmap {mapId}
 //   VM -> ring 0    bye {}           ring 0 -> VM   closed {cleanupMs}     (a clean disconnect)
@@ -29,7 +29,10 @@ export const MAX_GUEST_RAM_BYTES = 64 * 2 ** 30;
 
 const u32 = z.number().int().min(0).max(0xffff_ffff);
 
-/** A VM's first frame (fds: the channel memfd, then guest RAM's when ramBytes > 0). */
+/** Bytes of the liveness memfd a VM offers with `life` (one page; the robust mutex is at offset 0, r0/peer-life.ts). */
+export const LIFE_PAGE_BYTES = 4096;
+
+/** A VM's first frame (fds: the channel memfd, then guest RAM's when ramBytes > 0, then the liveness page's with `life`). */
 export const helloSchema = z
   .object({
     t: z.literal('hello'),
@@ -44,6 +47,8 @@ export const helloSchema = z
     guestMemorySize: z.number().int().min(1).max(MAX_GUEST_RAM_BYTES).optional(),
     dmaTimeoutMs: z.number().min(1).max(5000).optional(),
     serverSpinUs: z.number().min(0).max(10_000).optional(),
+    /** A liveness page comes last among the fds: a 4096-byte memfd whose word 0 a thread of the VM holds as a robust futex (r0/peer-life.ts). */
+    life: z.literal(true).optional(),
   })
   .strict();
 export type Hello = z.infer<typeof helloSchema>;

@@ -17,6 +17,13 @@ export interface Waker {
   readonly kind: WakeKind;
   /** Sleeps while `i32[index] === value`, at most `timeoutMs` (ms, >= 0; Infinity: no bound). Spurious returns are allowed. */
   wait(i32: Int32Array, index: number, value: number, timeoutMs: number): void;
+  /**
+   * Sleeps while `i32[index] === value` and `b[ib] === vb` (either changing or being woken
+   * ends the sleep), at most `timeoutMs`; returns FUTEX's WOKEN, NOT_EQUAL or TIMED_OUT
+   * (shared/xproc.ts). 'futex' only (futex_waitv, Linux 5.16); undefined for 'atomics' and on
+   * a kernel without futex_waitv (then only the first word wakes the sleeper).
+   */
+  waitEither?(i32: Int32Array, index: number, value: number, b: Int32Array, ib: number, vb: number, timeoutMs: number): number;
   /** Wakes every thread (of any process, for 'futex') sleeping on `i32[index]`. */
   notify(i32: Int32Array, index: number): void;
   /**
@@ -59,6 +66,8 @@ export const atomicsWaker: Waker = {
 };
 
 let futex: Waker | undefined;
+/** Set when the kernel has no futex_waitv (ENOSYS): waitEither then sleeps on its first word alone. */
+let waitvMissing = false;
 
 /** Across processes: FUTEX_WAIT / FUTEX_WAKE on the mapped word (the addon; throws when it is not built). */
 export function futexWaker(): Waker {
@@ -68,6 +77,18 @@ export function futexWaker(): Waker {
     kind: 'futex',
     wait: (i32, index, value, timeoutMs) => {
       x.futexWait(i32, index, value, Number.isFinite(timeoutMs) ? Math.max(0, timeoutMs) : -1);
+    },
+    waitEither: (i32, index, value, b, ib, vb, timeoutMs) => {
+      const ms = Number.isFinite(timeoutMs) ? Math.max(0, timeoutMs) : -1;
+      if (!waitvMissing) {
+        try {
+          return x.futexWaitEither(i32, index, value, b, ib, vb, ms);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOSYS') throw e;
+          waitvMissing = true;
+        }
+      }
+      return x.futexWait(i32, index, value, ms);
     },
     notify: (i32, index) => {
       x.futexWake(i32, index);

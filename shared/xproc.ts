@@ -19,6 +19,13 @@ export const POLL = { IN: 0x1, OUT: 0x4, ERR: 0x8, HUP: 0x10, NVAL: 0x20, RDHUP:
 /** Results of {@link Xproc.futexWait}. */
 export const FUTEX = { WOKEN: 0, NOT_EQUAL: 1, TIMED_OUT: 2 } as const;
 
+/**
+ * The bits of a robust futex word (linux/futex.h): the owner's TID, FUTEX_OWNER_DIED set by the
+ * kernel when the owner died holding it, FUTEX_WAITERS set by whoever sleeps on it (the kernel
+ * wakes a sleeper at the owner's death only when it is set).
+ */
+export const FUTEX_ROBUST = { WAITERS: 0x80000000 | 0, OWNER_DIED: 0x40000000, TID_MASK: 0x3fffffff } as const;
+
 /** One received message: its bytes (empty at end of stream), the fds that came with it, and whether any were cut (MSG_CTRUNC/MSG_TRUNC). */
 export interface Received {
   bytes: Uint8Array;
@@ -40,6 +47,23 @@ export interface Xproc {
   futexWait(i32: Int32Array, index: number, expected: number, timeoutMs: number): number;
   /** FUTEX_WAKE on `i32[index]`: wakes up to `count` waiters (default all) of any process; returns how many. */
   futexWake(i32: Int32Array, index: number, count?: number): number;
+  /**
+   * futex_waitv(2) (Linux 5.16) on two words at once (non-private): sleeps while
+   * `a[ia] === va` and `b[ib] === vb`, at most `timeoutMs` (negative: forever). Returns
+   * {@link FUTEX}; throws Error code ENOSYS on an older kernel.
+   */
+  futexWaitEither(a: Int32Array, ia: number, va: number, b: Int32Array, ib: number, vb: number, timeoutMs: number): number;
+  /**
+   * Makes a robust, process-shared pthread mutex at offset 0 of memfd `fd` (its first 4096 bytes,
+   * mapped by the addon itself) and has a new thread of this process hold it until
+   * {@link lifeLockStop}. When the process dies, SIGKILL included, the kernel sets
+   * FUTEX_OWNER_DIED in the mutex's word and wakes a sleeper on it ({@link FUTEX_ROBUST}):
+   * another process mapping the memfd learns of the death before this one's sockets close.
+   * Returns the holding thread's TID and the fd that stops it.
+   */
+  lifeLockStart(fd: number): { tid: number; stopFd: number };
+  /** Has the thread of {@link lifeLockStart} unlock the mutex and end (closes `stopFd`). */
+  lifeLockStop(stopFd: number): void;
   /** An eventfd (EFD_CLOEXEC, EFD_NONBLOCK with `nonblock`). */
   eventfdCreate(initval?: number, nonblock?: boolean): number;
   /** Adds `n` to an eventfd's counter. */

@@ -32,6 +32,7 @@ test('SIGKILL of an unprivileged VM mid-DMA: ring 0 (root) rebinds edu to uio_pc
   await vm.waitFor('dma-running', 120_000);
   t.is(driverOf(EDU_BDF), 'vfio-pci');
   const t0 = performance.now();
+  const killedAt = Date.now();
   vm.proc.kill('SIGKILL');
   let rebound = Number.NaN;
   while (performance.now() - t0 < 20_000) {
@@ -42,15 +43,16 @@ test('SIGKILL of an unprivileged VM mid-DMA: ring 0 (root) rebinds edu to uio_pc
     await new Promise((r) => setTimeout(r, 1));
   }
   const st = (await adminRequest(serve.socket, 'status', {}, 60_000)).data as {
-    cleanups: { session: number; ms: number; noticedAt: number; devices: { bdf: string; steps: Record<string, number> }[] }[];
+    cleanups: { session: number; why: string; ms: number; noticedAt: number; devices: { bdf: string; steps: Record<string, number> }[] }[];
   };
   const rec = st.cleanups.find((c) => c.session === session);
   t.log(
-    `edu back on uio_pci_generic ${rebound.toFixed(1)} ms after SIGKILL; ring 0's cleanup ${rec?.ms.toFixed(1)} ms (TCG: JS runs ~12x slower than on the host)`,
+    `edu back on uio_pci_generic ${rebound.toFixed(1)} ms after SIGKILL; ring 0 noticed the death (${rec?.why}) ${rec ? rec.noticedAt - killedAt : '?'} ms after kill(); its cleanup ${rec?.ms.toFixed(1)} ms (TCG: JS runs ~12x slower than on the host)`,
   );
   t.log(`ring 0's close steps (ms): ${JSON.stringify(rec?.devices)}`);
   t.false(Number.isNaN(rebound), 'edu was rebound to uio_pci_generic');
   t.truthy(rec);
+  t.is(rec?.why, 'died', "the VM's liveness futex, not its socket's close, told ring 0");
   const next = await RawPciClient.connect(`unix:${serve.socket}`, { guestRamBytes: 4 << 20, startTimeoutMs: 60_000, timeoutMs: 30_000 });
   const h = next.openDevice(EDU_BDF, { detachHostDriver: true });
   next.powerStateChange(h, PCIRAW_POWER.ON);
