@@ -1,5 +1,6 @@
 // Ring 3's MAP_REGION views: the SharedArrayBuffers and device fd ranges ring 0 posts on the VM's control port, and the client's own mmaps of device memory.
 
+import { closeSync } from 'node:fs';
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 import { PCIRAWR0_DO, type PciRawDevHandle } from '../shared/protocol.js';
 import { VERR_INTERNAL_ERROR, VERR_NOT_SUPPORTED } from '../shared/status.js';
@@ -46,11 +47,15 @@ export class RegionViews {
       try {
         mapping = mapDevice(got.fd, got.offset, got.size);
       } catch (e) {
+        closeOwned(got);
         // Ring 0 counts the mapping: withdraw it there too, then report.
         this.#withdraw(handle, info, mapId);
         this.#maps.delete(mapId);
         throw new RawPciError(VERR_INTERNAL_ERROR, PCIRAWR0_DO.MAP_REGION, `mapping region ${info.region} into ring 3: ${(e as Error).message}`);
       }
+      // The mapping holds the device file; an fd that came over the socket is this process's copy, no longer needed.
+      closeOwned(got);
+      this.#maps.delete(mapId);
       this.#deviceMaps.set(mapId, { handle, mapping });
       sab = mapping.buffer;
     }
@@ -78,10 +83,10 @@ export class RegionViews {
         Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
         continue;
       }
-      const msg = m as { type: string; mapId: number; sab?: SharedArrayBuffer; fd?: number; offset?: bigint; size?: number };
+      const msg = m as { type: string; mapId: number; sab?: SharedArrayBuffer; fd?: number; offset?: bigint; size?: number; owned?: boolean };
       if (msg.type === 'map' && msg.sab) this.#maps.set(msg.mapId, msg.sab);
       else if (msg.type === 'map' && typeof msg.fd === 'number' && typeof msg.offset === 'bigint' && typeof msg.size === 'number')
-        this.#maps.set(msg.mapId, { fd: msg.fd, offset: msg.offset, size: msg.size });
+        this.#maps.set(msg.mapId, { fd: msg.fd, offset: msg.offset, size: msg.size, ...(msg.owned === true ? { owned: true } : {}) });
       else if (msg.type === 'unmap') this.drop(msg.mapId);
     }
     const view = this.#maps.get(mapId);
@@ -91,6 +96,8 @@ export class RegionViews {
 
   /** Forgets the view of `mapId` (UNMAP_REGION done, or ring 0 withdrew it); a device mapping of it is withdrawn from ring 3. */
   drop(mapId: number): void {
+    const pending = this.#maps.get(mapId);
+    if (pending && !(pending instanceof SharedArrayBuffer)) closeOwned(pending);
     this.#maps.delete(mapId);
     const d = this.#deviceMaps.get(mapId);
     if (!d) return;
@@ -98,9 +105,10 @@ export class RegionViews {
     d.mapping.release();
   }
 
-  /** Withdraws the device mappings of `handle` (all when undefined) before ring 0 closes devices. */
+  /** Withdraws the device mappings of `handle` (all, and every view not yet taken, when undefined) before ring 0 closes devices. */
   releaseDeviceMaps(handle?: PciRawDevHandle): void {
     for (const [mapId, d] of this.#deviceMaps) if (handle === undefined || d.handle === handle) this.drop(mapId);
+    if (handle === undefined) for (const mapId of [...this.#maps.keys()]) this.drop(mapId);
   }
 }
 
@@ -114,9 +122,23 @@ export function portViews(port: MessagePort): ViewSource {
   return { receive: () => receiveMessageOnPort(port)?.message };
 }
 
-/** A device fd range ring 0 posted for MAP_REGION (vfio host), mmapped by {@link RegionViews}. */
+/**
+ * A device fd range ring 0 posted for MAP_REGION (vfio host), mmapped by {@link RegionViews}.
+ * `owned`: the fd is this process's copy (it came over `rawpci serve`'s socket), closed once
+ * mmapped or dropped; otherwise it is ring 0's own (in-process) and ring 0 closes it.
+ */
 export interface DeviceRange {
   fd: number;
   offset: bigint;
   size: number;
+  owned?: boolean;
+}
+
+/** Closes a range's fd when it is this process's copy (once: the fd is marked closed). */
+function closeOwned(r: DeviceRange): void {
+  if (!r.owned || r.fd < 0) return;
+  try {
+    closeSync(r.fd);
+  } catch {}
+  r.fd = -1;
 }

@@ -33,10 +33,10 @@ export interface UnixLinkOptions {
   startTimeoutMs?: number;
 }
 
-/** A control message for RegionViews: a shared view (`sab`), a device fd range, or a withdrawal. */
+/** A control message for RegionViews: a shared view (`sab`), a device fd range (`owned`: an fd of this process, received with the frame: RegionViews closes it), or a withdrawal. */
 export type LinkMessage =
   | { type: 'map'; mapId: number; sab: SharedArrayBuffer }
-  | { type: 'map'; mapId: number; fd: number; offset: bigint; size: number }
+  | { type: 'map'; mapId: number; fd: number; offset: bigint; size: number; owned: true }
   | { type: 'unmap'; mapId: number };
 
 /**
@@ -195,7 +195,7 @@ export class UnixLink {
       if (f.t !== 'map') continue;
       const fd = this.#fds.shift();
       if (fd === undefined) continue;
-      if (f.kind === 'device') return { type: 'map', mapId: f.mapId, fd, offset: BigInt(f.offset), size: f.size };
+      if (f.kind === 'device') return { type: 'map', mapId: f.mapId, fd, offset: BigInt(f.offset), size: f.size, owned: true };
       try {
         return { type: 'map', mapId: f.mapId, sab: xproc().mapShared(fd, f.size) };
       } catch {
