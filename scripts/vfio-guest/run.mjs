@@ -262,7 +262,7 @@ async function boot(g, initrd, results) {
     '-machine',
     'q35,kernel-irqchip=split',
     '-smp',
-    '1',
+    '2',
     '-m',
     '1024',
     '-nodefaults',
