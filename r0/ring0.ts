@@ -26,6 +26,7 @@ import {
 import { describeBlockers, groupBlockers, isHostDriver, PCI_BASE_CLASS_BRIDGE } from '../shared/sysfs/binding.js';
 import { accessBlocked, configAccess, mmioAccess, pioAccess } from './access.js';
 import { fail, isInt, isU32, type Out, ok, result } from './answer.js';
+import type { DetachLog } from './detach-log.js';
 import { type HostDeviceInfo, isHostFailure, type PciHostBackend } from './host.js';
 import type { HostTable } from './host-table.js';
 import { IommuDomain } from './iommu.js';
@@ -45,6 +46,8 @@ export interface Ring0Options {
   timers: TimerQueue;
   /** Log sink for device and guest mistakes (default: none). */
   log?: (msg: string) => void;
+  /** `rawpci serve`: where detaches are written ahead (r0/detach-log.ts), so a restarted instance rebinds what this one left. */
+  detachLog?: DetachLog;
 }
 
 /** An encoded VERR_INTERNAL_ERROR answer, for when even encoding a message fails. */
@@ -61,6 +64,7 @@ export class Ring0 {
   readonly sessions = new Map<number, Session>();
   readonly codec = new PciRawCodec();
   readonly #log: (msg: string) => void;
+  readonly #detachLog: DetachLog | undefined;
   #nextMapId = 1;
   readonly #newMapId = (): number => this.#nextMapId++;
   /** Requests handled, per operation name (statistics). */
@@ -71,6 +75,7 @@ export class Ring0 {
     this.table = options.table;
     this.timers = options.timers;
     this.#log = options.log ?? (() => {});
+    this.#detachLog = options.detachLog;
   }
 
   /** Creates a session (a VM) over `ram`. `postControl` carries MAP_REGION views to ring 3. */
@@ -329,8 +334,16 @@ export class Ring0 {
           ),
         );
       }
+      if (!this.#logDetach(addr, info.driver)) {
+        return release(
+          fail(VERR_RESOURCE_BUSY, `${bdf}: ring 0 could not record the detach in its state directory (see the rawpci serve log); nothing was changed`),
+        );
+      }
       const d = this.backend.detachDriver(info);
-      if (isHostFailure(d)) return release(d);
+      if (isHostFailure(d)) {
+        this.#logRebound(addr);
+        return release(d);
+      }
       detached = d;
       // Recorded where the service finds it if this worker has to be given up.
       workerResources.addDetached(addr, d);
@@ -386,6 +399,26 @@ export class Ring0 {
       this.backend.rebindDriver(info, driver);
     } catch (e) {
       this.#log(`rebinding ${info.bdf} to ${driver ?? '(no driver)'} failed: ${(e as Error).message}`);
+    }
+    this.#logRebound(info.bdf.pciAddress);
+  }
+
+  /** Writes the coming detach ahead (rawpci serve); false when that failed (the detach is then refused). */
+  #logDetach(pciAddress: number, driver: string | null): boolean {
+    try {
+      this.#detachLog?.willDetach(pciAddress, driver);
+      return true;
+    } catch (e) {
+      this.#log(`recording the detach of ${Bdf.fromPciAddress(pciAddress)} in ${this.#detachLog?.path}: ${(e as Error).message}`);
+      return false;
+    }
+  }
+
+  #logRebound(pciAddress: number): void {
+    try {
+      this.#detachLog?.rebound(pciAddress);
+    } catch (e) {
+      this.#log(`recording the rebind of ${Bdf.fromPciAddress(pciAddress)} in ${this.#detachLog?.path}: ${(e as Error).message}`);
     }
   }
 

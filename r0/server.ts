@@ -50,6 +50,7 @@ import {
   VINF_SUCCESS,
 } from '../shared/status.js';
 import { FUTEX_ROBUST, REQUIRED_SEALS, type Xproc, xproc } from '../shared/xproc.js';
+import { takeDetachLogs } from './detach-log.js';
 import { lifeVerdict } from './peer-life.js';
 import { type PeerIdentity, peerGroups } from './policy.js';
 import { releaseWorkerResources } from './reaper.js';
@@ -82,6 +83,8 @@ export interface CleanupRecord {
   ms: number;
   /** When ring 0 noticed (ms since the epoch): the liveness futex's wake, the socket's close, the bye, the request. */
   noticedAt: number;
+  /** 'died': when the worker began the fixed-order cleanup (ms since the epoch; the serve loop had ended and closed the channel). */
+  closingAt?: number;
   /** Each device closed: how long each step of the fixed order took in the worker, in ms. */
   devices: { bdf: string; steps: Record<string, number> }[];
 }
@@ -145,10 +148,11 @@ export class RawPciServer {
     const stateFile = options.stateFile ?? `${socketPath}.state.json`;
     mkdirSync(dirname(socketPath), { recursive: true, mode: 0o755 });
     refuseIfServed(x, socketPath);
-    const service = await Ring0Service.start({ ...options, shareableMemory: true });
+    const detachLogDir = `${stateFile}.d`;
+    const service = await Ring0Service.start({ ...options, shareableMemory: true, detachLogDir });
     let server: Server | undefined;
     try {
-      const reclaimed = await reclaimFromState(stateFile, service, log);
+      const reclaimed = await reclaimFromState(stateFile, detachLogDir, service, log);
       server = createServer({ pauseOnConnect: true });
       await new Promise<void>((resolve, reject) => {
         server!.once('error', (e: NodeJS.ErrnoException) =>
@@ -418,14 +422,24 @@ export class RawPciServer {
       const result = died ?? (await this.service.endVm(vm.session));
       let ms = performance.now() - t0;
       // The worker may have seen the death first (the liveness futex wakes before the socket closes).
+      let closingAt: number | undefined;
       if (result !== false && result?.died) {
         why = 'died';
-        ({ seenAt: noticedAt, cleanupMs: ms } = result.died);
+        ({ seenAt: noticedAt, closingAt, cleanupMs: ms } = result.died);
       }
       const devices = result ? result.closed.map((d) => ({ bdf: d.bdf, steps: roundSteps(d.steps) })) : [];
       this.#vms.delete(vm.session);
       this.#saveState();
-      this.cleanups.push({ session: vm.session, pid: vm.peer.pid, uid: vm.peer.uid, why, ms, noticedAt, devices });
+      this.cleanups.push({
+        session: vm.session,
+        pid: vm.peer.pid,
+        uid: vm.peer.uid,
+        why,
+        ms,
+        noticedAt,
+        ...(closingAt === undefined ? {} : { closingAt }),
+        devices,
+      });
       if (this.cleanups.length > 100) this.cleanups.shift();
       this.#log.info(
         { session: vm.session, vmPid: vm.peer.pid, why, cleanupMs: Number(ms.toFixed(2)), devices },
@@ -646,21 +660,24 @@ function writeStateFile(path: string, text: string, log: Logger): void {
  * driver_override cleared, the recorded driver bound again; the simulated host starts bound) and
  * empties the file. Returns the BDFs reclaimed.
  */
-async function reclaimFromState(path: string, service: Ring0Service, log: Logger): Promise<string[]> {
-  let doc: StateFile;
+async function reclaimFromState(path: string, logDir: string, service: Ring0Service, log: Logger): Promise<string[]> {
+  let doc: StateFile | undefined;
   try {
     doc = JSON.parse(readFileSync(path, 'utf8')) as StateFile;
-  } catch {
-    return [];
-  }
-  if (doc?.version !== 1 || !Array.isArray(doc.devices) || !doc.devices.length) return [];
-  const entries: JournalEntry[] = doc.devices
-    .filter((d) => Number.isInteger(d.pciAddress) && (d.driver === null || typeof d.driver === 'string'))
-    .map((d) => ({ kind: 'device', pciAddress: d.pciAddress >>> 0, driver: d.driver }));
+  } catch {}
+  const listed = doc?.version === 1 && Array.isArray(doc.devices) ? doc.devices : [];
+  // The workers' write-ahead logs hold the detaches of the last 50 ms the state file may lack.
+  const ahead = takeDetachLogs(logDir);
+  for (const p of ahead.problems) log.error(`reclaiming from ${logDir}: ${p}`);
+  const byAddress = new Map<number, string | null>();
+  for (const d of [...listed, ...ahead.devices])
+    if (Number.isInteger(d.pciAddress) && (d.driver === null || typeof d.driver === 'string')) byAddress.set(d.pciAddress >>> 0, d.driver);
+  if (!byAddress.size) return [];
+  const entries: JournalEntry[] = [...byAddress].map(([pciAddress, driver]) => ({ kind: 'device', pciAddress, driver }));
   const problems = await releaseWorkerResources(entries, { host: service.host, ...(service.sysfsRoot ? { sysfsRoot: service.sysfsRoot } : {}) }, service.table);
   for (const p of problems) log.error(`reclaiming from ${path}: ${p}`);
   const bdfs = entries.map((e) => Bdf.fromPciAddress((e as { pciAddress: number }).pciAddress).toString());
-  log.warn(`rawpci serve: the previous instance (pid ${doc.pid}) left ${bdfs.join(', ')} detached; rebound them to their host drivers`);
+  log.warn(`rawpci serve: the previous instance${doc?.pid ? ` (pid ${doc.pid})` : ''} left ${bdfs.join(', ')} detached; rebound them to their host drivers`);
   writeStateFile(path, `${JSON.stringify({ version: 1, pid: process.pid, host: service.host, devices: [] }, null, 2)}\n`, log);
   return bdfs;
 }

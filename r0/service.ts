@@ -81,6 +81,8 @@ export interface Ring0ServiceOptions {
   policyFile?: string;
   /** `rawpci serve`: allocate mappable device memory as memfds, so MAP_REGION views can go to another process (shared/shareable.ts). */
   shareableMemory?: boolean;
+  /** `rawpci serve`: the directory where each worker writes its detaches ahead (r0/detach-log.ts). */
+  detachLogDir?: string;
 }
 
 /** Options of {@link Ring0Service.openChannel}. */
@@ -221,6 +223,7 @@ export class Ring0Service {
     const workerData: Ring0WorkerData = {
       ...(policy ? { policy } : {}),
       ...(options.shareableMemory ? { shareable: true } : {}),
+      ...(options.detachLogDir === undefined ? {} : { detachLogDir: options.detachLogDir }),
       table: table.sab,
       host,
       inventory,

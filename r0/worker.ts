@@ -5,7 +5,7 @@
 // disconnects, answering requests straight from shared memory. `call` tasks (one request per
 // pool.run) exist for comparison benchmarks and for hosts without a channel.
 
-import type { MessagePort } from 'node:worker_threads';
+import { type MessagePort, threadId } from 'node:worker_threads';
 import { workerData } from 'piscina';
 import type { ChannelGeometry } from '../shared/channel-layout.js';
 import { childLogger } from '../shared/log.js';
@@ -13,6 +13,7 @@ import { enableShareableMemory } from '../shared/shareable.js';
 import type { WakeKind } from '../shared/wake.js';
 import { type BackendConfig, createBackend } from './backends.js';
 import { ChannelServer } from './channel-server.js';
+import { DetachLog } from './detach-log.js';
 import { Ring3DmaLane } from './dma-lane.js';
 import { HostTable } from './host-table.js';
 import type { LifeVerdict } from './peer-life.js';
@@ -33,6 +34,8 @@ export interface Ring0WorkerData extends BackendConfig {
   policy?: { text: string; source: string };
   /** `rawpci serve`: device memory MAP_REGION maps is memfd-backed, so it can go to another process (shared/shareable.ts). */
   shareable?: boolean;
+  /** `rawpci serve`: the directory of the workers' write-ahead detach logs (r0/detach-log.ts). */
+  detachLogDir?: string;
 }
 
 /** Serve a VM's channel until the service asks the worker to stop. */
@@ -72,9 +75,10 @@ export interface ServeResult {
   closed: { bdf: string; steps: Record<string, number> }[];
   /**
    * Set when the VM's liveness word ended the loop (r0/peer-life.ts): what it said, when the loop
-   * saw it (ms since the epoch), and how long the fixed-order cleanup took from there, in ms.
+   * saw it and when the fixed-order cleanup began (ms since the epoch), and how long that cleanup
+   * took, in ms.
    */
-  died?: { verdict: LifeVerdict; seenAt: number; cleanupMs: number };
+  died?: { verdict: LifeVerdict; seenAt: number; closingAt: number; cleanupMs: number };
 }
 
 /** Create a session served through `call` tasks (pool.run), with its own guest RAM. */
@@ -112,7 +116,8 @@ async function getRing0(): Promise<Ring0> {
   if (data.shareable) enableShareableMemory();
   const backend = await createBackend(data, table);
   if (data.policy) policy = AccessPolicy.parse(data.policy.text, data.policy.source);
-  ring0 = new Ring0({ backend, table, timers, log: (m) => log.warn(m) });
+  const detachLog = data.detachLogDir === undefined ? undefined : new DetachLog(data.detachLogDir, `worker-${threadId}`);
+  ring0 = new Ring0({ backend, table, timers, log: (m) => log.warn(m), ...(detachLog ? { detachLog } : {}) });
   return ring0;
 }
 
@@ -184,10 +189,12 @@ function serve(r0: Ring0, task: ServeTask): ServeResult {
   session.replier = server;
   if (!task.ram) session.memory = new Ring3DmaLane(server.views, task.guestMemorySize ?? 0, task.dmaTimeoutMs);
   let endedAt = 0;
+  let closingAt = 0;
   try {
     server.run();
   } finally {
     endedAt = performance.now();
+    closingAt = Date.now();
     r0.endSession(session);
     if (workerResources.lost) log.error(`the resource journal was full: ${workerResources.lost} records lost`);
     workerResources.detach();
@@ -200,6 +207,6 @@ function serve(r0: Ring0, task: ServeTask): ServeResult {
     sleeps: server.stats.sleeps,
     opCounts: { ...r0.opCounts },
     closed: session.closeTimings,
-    ...(life?.verdict ? { died: { verdict: life.verdict, seenAt: life.seenAt ?? Date.now(), cleanupMs: performance.now() - endedAt } } : {}),
+    ...(life?.verdict ? { died: { verdict: life.verdict, seenAt: life.seenAt ?? closingAt, closingAt, cleanupMs: performance.now() - endedAt } } : {}),
   };
 }
