@@ -30,7 +30,14 @@ const ruleSchema = z
   .refine((r) => (r.users?.length ?? 0) + (r.groups?.length ?? 0) > 0, { message: 'a rule needs "users" or "groups" (whom it grants)' });
 
 /** The policy file's shape (version 1). */
-export const policySchema = z.object({ version: z.literal(1), rules: z.array(ruleSchema) }).strict();
+export const policySchema = z
+  .object({
+    version: z.literal(1),
+    rules: z.array(ruleSchema),
+    /** Live sessions one uid other than root (and the service's own) may hold at once (default: every worker but one). */
+    maxSessionsPerUser: z.number().int().min(1).optional(),
+  })
+  .strict();
 
 /** The file as written. */
 export type PolicyDocument = z.infer<typeof policySchema>;
@@ -118,13 +125,16 @@ const hex = (v: number, n: number) => v.toString(16).padStart(n, '0');
 export class AccessPolicy {
   /** Where the rules came from (a path, or a description). */
   readonly source: string;
+  /** The file's `maxSessionsPerUser` (undefined: not set; rawpci serve then allows every worker but one). */
+  readonly maxSessionsPerUser: number | undefined;
   readonly #rules: Rule[];
   readonly #names: NameResolver;
 
-  private constructor(source: string, rules: Rule[], names: NameResolver) {
+  private constructor(source: string, rules: Rule[], names: NameResolver, maxSessionsPerUser?: number) {
     this.source = source;
     this.#rules = rules;
     this.#names = names;
+    this.maxSessionsPerUser = maxSessionsPerUser;
   }
 
   /** No rules: root only. `source` says why, for messages (e.g. "no policy file at /etc/rawpci/policy.json"). */
@@ -183,7 +193,7 @@ export class AccessPolicy {
       }
       return { index, uids: ids(r.users, 'user'), gids: ids(r.groups, 'group'), filter };
     });
-    return new AccessPolicy(source, rules, names);
+    return new AccessPolicy(source, rules, names, parsed.data.maxSessionsPerUser);
   }
 
   /** How many rules the policy has. */

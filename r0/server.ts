@@ -122,6 +122,8 @@ export class RawPciServer {
   readonly #x: Xproc;
   readonly #log: Logger;
   readonly #vms = new Map<number, VmConn>();
+  /** Per uid: VMs whose channel is being opened (they count against the quota too). */
+  readonly #opening = new Map<number, number>();
   readonly #sockets = new Set<Socket>();
   #stateTimer: NodeJS.Timeout | undefined;
   #lastState = '';
@@ -291,6 +293,19 @@ export class RawPciServer {
       );
       return;
     }
+    // A per-user quota, checked at connect: a user the policy grants nothing cannot fill every worker with empty sessions.
+    const quota = this.service.maxSessionsPerUser;
+    const held = [...this.#vms.values()].filter((v) => v.peer.uid === peer.uid);
+    if (peer.uid !== 0 && peer.uid !== process.getuid?.() && held.length + (this.#opening.get(peer.uid) ?? 0) >= quota) {
+      for (const f of fds) this.#closeFd(f);
+      this.#refuse(
+        sock,
+        fd,
+        VERR_RESOURCE_BUSY,
+        `uid ${peer.uid} already holds ${held.length} sessions of this rawpci serve (pids ${held.map((v) => v.peer.pid).join(', ')}), its limit: close one, or raise "maxSessionsPerUser" in the policy file`,
+      );
+      return;
+    }
     let channel: SharedArrayBuffer;
     let ram: SharedArrayBuffer | undefined;
     let life: SharedArrayBuffer | undefined;
@@ -310,6 +325,7 @@ export class RawPciServer {
       for (const f of fds) this.#closeFd(f);
     }
     let conn: Awaited<ReturnType<Ring0Service['openChannel']>>;
+    this.#opening.set(peer.uid, (this.#opening.get(peer.uid) ?? 0) + 1);
     try {
       conn = await this.service.openChannel({
         channel,
@@ -325,6 +341,10 @@ export class RawPciServer {
     } catch (e) {
       this.#refuse(sock, fd, VERR_RESOURCE_BUSY, (e as Error).message);
       return;
+    } finally {
+      const n = (this.#opening.get(peer.uid) ?? 1) - 1;
+      if (n > 0) this.#opening.set(peer.uid, n);
+      else this.#opening.delete(peer.uid);
     }
     const vm: VmConn = { session: conn.session, peer, sock, fd, ended: undefined };
     this.#vms.set(conn.session, vm);

@@ -179,7 +179,15 @@ export class Ring0Service {
   readonly #watchdog: Watchdog;
   readonly #log = childLogger({ ring: 0, part: 'service' });
 
-  private constructor(pool: Piscina, table: HostTable, config: Ring0WorkerData, maxVms: number, requestLimitMs: number) {
+  /**
+   * Live sessions one uid other than root and the service's own may hold at once (rawpci serve
+   * checks it at connect): the policy's `maxSessionsPerUser`, else every worker but one, so no
+   * single user can take all of ring 0.
+   */
+  readonly maxSessionsPerUser: number;
+
+  private constructor(pool: Piscina, table: HostTable, config: Ring0WorkerData, maxVms: number, requestLimitMs: number, maxSessionsPerUser: number) {
+    this.maxSessionsPerUser = maxSessionsPerUser;
     this.pool = pool;
     this.table = table;
     this.host = config.host;
@@ -216,8 +224,9 @@ export class Ring0Service {
     } else inventory = options.inventory;
     const table = HostTable.create();
     let policy: Ring0WorkerData['policy'];
+    let accessPolicy: AccessPolicy | undefined;
     if (options.policyFile !== undefined) {
-      AccessPolicy.load(options.policyFile);
+      accessPolicy = AccessPolicy.load(options.policyFile);
       policy = { text: readFileSync(options.policyFile, 'utf8'), source: options.policyFile };
     }
     const workerData: Ring0WorkerData = {
@@ -243,7 +252,7 @@ export class Ring0Service {
       await pool.destroy();
       throw new Error(`ring 0 could not start with the ${host} host: ${(e as Error).message}`);
     }
-    return new Ring0Service(pool, table, workerData, maxVms, requestLimitMs);
+    return new Ring0Service(pool, table, workerData, maxVms, requestLimitMs, accessPolicy?.maxSessionsPerUser ?? Math.max(1, maxVms - 1));
   }
 
   /** The live VMs: who, which devices, and what their workers published. */

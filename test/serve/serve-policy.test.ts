@@ -2,6 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
+import { adminRequest } from '../../src/cli/serve.js';
 import { runRawpci, serveDir, spawnVm, startServe } from '../helpers/serve-child.js';
 
 const NOBODY = { uid: 65534, gid: 65534 };
@@ -40,4 +41,29 @@ test('without a policy only root may open devices; the admin CLI is refused to o
   const admin = await runRawpci(['status', '--socket', serve.socket], NOBODY);
   t.is(admin.code, 1);
   t.regex(admin.stderr, /uid 65534 may not administer rawpci serve/);
+});
+
+test('maxSessionsPerUser: a second session of nobody is refused at connect with VERR_RESOURCE_BUSY naming the limit; root is not counted; a slot freed by a death is usable at once', async (t) => {
+  const d = serveDir();
+  t.teardown(d.cleanup);
+  const policy = join(d.dir, 'policy.json');
+  writeFileSync(policy, JSON.stringify({ version: 1, maxSessionsPerUser: 1, rules: [{ users: ['nobody'], slot: '00:04.0' }] }));
+  const serve = await startServe(d.dir, ['--policy', policy]);
+  t.teardown(() => serve.stop());
+  const first = spawnVm({ socket: serve.socket, mode: 'open', stay: true }, NOBODY);
+  await first.waitFor('opened');
+  const second = spawnVm({ socket: serve.socket, mode: 'open', bdf: '0000:00:05.0' }, NOBODY);
+  const r = (await second.waitFor('connect-failed')) as { code: string; message: string };
+  t.is(r.code, 'VERR_RESOURCE_BUSY');
+  t.regex(r.message, /uid 65534 already holds 1 sessions .*raise "maxSessionsPerUser" in the policy file/);
+  const root = spawnVm({ socket: serve.socket, mode: 'open', bdf: '0000:00:05.0' });
+  await root.waitFor('closed');
+  first.proc.kill('SIGKILL');
+  await first.exited;
+  // Its session ends as it dies (its liveness futex): wait until rawpci status shows none.
+  for (let i = 0; i < 500 && ((await adminRequest(serve.socket, 'status')).data as { sessions: unknown[] }).sessions.length; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  const third = spawnVm({ socket: serve.socket, mode: 'open' }, NOBODY);
+  await third.waitFor('opened');
+  await third.waitFor('closed');
 });
