@@ -2,14 +2,16 @@
 //
 // memfd_create with seals, mmap of an fd into a SharedArrayBuffer (a V8 BackingStore whose
 // deleter munmaps, so the worker threads of a process share the views), non-private futex
-// wait/wake on a word of that memory (Atomics.wait/notify do not cross processes), eventfd,
+// wait/wake on a word of that memory (Atomics.wait/notify do not cross processes), futex_waitv
+// on two words, a robust futex held by a thread of its own (the VM's liveness lock), eventfd,
 // file descriptors over a unix socket (SCM_RIGHTS) and the socket's peer credentials
 // (SO_PEERCRED). The typed wrapper with units and errors is shared/xproc.ts.
 //
 // Node-API has no way to make a SharedArrayBuffer over external memory in Node 20, so this
 // addon uses V8's API (node.h); it is context-aware (NODE_MODULE_INIT) and loads in worker
 // threads. Every function throws an Error whose `code` is the errno name and whose message
-// names the call; none blocks except futexWait (bounded by its timeout) and pollFd.
+// names the call; none blocks except futexWait and futexWaitEither (bounded by their timeouts),
+// pollFd, and lifeLockStart (until its thread holds the lock).
 
 #include <node.h>
 #include <v8.h>
@@ -276,7 +278,6 @@ void FutexWaitEither(const FunctionCallbackInfo<Value>& a) {
 
 /** A liveness lock: the thread that holds it and the pipe that tells it to let go. */
 struct LifeLock {
-  int fd;
   void* page;
   int ready[2];
   int stop[2];
@@ -317,7 +318,7 @@ void LifeLockStart(const FunctionCallbackInfo<Value>& a) {
   if (!IntArg(a, 0, &fd, "lifeLockStart(fd): fd must be a number")) return;
   void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, (int)fd, 0);
   if (page == MAP_FAILED) return ThrowErrno(iso, "mmap", errno);
-  LifeLock* l = new LifeLock{(int)fd, page, {-1, -1}, {-1, -1}, 0, 0};
+  LifeLock* l = new LifeLock{page, {-1, -1}, {-1, -1}, 0, 0};
   auto fail = [&](const char* what, int e) {
     for (int f : {l->ready[0], l->ready[1], l->stop[0], l->stop[1]})
       if (f >= 0) close(f);
