@@ -20,13 +20,15 @@ import { DmaLaneServer } from '../../r3/dma-server.js';
 import { Bdf } from '../../shared/bdf.js';
 import { Ctl, createChannel, ServerState } from '../../shared/channel-layout.js';
 import { PciRawCodec } from '../../shared/codec.js';
+import { EDU_REG, EDU_STATUS_COMPUTING } from '../../shared/devices/edu.js';
 import type { GuestMemoryAccess } from '../../shared/guest-memory.js';
 import { PCI_COMMAND, PCI_COMMAND_MASTER, PCI_COMMAND_MEMORY } from '../../shared/linux/pci-regs.js';
 import { PCIRAW_POWER, PCIRAWDRIVERRFLAG, PCIRAWR0_DO, type PciRawAnswer, type PciRawMemLoc } from '../../shared/protocol.js';
 import { EduDriver } from '../drivers/edu.js';
 import type { DmaWorkerData, DmaWorkerResult } from './dma-worker.js';
 import type { EchoWorkerData } from './echo-worker.js';
-import type { PingPongWorkerData } from './pingpong-worker.js';
+import type { IrqWorkerData } from './irq-worker.js';
+import { PINGPONG_BATCH_AT, type PingPongWorkerData } from './pingpong-worker.js';
 import type { VcpuWorkerData, VcpuWorkerResult } from './vcpu-worker.js';
 
 /** One measurement: round-trip percentiles in microseconds and operations per second. */
@@ -35,6 +37,8 @@ export interface BenchResult {
   p50_us: number;
   p99_us: number;
   ops_per_s: number;
+  /** Bytes moved per second, where a result moves data (DMA, memcpy): ops_per_s times the bytes of one operation. */
+  bytes_per_s?: number;
 }
 
 /** What `npm run bench -- --json` prints. */
@@ -85,6 +89,16 @@ export interface BenchReport {
     edu_dma_ring3_us_per_kib: number;
     /** cross-process-sync-pio p50 / channel-sync-pio p50 (ring 0 in a `rawpci serve` process vs in this one). */
     cross_process_over_channel_p50_pio: number;
+    /** channel-sync-varied p50 / raw-sab-pingpong p50 (target <= 3). */
+    varied_over_raw_pingpong_p50: number;
+    /** channel-sync-pio p99 / its p50 (target <= 4 on a quiet machine). */
+    channel_p99_over_p50_pio: number;
+    /** channel-sync-varied p99 / its p50 (target <= 4 on a quiet machine). */
+    varied_p99_over_p50: number;
+    /** irq-delivery p50 / raw-sab-pingpong p50 (target <= 10). */
+    irq_delivery_over_raw_pingpong_p50: number;
+    /** dma-64k bytes/s over memcpy-64k bytes/s (target >= 0.5). */
+    dma_64k_over_memcpy_bytes_per_s: number;
   };
   targets: {
     channel_20x_faster_than_pool_run: boolean;
@@ -92,6 +106,13 @@ export interface BenchReport {
     idle_workers_under_5pct: boolean;
     /** cross-process-sync-pio p50 within 1.3x of channel-sync-pio p50. */
     cross_process_within_1_3x_channel: boolean;
+    /** The hot-path issue's targets (its ratios above). */
+    channel_pio_at_most_2_5x_raw_pingpong: boolean;
+    channel_varied_at_most_3x_raw_pingpong: boolean;
+    channel_p99_at_most_4x_p50: boolean;
+    irq_delivery_at_most_10x_raw_pingpong: boolean;
+    dma_64k_at_least_half_memcpy: boolean;
+    idle_workers_under_1pct: boolean;
   };
 }
 
@@ -120,6 +141,13 @@ export const DESCRIPTIONS: Record<string, string> = {
   'in-thread-pio': 'in-thread call: encode + Ring0.handleFrame (decode, dispatch, encode) + decode answer, no thread hop',
   'in-thread-mmio': 'the same for a 4-byte MMIO read of edu BAR0',
   'raw-sab-pingpong': 'raw SharedArrayBuffer ping-pong with a spinning worker_threads Worker, no codec',
+  'raw-sab-batch-32':
+    'raw SharedArrayBuffer ping-pong of 32 words per hand-over (32 requests written, one ball, 32 answers read): p50/p99 of one batch, ops_per_s counts words (accesses)',
+  'memcpy-64k': 'Uint8Array.set of 64 KiB between two buffers in this thread: the floor of a 64 KiB DMA copy',
+  'channel-sync-varied':
+    "a driver-like sequence on edu through the channel, one access per sample: write liveness (varying value), read it back, write a factorial input (varying), poll status until not busy, read the result; factorialDelayMs 0 (the result comes at ring 0's next timer poll)",
+  'irq-delivery':
+    "edu's interrupt raised by a sync MMIO write (0x60) on this thread to the VM's interrupt thread returning from its parked GET_IRQ (RawPciClient.attach, sync): per interrupt, from before the raising write to the handler's first instruction",
   'channel-echo-pio': 'channel client (encode, post, spin/wait, decode) against a ChannelServer answering a fixed answer (no dispatch)',
   'channel-sync-pio': 'RawPciClient.pioRead (sync) through the shared-memory channel to a piscina ring-0 worker',
   'channel-sync-mmio': 'RawPciClient.mmioRead (sync) of edu BAR0 through the channel',
@@ -129,7 +157,8 @@ export const DESCRIPTIONS: Record<string, string> = {
   'pool-run-mmio': 'the same for the MMIO read',
   'channel-2vcpu-pio': 'two vCPU worker threads (RawPciClient.attach) doing sync PIO reads at once: total ops/s, per-call percentiles',
   'channel-32-inflight-pio': '32 pioReadAsync calls in flight (Promise.all), repeated: total ops/s; p50/p99 of one batch of 32',
-  'dma-64k': "one 64 KiB DMA read through ring 0's IommuDomain (translate + copy) from shared guest RAM, timed in a ring-0 worker thread",
+  'dma-64k':
+    "one 64 KiB DMA read through ring 0's IommuDomain (translate + copy) from shared guest RAM, timed in a ring-0 worker thread; bytes_per_s beside memcpy-64k's",
   'dma-64k-ring3':
     'the same DMA with guest memory only ring 3 can reach: two 32 KiB DMA lane round trips, ring 3 (this thread) spinning in DmaLaneServer.serve as a vCPU in a sync wait does',
   'edu-dma-64k':
@@ -224,6 +253,35 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
       await w.terminate();
     }
   }
+  {
+    const sab = new SharedArrayBuffer((PINGPONG_BATCH_AT + 2 * BATCH) * 4);
+    const i32 = new Int32Array(sab);
+    const w = new Worker(new URL('./pingpong-worker.js', import.meta.url), { workerData: { sab, batch: BATCH } satisfies PingPongWorkerData });
+    try {
+      await waitFor(() => Atomics.load(i32, 1) === 1, 10_000, 'batch ping-pong worker did not start');
+      let seq = 0;
+      const batch = () => {
+        seq += 2;
+        for (let k = 0; k < BATCH; k++) i32[PINGPONG_BATCH_AT + k] = seq + k;
+        Atomics.store(i32, 0, seq - 1);
+        while (Atomics.load(i32, 0) !== seq);
+        let sum = 0;
+        for (let k = 0; k < BATCH; k++) sum += i32[PINGPONG_BATCH_AT + BATCH + k]!;
+        if (sum !== BATCH * seq + (BATCH * (BATCH - 1)) / 2 + BATCH) throw new Error('batch ping-pong answered wrong words');
+      };
+      const r = await measure('raw-sab-batch-32', batch, options);
+      add({ ...r, ops_per_s: r.ops_per_s * BATCH });
+    } finally {
+      Atomics.store(i32, 0, -1);
+      await w.terminate();
+    }
+  }
+  {
+    const src = new Uint8Array(64 << 10).map((_, i) => i);
+    const dst = new Uint8Array(64 << 10);
+    const r = await measure('memcpy-64k', () => dst.set(src), options);
+    add({ ...r, bytes_per_s: r.ops_per_s * (64 << 10) });
+  }
 
   // ---- the channel with a ring 0 that does nothing: transport + client codec ----
   {
@@ -272,6 +330,7 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
     };
     await watch('channel-sync-pio', () => measure('channel-sync-pio', () => client.pioRead(td, port, 4), options));
     await watch('channel-sync-mmio', () => measure('channel-sync-mmio', () => client.mmioRead(edu, addr, 4), options));
+    await watch('irq-delivery', () => irqDelivery(client, edu, addr, options));
 
     // ---- the same PIO read with ring 0 in another process: a spawned `rawpci serve` ----
     {
@@ -316,14 +375,25 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
     }
 
     // ---- DMA alone: ring 0's IommuDomain read of 64 KiB, shared vs through the lane ----
-    for (const mode of ['shared', 'ring3'] as const) add(await laneDma(mode, options));
+    for (const mode of ['shared', 'ring3'] as const) {
+      const r = await laneDma(mode, options);
+      add({ ...r, bytes_per_s: r.ops_per_s * (64 << 10) });
+    }
 
     // ---- DMA: shared guest RAM vs guest memory only ring 3 can reach (the DMA lane) ----
     {
       const dmaService = await Ring0Service.start({
-        inventory: { devices: [{ bdf: EDU, model: 'edu', driver: 'edu', iommuGroup: 3, irq: 11, options: { dmaDelayMs: 0 } }] },
+        inventory: { devices: [{ bdf: EDU, model: 'edu', driver: 'edu', iommuGroup: 3, irq: 11, options: { dmaDelayMs: 0, factorialDelayMs: 0 } }] },
       });
       try {
+        {
+          const dvm = await RawPciClient.connect(dmaService, { guestRamBytes: DMA_RAM_BYTES });
+          try {
+            add(await measure('channel-sync-varied', driverSequence(dvm), options));
+          } finally {
+            await dvm.close();
+          }
+        }
         const plain = new Uint8Array(new ArrayBuffer(DMA_RAM_BYTES));
         const guestMemory: GuestMemoryAccess = {
           size: DMA_RAM_BYTES,
@@ -400,6 +470,11 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
     edu_dma_shared_us_per_kib: get('edu-dma-64k').p50_us / EDU_DMA_KIB,
     edu_dma_ring3_us_per_kib: get('edu-dma-64k-ring3').p50_us / EDU_DMA_KIB,
     cross_process_over_channel_p50_pio: get('cross-process-sync-pio').p50_us / get('channel-sync-pio').p50_us,
+    varied_over_raw_pingpong_p50: get('channel-sync-varied').p50_us / get('raw-sab-pingpong').p50_us,
+    channel_p99_over_p50_pio: get('channel-sync-pio').p99_us / get('channel-sync-pio').p50_us,
+    varied_p99_over_p50: get('channel-sync-varied').p99_us / get('channel-sync-varied').p50_us,
+    irq_delivery_over_raw_pingpong_p50: get('irq-delivery').p50_us / get('raw-sab-pingpong').p50_us,
+    dma_64k_over_memcpy_bytes_per_s: (get('dma-64k').bytes_per_s ?? 0) / (get('memcpy-64k').bytes_per_s ?? 1),
   };
   const c = cpus();
   const sys1 = systemCpu();
@@ -435,6 +510,12 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
       channel_at_most_4x_raw_pingpong: Math.max(ratios.channel_over_raw_pingpong_p50_pio, ratios.channel_over_raw_pingpong_p50_mmio) <= 4,
       idle_workers_under_5pct: idle.pct < 5,
       cross_process_within_1_3x_channel: ratios.cross_process_over_channel_p50_pio <= 1.3,
+      channel_pio_at_most_2_5x_raw_pingpong: ratios.channel_over_raw_pingpong_p50_pio <= 2.5,
+      channel_varied_at_most_3x_raw_pingpong: ratios.varied_over_raw_pingpong_p50 <= 3,
+      channel_p99_at_most_4x_p50: Math.max(ratios.channel_p99_over_p50_pio, ratios.varied_p99_over_p50) <= 4,
+      irq_delivery_at_most_10x_raw_pingpong: ratios.irq_delivery_over_raw_pingpong_p50 <= 10,
+      dma_64k_at_least_half_memcpy: ratios.dma_64k_over_memcpy_bytes_per_s >= 0.5,
+      idle_workers_under_1pct: idle.pct < 1,
     },
   };
 }
@@ -503,6 +584,99 @@ function dmaRun(vm: RawPciClient, ram: Uint8Array): () => void {
     k = (k + 1) & 7;
     expect(ram[0x80000 + k * 0x1000 + n - 1]!, k + 1, 'edu DMA round trip');
   };
+}
+
+/** Words per batch of raw-sab-batch-32. */
+const BATCH = 32;
+
+/**
+ * A driver-like access sequence on edu (channel-sync-varied), one access per call: write the
+ * liveness register with a varying value, read it back (checked: its NOT), write a factorial
+ * input (1..12, varying), poll the status register until the computation is done, read the
+ * result (checked). Offsets and values vary, so neither side's caches of encoded requests and
+ * answers hold for most accesses.
+ */
+function driverSequence(vm: RawPciClient): () => void {
+  const h = vm.openDevice(EDU, { detachHostDriver: true });
+  vm.powerStateChange(h, PCIRAW_POWER.ON);
+  const edu = new EduDriver(vm, h);
+  edu.enable();
+  const fact = (n: number) => {
+    let f = 1;
+    for (let i = 2; i <= n; i++) f = Math.imul(f, i) >>> 0;
+    return f;
+  };
+  let step = 0;
+  let v = 0x1234_5678;
+  let n = 1;
+  return () => {
+    switch (step) {
+      case 0:
+        v = (Math.imul(v, 1_103_515_245) + 12_345) >>> 0;
+        edu.write(EDU_REG.LIVENESS, v);
+        step = 1;
+        break;
+      case 1:
+        expect(edu.read(EDU_REG.LIVENESS), ~v >>> 0, 'edu liveness');
+        step = 2;
+        break;
+      case 2:
+        n = (n % 12) + 1;
+        edu.write(EDU_REG.FACTORIAL, n);
+        step = 3;
+        break;
+      case 3:
+        if ((edu.read(EDU_REG.STATUS) & EDU_STATUS_COMPUTING) === 0) step = 4;
+        break;
+      default:
+        expect(edu.read(EDU_REG.FACTORIAL), fact(n), `edu ${n}!`);
+        step = 0;
+    }
+  };
+}
+
+/**
+ * irq-delivery: edu's interrupt, raised by a sync MMIO write on this thread, until the VM's
+ * interrupt thread (src/bench/irq-worker.ts, parked in a sync GET_IRQ) runs its handler. Each
+ * sample is the handler's stamp minus the stamp before the raising write, in microseconds.
+ */
+async function irqDelivery(vm: RawPciClient, edu: number, bar0: bigint, o: BenchOptions): Promise<BenchResult> {
+  new EduDriver(vm, edu).enable();
+  vm.registerIrqHandler(edu, 11);
+  const sab = new SharedArrayBuffer(24);
+  const f64 = new Float64Array(sab, 0, 2);
+  const i32 = new Int32Array(sab, 16, 2);
+  const w = new Worker(new URL('./irq-worker.js', import.meta.url), {
+    workerData: { endpoint: vm.endpoint(), handle: edu, bar0, sab } satisfies IrqWorkerData,
+  });
+  const failed = new Promise<never>((_, reject) => w.once('error', reject));
+  failed.catch(() => {});
+  const one = async (): Promise<number> => {
+    const seen = Atomics.load(i32, 0);
+    f64[0] = performance.timeOrigin + performance.now();
+    vm.mmioWrite(edu, bar0 + BigInt(EDU_REG.IRQ_RAISE), 4, 1);
+    const deadline = performance.now() + 5000;
+    while (Atomics.load(i32, 0) === seen) {
+      if (performance.now() > deadline) throw new Error('irq-delivery: the interrupt thread did not handle the interrupt within 5 s');
+      const r = Atomics.waitAsync(i32, 0, seen, 1);
+      if (r.async) await Promise.race([r.value, failed]);
+    }
+    return (f64[1]! - f64[0]!) * 1000;
+  };
+  try {
+    const wEnd = performance.now() + o.warmupMs;
+    while (performance.now() < wEnd) await one();
+    const samples: number[] = [];
+    const end = performance.now() + o.timeMs;
+    const t0 = performance.now();
+    while (performance.now() < end || samples.length < 16) samples.push(await one());
+    const elapsed = performance.now() - t0;
+    samples.sort((a, b) => a - b);
+    return { name: 'irq-delivery', p50_us: pct(samples, 0.5), p99_us: pct(samples, 0.99), ops_per_s: (samples.length * 1000) / elapsed };
+  } finally {
+    Atomics.store(i32, 1, 1);
+    await w.terminate();
+  }
 }
 
 /**
