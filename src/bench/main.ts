@@ -73,7 +73,7 @@ export function printTable(r: BenchReport): void {
     `  dma-64k >= half of memcpy-64k:                    ${gbs('dma-64k')} vs ${gbs('memcpy-64k')} GB/s (${q.dma_64k_over_memcpy_bytes_per_s.toFixed(2)})  ${yes(r.targets.dma_64k_at_least_half_memcpy)}`,
   );
   console.log(`  idle workers < 1% of a core:                      ${r.idle_worker_cpu_pct.toFixed(2)}%  ${yes(r.targets.idle_workers_under_1pct)}`);
-  console.log('  not measured yet: channel-batch-32 (no batch submission API yet), map-region-read, v86-guest-mmio');
+  console.log('  not measured yet: channel-batch-32 (no batch submission API yet), v86-guest-mmio');
 }
 
 async function main(): Promise<number> {

@@ -146,6 +146,8 @@ export const DESCRIPTIONS: Record<string, string> = {
   'memcpy-64k': 'Uint8Array.set of 64 KiB between two buffers in this thread: the floor of a 64 KiB DMA copy',
   'channel-sync-varied':
     "a driver-like sequence on edu through the channel, one access per sample: write liveness (varying value), read it back, write a factorial input (varying), poll status until not busy, read the result; factorialDelayMs 0 (the result comes at ring 0's next timer poll)",
+  'map-region-read': "a 4-byte load through a MAP_REGION view of the testdev's memory BAR (region 2) at varying offsets: no ring-0 call at all",
+  'trapped-mmio-varied': 'the same loads of region 2 trapped: RawPciClient.mmioRead through the channel at the same varying offsets',
   'irq-delivery':
     "edu's interrupt raised by a sync MMIO write (0x60) on this thread to the VM's interrupt thread returning from its parked GET_IRQ (RawPciClient.attach, sync): per interrupt, from before the raising write to the handler's first instruction",
   'channel-echo-pio': 'channel client (encode, post, spin/wait, decode) against a ChannelServer answering a fixed answer (no dispatch)',
@@ -331,6 +333,41 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
     await watch('channel-sync-pio', () => measure('channel-sync-pio', () => client.pioRead(td, port, 4), options));
     await watch('channel-sync-mmio', () => measure('channel-sync-mmio', () => client.mmioRead(edu, addr, 4), options));
     await watch('irq-delivery', () => irqDelivery(client, edu, addr, options));
+
+    // ---- a read through a MAP_REGION view (the testdev's memory BAR) beside the same read trapped ----
+    {
+      const bar2 = client.getRegionInfo(td, 2);
+      const view = client.mapRegion(td, 2);
+      try {
+        const words = Math.min(Number(bar2.regionSize), 1 << 16) >>> 2;
+        client.mmioWrite(td, bar2.regionStart + 8n, 4, 0x5a5a_1234);
+        expect(view.view.getUint32(8, true), 0x5a5a_1234, 'MAP_REGION view sees a trapped write');
+        let k = 0;
+        add(
+          await measure(
+            'map-region-read',
+            () => {
+              k = (k + 7) % words;
+              SINK[0]! ^= view.view.getUint32(k << 2, true);
+            },
+            options,
+          ),
+        );
+        let j = 0;
+        await watch('trapped-mmio-varied', () =>
+          measure(
+            'trapped-mmio-varied',
+            () => {
+              j = (j + 7) % words;
+              SINK[0]! ^= client.mmioRead(td, bar2.regionStart + BigInt(j << 2), 4);
+            },
+            options,
+          ),
+        );
+      } finally {
+        client.unmapRegion(view);
+      }
+    }
 
     // ---- the same PIO read with ring 0 in another process: a spawned `rawpci serve` ----
     {
@@ -585,6 +622,9 @@ function dmaRun(vm: RawPciClient, ram: Uint8Array): () => void {
     expect(ram[0x80000 + k * 0x1000 + n - 1]!, k + 1, 'edu DMA round trip');
   };
 }
+
+/** Where measured loads go, so the JIT cannot drop them. */
+const SINK = new Int32Array(1);
 
 /** Words per batch of raw-sab-batch-32. */
 const BATCH = 32;

@@ -19,6 +19,8 @@ test('a tiny bench run reports every required measurement with numeric p50, p99 
     'memcpy-64k',
     'channel-sync-varied',
     'irq-delivery',
+    'map-region-read',
+    'trapped-mmio-varied',
   ]) {
     t.truthy(
       results.find((r) => r.name === name),
