@@ -3,6 +3,7 @@
 #
 # Kernel command line words it reads:
 #   rawpci.demo   run /demo.sh (what `rawpci demo --os` shows) and end the VM with its status
+#   rawpci.bench  time edu register reads from a guest program (/progs/mmio-loop, `npm run bench`'s v86-guest-mmio) and end the VM
 #   (none)        print the PCI bus and give a shell on the serial console; its exit status ends the VM
 # The VM ends when the guest writes its status byte to port 0xf4 (rawpci vm's exit port).
 
@@ -19,6 +20,16 @@ exit_vm() {
   printf "\\$(printf %o "$1")" | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
   sleep 10
 }
+
+if grep -qw rawpci.bench /proc/cmdline; then
+  edu=
+  for d in /sys/bus/pci/devices/*; do
+    [ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] && edu=$d
+  done
+  [ -n "$edu" ] || { echo "guest: FAIL edu (1234:11e8) is not on the bus"; exit_vm 1; }
+  /progs/mmio-loop "$edu" 20000
+  exit_vm $?
+fi
 
 if grep -qw rawpci.demo /proc/cmdline; then
   sh /demo.sh

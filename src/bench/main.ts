@@ -6,7 +6,7 @@ import { type BenchReport, DESCRIPTIONS, FULL_OPTIONS, fmt, QUICK_OPTIONS, runBe
 
 const USAGE = `usage: npm run bench [-- --json] [-- --quick]
   --json   print one JSON object ({ results: [{ name, p50_us, p99_us, ops_per_s }], idle_worker_cpu_pct, ratios, machine, ... })
-  --quick  short budgets (about 8 s instead of about 40 s; noisier figures)`;
+  --quick  short budgets (about 10 s instead of about 60 s; noisier figures; no v86 guest, so no v86-guest-mmio)`;
 
 /** Prints the human-readable report. */
 export function printTable(r: BenchReport): void {
@@ -73,7 +73,7 @@ export function printTable(r: BenchReport): void {
     `  dma-64k >= half of memcpy-64k:                    ${gbs('dma-64k')} vs ${gbs('memcpy-64k')} GB/s (${q.dma_64k_over_memcpy_bytes_per_s.toFixed(2)})  ${yes(r.targets.dma_64k_at_least_half_memcpy)}; out of shared memory ${gbs('memcpy-64k-shared')} GB/s (${q.dma_64k_over_shared_memcpy_bytes_per_s.toFixed(2)})`,
   );
   console.log(`  idle workers < 1% of a core:                      ${r.idle_worker_cpu_pct.toFixed(2)}%  ${yes(r.targets.idle_workers_under_1pct)}`);
-  console.log('  not measured yet: channel-batch-32 (no batch submission API yet), v86-guest-mmio');
+  console.log('  not measured yet: channel-batch-32 (no batch submission API yet)');
 }
 
 async function main(): Promise<number> {

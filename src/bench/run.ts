@@ -1,6 +1,6 @@
 // The benchmark behind `npm run bench`: every path of a small synchronous PIO/MMIO read (channel, pool.run, in-thread, raw SAB ping-pong), throughput and idle CPU, in one run.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -128,10 +128,12 @@ export interface BenchOptions {
   throughputMs: number;
   /** Length of the idle-CPU window. */
   idleMs: number;
+  /** Boot the v86 guest for v86-guest-mmio (about 20 s; needs `npm run fetch:guest` once). Default false. */
+  guest?: boolean;
 }
 
 /** Budgets of a full run (about 40 s on the project's 2-core machines). */
-export const FULL_OPTIONS: BenchOptions = { timeMs: 2000, warmupMs: 500, throughputMs: 2000, idleMs: 2000 };
+export const FULL_OPTIONS: BenchOptions = { timeMs: 2000, warmupMs: 500, throughputMs: 2000, idleMs: 2000, guest: true };
 /** Budgets of `--quick` (about 8 s). */
 export const QUICK_OPTIONS: BenchOptions = { timeMs: 300, warmupMs: 150, throughputMs: 400, idleMs: 1000 };
 
@@ -152,6 +154,8 @@ export const DESCRIPTIONS: Record<string, string> = {
     "a driver-like sequence on edu through the channel, one access per sample: write liveness (varying value), read it back, write a factorial input (varying), poll status until not busy, read the result; factorialDelayMs 0 (the result comes at ring 0's next timer poll)",
   'map-region-read': "a 4-byte load through a MAP_REGION view of the testdev's memory BAR (region 2) at varying offsets: no ring-0 call at all",
   'trapped-mmio-varied': 'the same loads of region 2 trapped: RawPciClient.mmioRead through the channel at the same varying offsets',
+  'v86-guest-mmio':
+    "a guest program in Linux in the v86 VM (rawpci vm, simulated host) reading edu's register 0x00 through an mmap of resource0, 20,000 reads in 50 timed batches: nanoseconds per read as the guest sees them (p50/p99 over the batches' means); ops_per_s from the mean",
   'irq-delivery':
     "edu's interrupt raised by a sync MMIO write (0x60) on this thread to the VM's interrupt thread returning from its parked GET_IRQ (RawPciClient.attach, sync): per interrupt, from before the raising write to the handler's first instruction",
   'channel-echo-pio': 'channel client (encode, post, spin/wait, decode) against a ChannelServer answering a fixed answer (no dispatch)',
@@ -503,6 +507,12 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
     await poolService.close();
   }
 
+  // ---- a guest in the v86 VM reading an edu register in a loop (only with the guest fetched) ----
+  if (options.guest) {
+    const r = await v86GuestMmio(progress);
+    if (r) add(r);
+  } else progress('v86-guest-mmio: not measured (a full run measures it: npm run bench)');
+
   const get = (n: string) => results.find((r) => r.name === n)!;
   const ratios = {
     pool_run_over_channel_p50_pio: get('pool-run-pio').p50_us / get('channel-sync-pio').p50_us,
@@ -630,6 +640,49 @@ function dmaRun(vm: RawPciClient, ram: Uint8Array): () => void {
     k = (k + 1) & 7;
     expect(ram[0x80000 + k * 0x1000 + n - 1]!, k + 1, 'edu DMA round trip');
   };
+}
+
+/**
+ * v86-guest-mmio: boots the default guest of `rawpci vm` with edu (kernel command line
+ * `rawpci.bench`: /progs/mmio-loop) and reads the per-batch means the guest prints. Returns
+ * undefined, with a progress line saying why, when the guest was never fetched or the run failed.
+ */
+async function v86GuestMmio(progress: Progress): Promise<BenchResult | undefined> {
+  const { guestCacheFiles, packageRoot, runV86Vm } = await import('../vm/v86-vm.js');
+  if (!guestCacheFiles().kernel) {
+    progress('v86-guest-mmio: not measured (no guest yet: npm run fetch:guest, once)');
+    return undefined;
+  }
+  // Rebuild the default guest's initramfs (seconds): an older one would not know rawpci.bench.
+  const fetched = spawnSync(process.execPath, [join(packageRoot(), 'scripts', 'guest-os', 'fetch.mjs')], { stdio: 'ignore' });
+  const files = guestCacheFiles();
+  if (fetched.status !== 0 || !files.kernel || !files.initrd) {
+    progress(`v86-guest-mmio: not measured (scripts/guest-os/fetch.mjs exited ${fetched.status})`);
+    return undefined;
+  }
+  let text = '';
+  const decoder = new TextDecoder();
+  const rc = await runV86Vm({
+    devices: [{ bdf: Bdf.parse(EDU) }],
+    host: 'sim',
+    kernel: files.kernel,
+    initrd: files.initrd,
+    append: 'rawpci.bench quiet loglevel=3',
+    timeoutSec: 300,
+    interactive: false,
+    console: (b) => {
+      text += decoder.decode(b, { stream: true });
+    },
+    log: () => {},
+  });
+  const batches = /guest: MEASURE mmio-batch-ns-per-read (\S+)/.exec(text)?.[1]?.split(',').map(Number);
+  const mean = Number(/guest: MEASURE mmio-ns-per-read (\d+)/.exec(text)?.[1]);
+  if (rc !== 0 || !batches?.length || !Number.isFinite(mean) || mean <= 0) {
+    progress(`v86-guest-mmio: not measured (the guest exited ${rc}${batches ? '' : ', printed no batch timings'})`);
+    return undefined;
+  }
+  batches.sort((a, b) => a - b);
+  return { name: 'v86-guest-mmio', p50_us: pct(batches, 0.5) / 1000, p99_us: pct(batches, 0.99) / 1000, ops_per_s: 1e9 / mean };
 }
 
 /** Where measured loads go, so the JIT cannot drop them. */
