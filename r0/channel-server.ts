@@ -14,7 +14,7 @@ import {
   withSlotState,
 } from '../shared/channel-layout.js';
 import { PciRawCodec } from '../shared/codec.js';
-import { VERR_INTERNAL_ERROR, VERR_INVALID_STATE } from '../shared/status.js';
+import { VERR_BUFFER_OVERFLOW, VERR_INTERNAL_ERROR, VERR_INVALID_STATE } from '../shared/status.js';
 import type { WakeKind } from '../shared/wake.js';
 import { FUTEX } from '../shared/xproc.js';
 import { PeerLife } from './peer-life.js';
@@ -99,6 +99,7 @@ export class ChannelServer {
   /** Answers the loop encodes itself: a ring-0 bug, and the channel closing. */
   readonly #internalError: Uint8Array;
   readonly #closedAnswer: Uint8Array;
+  readonly #overflowAnswer: Uint8Array;
   #closed = false;
   /** Requests answered, sleeps taken (statistics). */
   readonly stats = { answered: 0, sleeps: 0, errors: 0 };
@@ -122,6 +123,7 @@ export class ChannelServer {
       msg: 'ring 0 failed internally while serving this request (a bug: please report it with the ring-0 log)',
     });
     this.#closedAnswer = codec.encodeAnswer({ rc: VERR_INVALID_STATE, msg: 'the channel closed: ring 0 no longer serves this VM (connect again)' });
+    this.#overflowAnswer = codec.encodeAnswer({ rc: VERR_BUFFER_OVERFLOW, msg: 'the answer outgrew the slot: send fewer accesses per BATCH, or connect with a larger slotBytes' }).slice();
   }
 
   /** The spin budget in use, in microseconds (after clamping). */
@@ -216,8 +218,8 @@ export class ChannelServer {
     const { i32, header, data, slotBytes } = this.views;
     const h = header[slot]!;
     if (bytes.length > slotBytes) {
-      // Cannot happen for well-formed answers (the largest is far below a slot); never overrun.
-      bytes = this.#internalError;
+      // Ring 3 chose the slot size (256 bytes at least) and a BATCH whose answer outgrows it: never overrun, say so.
+      bytes = this.#overflowAnswer;
     }
     data[slot]!.set(bytes);
     Atomics.store(i32, h + Slot.ANS_LEN, bytes.length);

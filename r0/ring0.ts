@@ -7,7 +7,19 @@
 
 import { Bdf } from '../shared/bdf.js';
 import { PciRawCodec } from '../shared/codec.js';
-import { opName, PCIRAW_CAPS, PCIRAW_IRQ_KIND, PCIRAW_MEMINFO, PCIRAW_POWER, PCIRAWDRIVERRFLAG, PCIRAWR0_DO, type PciRawSendReq } from '../shared/protocol.js';
+import {
+  opName,
+  PCIRAW_BATCH_MAX,
+  PCIRAW_BATCH_OPS,
+  PCIRAW_CAPS,
+  PCIRAW_IRQ_KIND,
+  PCIRAW_MEMINFO,
+  PCIRAW_POWER,
+  PCIRAWDRIVERRFLAG,
+  PCIRAWR0_DO,
+  type PciRawAnswer,
+  type PciRawSendReq,
+} from '../shared/protocol.js';
 import { show } from '../shared/show.js';
 import {
   VERR_ALREADY_EXISTS,
@@ -49,6 +61,9 @@ export interface Ring0Options {
   /** `rawpci serve`: where detaches are written ahead (r0/detach-log.ts), so a restarted instance rebinds what this one left. */
   detachLog?: DetachLog;
 }
+
+/** Longest message of one failed BATCH entry, in characters (the whole answer must fit a slot). */
+export const BATCH_MSG_CHARS = 96;
 
 /** An encoded VERR_INTERNAL_ERROR answer, for when even encoding a message fails. */
 const INTERNAL_ERROR_ANSWER = new PciRawCodec().encodeAnswer({ rc: VERR_INTERNAL_ERROR, msg: 'ring 0 failed internally (a bug: please report it)' });
@@ -195,6 +210,8 @@ export class Ring0 {
         return this.#noTarget(req) ?? this.#contigMemInfo(session, p);
       case PCIRAWR0_DO.GET_IRQ:
         return this.#getIrq(session, req.target, p, ticket);
+      case PCIRAWR0_DO.BATCH:
+        return this.#noTarget(req) ?? this.#batch(session, req, p);
       default:
         break;
     }
@@ -401,6 +418,33 @@ export class Ring0 {
       this.#log(`rebinding ${info.bdf} to ${driver ?? '(no driver)'} failed: ${(e as Error).message}`);
     }
     this.#logRebound(info.bdf.pciAddress);
+  }
+
+  /**
+   * BATCH: each access `[op, target, params]` is dispatched in order as its own request (the
+   * same checks, counted the same), and answered in order with its own status; a malformed
+   * entry gets VERR_INVALID_PARAMETER and the rest still run. The batch itself fails only when
+   * `accesses` is not an array of 1..PCIRAW_BATCH_MAX entries. Messages are cut to
+   * BATCH_MSG_CHARS so the whole answer stays small (a slot the answer overflows is answered
+   * VERR_BUFFER_OVERFLOW by the serve loop).
+   */
+  #batch(session: Session, req: PciRawSendReq, p: Record<string, unknown>): Out {
+    const list = p.accesses;
+    if (!Array.isArray(list) || list.length < 1 || list.length > PCIRAW_BATCH_MAX) {
+      return fail(VERR_INVALID_PARAMETER, `BATCH needs accesses: an array of 1..${PCIRAW_BATCH_MAX} [op, target, params] entries`);
+    }
+    const answers: PciRawAnswer[] = [];
+    for (const a of list as unknown[]) {
+      let out: Out | undefined;
+      if (!Array.isArray(a) || a.length !== 3 || !isInt(a[0]) || !PCIRAW_BATCH_OPS.has(a[0]) || !isU32(a[1])) {
+        out = fail(VERR_INVALID_PARAMETER, 'a BATCH entry is [op, target, params] with op PIO, MMIO or PCICFG read or write, or ACK_IRQ');
+      } else {
+        out = this.dispatch(session, { version: req.version, size: req.size, session: session.id, op: a[0] as PciRawSendReq['op'], target: a[1], params: a[2] as never });
+      }
+      if (!out) out = fail(VERR_INTERNAL_ERROR, 'a BATCH entry was parked (a bug: please report it)');
+      answers.push(out.rc === 0 ? (out.out === undefined ? { rc: 0 } : { rc: 0, out: out.out }) : { rc: out.rc, msg: (out.msg ?? '').slice(0, BATCH_MSG_CHARS) });
+    }
+    return ok({ answers });
   }
 
   /** Writes the coming detach ahead (rawpci serve); false when that failed (the detach is then refused). */

@@ -22,7 +22,7 @@ import {
   type PciRawOutGetIrq,
   type PciRawOutGetRegionInfo,
 } from '../shared/protocol.js';
-import { VERR_TIMEOUT } from '../shared/status.js';
+import { VERR_INTERNAL_ERROR, VERR_TIMEOUT } from '../shared/status.js';
 import { ChannelClient, type ChannelClientOptions } from './channel.js';
 import { DmaLaneServer } from './dma-server.js';
 import { RawPciError } from './errors.js';
@@ -438,6 +438,27 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
     await this.#async(PCIRAWR0_DO.PCICFG_WRITE, handle, { offset, value: memLoc(cb, value) });
   }
 
+  // ---- batches ----
+
+  /**
+   * BATCH (rawpci's own operation): performs `accesses` in order in one request, one doorbell
+   * and one round trip, and returns one result per access, in order, each with its own status:
+   * `{ rc: 0, value }` for a read (a number; a bigint for an 8-byte MMIO read), `{ rc: 0 }` for
+   * a write or ACK_IRQ, `{ rc, msg }` for an access ring 0 refused (the later ones still run).
+   * At most PCIRAW_BATCH_MAX (64) accesses, and the answer must fit one slot
+   * (VERR_BUFFER_OVERFLOW, thrown). Throws RawPciError (op BATCH) when the batch itself fails:
+   * an empty or too long list, a closed channel, the deadline.
+   */
+  batch(accesses: readonly BatchAccess[]): BatchResult[] {
+    const out = this.#sync(PCIRAWR0_DO.BATCH, 0, { accesses: accesses.map(batchEntry) });
+    return batchResults(accesses, out);
+  }
+  /** Asynchronous {@link batch}. */
+  async batchAsync(accesses: readonly BatchAccess[]): Promise<BatchResult[]> {
+    const out = await this.#async(PCIRAWR0_DO.BATCH, 0, { accesses: accesses.map(batchEntry) });
+    return batchResults(accesses, out);
+  }
+
   // ---- interrupts ----
 
   /** REGISTER_R0_IRQ_HANDLER: the device's interrupts are queued for this VM, tagged with `guestIrq`. Returns the host IRQ. */
@@ -667,6 +688,62 @@ function big(name: string, v: bigint | number): bigint {
   if (typeof v === 'bigint') return v;
   if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
   throw new TypeError(`${name} must be a non-negative bigint or safe integer, got ${String(v)}`);
+}
+
+/**
+ * One access of {@link RawPciClient.batch}: the same parameters as the single call of that name
+ * (ports and config offsets in bytes, `cb` the width in bytes, `address` a host physical address).
+ */
+export type BatchAccess =
+  | { op: 'pioRead'; handle: PciRawDevHandle; port: number; cb: 1 | 2 | 4 }
+  | { op: 'pioWrite'; handle: PciRawDevHandle; port: number; cb: 1 | 2 | 4; value: number }
+  | { op: 'mmioRead'; handle: PciRawDevHandle; address: bigint | number; cb: 1 | 2 | 4 | 8 }
+  | { op: 'mmioWrite'; handle: PciRawDevHandle; address: bigint | number; cb: 1 | 2 | 4 | 8; value: number | bigint }
+  | { op: 'cfgRead'; handle: PciRawDevHandle; offset: number; cb: 1 | 2 | 4 }
+  | { op: 'cfgWrite'; handle: PciRawDevHandle; offset: number; cb: 1 | 2 | 4; value: number }
+  | { op: 'ackIrq'; handle: PciRawDevHandle; kind?: PciRawIrqKind };
+
+/** The result of one batched access: its status, the value a read returned, or why it was refused. */
+export interface BatchResult {
+  rc: number;
+  value?: number | bigint;
+  msg?: string;
+}
+
+/** A batch access as the wire carries it: `[op, target, params]`. Throws TypeError for an unknown `op`. */
+function batchEntry(a: BatchAccess): [number, number, unknown] {
+  switch (a.op) {
+    case 'pioRead':
+      return [PCIRAWR0_DO.PIO_READ, a.handle, { port: a.port, cb: a.cb }];
+    case 'pioWrite':
+      return [PCIRAWR0_DO.PIO_WRITE, a.handle, { port: a.port, cb: a.cb, value: a.value }];
+    case 'mmioRead':
+      return [PCIRAWR0_DO.MMIO_READ, a.handle, { address: big('address', a.address), cb: a.cb }];
+    case 'mmioWrite':
+      return [PCIRAWR0_DO.MMIO_WRITE, a.handle, { address: big('address', a.address), value: memLoc(a.cb, a.value) }];
+    case 'cfgRead':
+      return [PCIRAWR0_DO.PCICFG_READ, a.handle, { offset: a.offset, cb: a.cb }];
+    case 'cfgWrite':
+      return [PCIRAWR0_DO.PCICFG_WRITE, a.handle, { offset: a.offset, value: memLoc(a.cb, a.value) }];
+    case 'ackIrq':
+      return [PCIRAWR0_DO.ACK_IRQ, a.handle, { kind: a.kind ?? PCIRAW_IRQ_KIND.INTX }];
+    default:
+      throw new TypeError(`batch: unknown access op ${String((a as { op: unknown }).op)}`);
+  }
+}
+
+/** Ring 0's BATCH answer as results in the order of `accesses` (a missing or malformed entry reads as VERR_INTERNAL_ERROR). */
+function batchResults(accesses: readonly BatchAccess[], out: Out): BatchResult[] {
+  const answers = (out?.answers ?? []) as PciRawAnswer[];
+  return accesses.map((a, i) => {
+    const r = answers[i];
+    if (!r || typeof r.rc !== 'number') return { rc: VERR_INTERNAL_ERROR, msg: 'ring 0 gave no answer for this batched access' };
+    if (r.rc !== 0) return { rc: r.rc, msg: r.msg ?? '' };
+    const v = (r.out as { value?: unknown } | undefined)?.value;
+    if (a.op === 'pioRead') return { rc: 0, value: v as number };
+    if (a.op === 'mmioRead' || a.op === 'cfgRead') return { rc: 0, value: (v as PciRawMemLoc).u };
+    return { rc: 0 };
+  });
 }
 
 function memLoc(cb: number, value: number | bigint): PciRawMemLoc {

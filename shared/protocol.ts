@@ -45,7 +45,28 @@ export const PCIRAWR0_DO = {
   GET_IRQ: 35,
   /** Acknowledge an interrupt: a level INTx line is unmasked again. */
   ACK_IRQ: 36,
+  /**
+   * rawpci's own, not in rawpci.h: up to {@link PCIRAW_BATCH_MAX} data-plane accesses
+   * ({@link PCIRAW_BATCH_OPS}) in one request and one doorbell, performed in order and answered
+   * in order, each with its own status. Params `{ accesses: [op, target, params][] }`; answer
+   * `{ answers: { rc, out?, msg? }[] }`.
+   */
+  BATCH: 64,
 } as const;
+
+/** Most accesses one BATCH request may carry. */
+export const PCIRAW_BATCH_MAX = 64;
+
+/** The operations a BATCH may carry: the small data-plane ones (never one that parks, maps, opens or closes). */
+export const PCIRAW_BATCH_OPS: ReadonlySet<number> = new Set([
+  PCIRAWR0_DO.PIO_READ,
+  PCIRAWR0_DO.PIO_WRITE,
+  PCIRAWR0_DO.MMIO_READ,
+  PCIRAWR0_DO.MMIO_WRITE,
+  PCIRAWR0_DO.PCICFG_READ,
+  PCIRAWR0_DO.PCICFG_WRITE,
+  PCIRAWR0_DO.ACK_IRQ,
+]);
 
 /** One of {@link PCIRAWR0_DO}'s values. */
 export type PciRawOp = (typeof PCIRAWR0_DO)[keyof typeof PCIRAWR0_DO];
@@ -344,6 +365,16 @@ export interface PciRawOpTypes {
   [PCIRAWR0_DO.CONTIG_MEM_INFO]: { in: PciRawReqContigMemInfo; out: undefined };
   [PCIRAWR0_DO.GET_IRQ]: { in: PciRawReqGetIrq; out: PciRawOutGetIrq };
   [PCIRAWR0_DO.ACK_IRQ]: { in: PciRawReqAckIrq; out: undefined };
+  [PCIRAWR0_DO.BATCH]: { in: PciRawReqBatch; out: PciRawOutBatch };
+}
+
+/** BATCH's parameters: the accesses, each `[op, target, params]` of a {@link PCIRAW_BATCH_OPS} operation. */
+export interface PciRawReqBatch {
+  accesses: [op: number, target: PciRawDevHandle, params: unknown][];
+}
+/** BATCH's answer: one answer per access, in order (each `{ rc, out }` or `{ rc, msg }`). */
+export interface PciRawOutBatch {
+  answers: PciRawAnswer[];
 }
 
 /**

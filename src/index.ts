@@ -30,6 +30,8 @@ export { createSimModel, EduDevice, HostBridgeDevice, listSimModels, registerSim
 export { TIMER_GROUP_MAX } from '../r0/timers.js';
 export { ChannelClient, type ChannelClientOptions } from '../r3/channel.js';
 export {
+  type BatchAccess,
+  type BatchResult,
   type ConnectOptions,
   type MappedRegion,
   type OpenDeviceOptions,

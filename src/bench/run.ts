@@ -15,7 +15,7 @@ import { Ring0Service } from '../../r0/service.js';
 import { SimHost } from '../../r0/sim/host.js';
 import { TimerQueue } from '../../r0/timers.js';
 import { ChannelClient } from '../../r3/channel.js';
-import { RawPciClient } from '../../r3/client.js';
+import { type BatchAccess, RawPciClient } from '../../r3/client.js';
 import { DmaLaneServer } from '../../r3/dma-server.js';
 import { Bdf } from '../../shared/bdf.js';
 import { Ctl, createChannel, ServerState } from '../../shared/channel-layout.js';
@@ -97,6 +97,8 @@ export interface BenchReport {
     varied_p99_over_p50: number;
     /** irq-delivery p50 / raw-sab-pingpong p50 (target <= 10). */
     irq_delivery_over_raw_pingpong_p50: number;
+    /** channel-batch-32 accesses/s over raw-sab-batch-32 words/s (target >= 0.25). */
+    batch_over_raw_batch_ops: number;
     /** dma-64k bytes/s over memcpy-64k bytes/s (target >= 0.5). */
     dma_64k_over_memcpy_bytes_per_s: number;
     /** dma-64k bytes/s over memcpy-64k-shared bytes/s (what bounds it: the copy out of shared memory). */
@@ -114,6 +116,8 @@ export interface BenchReport {
     channel_p99_at_most_4x_p50: boolean;
     irq_delivery_at_most_10x_raw_pingpong: boolean;
     dma_64k_at_least_half_memcpy: boolean;
+    /** channel-batch-32 at least 5 M accesses/s and a quarter of raw-sab-batch-32. */
+    batch_at_least_5m_and_quarter_raw: boolean;
     idle_workers_under_1pct: boolean;
   };
 }
@@ -152,6 +156,8 @@ export const DESCRIPTIONS: Record<string, string> = {
     "the same copy out of a SharedArrayBuffer, as every DMA from guest RAM is: V8 moves shared memory with relaxed atomic words, not memcpy, so this is JavaScript's floor for dma-64k",
   'channel-sync-varied':
     "a driver-like sequence on edu through the channel, one access per sample: write liveness (varying value), read it back, write a factorial input (varying), poll status until not busy, read the result; factorialDelayMs 0 (the result comes at ring 0's next timer poll)",
+  'channel-batch-32':
+    'RawPciClient.batch of 32 accesses (testdev PIO and edu MMIO reads alternating) in one BATCH request: p50/p99 of one batch, ops_per_s counts accesses',
   'map-region-read': "a 4-byte load through a MAP_REGION view of the testdev's memory BAR (region 2) at varying offsets: no ring-0 call at all",
   'trapped-mmio-varied': 'the same loads of region 2 trapped: RawPciClient.mmioRead through the channel at the same varying offsets',
   'v86-guest-mmio':
@@ -346,6 +352,20 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
     await watch('channel-sync-mmio', () => measure('channel-sync-mmio', () => client.mmioRead(edu, addr, 4), options));
     await watch('irq-delivery', () => irqDelivery(client, edu, addr, options));
 
+    // ---- 32 accesses in one BATCH request (one doorbell, one round trip) ----
+    {
+      const bar0 = client.getRegionInfo(edu, 0).regionStart;
+      const accesses: BatchAccess[] = Array.from({ length: BATCH }, (_, k) =>
+        k % 2 === 0 ? { op: 'pioRead' as const, handle: td, port, cb: 4 as const } : { op: 'mmioRead' as const, handle: edu, address: bar0, cb: 4 as const },
+      );
+      const one = () => {
+        const r = client.batch(accesses);
+        if (r[BATCH - 1]!.rc !== 0 || r[0]!.value !== TESTDEV_ID) throw new Error(`channel-batch-32 answered ${JSON.stringify(r[0])}`);
+      };
+      const r = await measure('channel-batch-32', one, options);
+      await watch('channel-batch-32', async () => ({ ...r, ops_per_s: r.ops_per_s * BATCH }));
+    }
+
     // ---- a read through a MAP_REGION view (the testdev's memory BAR) beside the same read trapped ----
     {
       const bar2 = client.getRegionInfo(td, 2);
@@ -530,6 +550,7 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
     varied_p99_over_p50: get('channel-sync-varied').p99_us / get('channel-sync-varied').p50_us,
     irq_delivery_over_raw_pingpong_p50: get('irq-delivery').p50_us / get('raw-sab-pingpong').p50_us,
     dma_64k_over_memcpy_bytes_per_s: (get('dma-64k').bytes_per_s ?? 0) / (get('memcpy-64k').bytes_per_s ?? 1),
+    batch_over_raw_batch_ops: get('channel-batch-32').ops_per_s / get('raw-sab-batch-32').ops_per_s,
     dma_64k_over_shared_memcpy_bytes_per_s: (get('dma-64k').bytes_per_s ?? 0) / (get('memcpy-64k-shared').bytes_per_s ?? 1),
   };
   const c = cpus();
@@ -571,6 +592,7 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
       channel_p99_at_most_4x_p50: Math.max(ratios.channel_p99_over_p50_pio, ratios.varied_p99_over_p50) <= 4,
       irq_delivery_at_most_10x_raw_pingpong: ratios.irq_delivery_over_raw_pingpong_p50 <= 10,
       dma_64k_at_least_half_memcpy: ratios.dma_64k_over_memcpy_bytes_per_s >= 0.5,
+      batch_at_least_5m_and_quarter_raw: get('channel-batch-32').ops_per_s >= 5e6 && ratios.batch_over_raw_batch_ops >= 0.25,
       idle_workers_under_1pct: idle.pct < 1,
     },
   };

@@ -20,6 +20,7 @@ test('a tiny bench run reports every required measurement with numeric p50, p99 
     'channel-sync-varied',
     'irq-delivery',
     'map-region-read',
+    'channel-batch-32',
     'trapped-mmio-varied',
   ]) {
     t.truthy(
