@@ -13,21 +13,23 @@ export interface IrqWorkerData {
   bar0: bigint;
   /**
    * Float64 words: 0 the main thread's stamp before it raised, 1 this thread's stamp when its
-   * handler ran (both `performance.timeOrigin + performance.now()`, ms); Int32 word 4 (bytes
+   * handler ran (both `process.hrtime.bigint()` as numbers: one monotonic clock for every thread, ns); Int32 word 4 (bytes
    * 16..19): handled count; word 5: stop (1).
    */
   sab: SharedArrayBuffer;
+  /** The interrupt thread's spin budget per GET_IRQ, in microseconds (RawPciClient.attach's spinUs; default the client's 50). */
+  spinUs?: number;
 }
 
 /** Waits for interrupts until told to stop: stamps, lowers edu's line (ACK register), acknowledges to ring 0, counts. */
 export function runIrqThread(d: IrqWorkerData): void {
-  const vm = RawPciClient.attach(d.endpoint, { timeoutMs: 5000 });
+  const vm = RawPciClient.attach(d.endpoint, { timeoutMs: 5000, ...(d.spinUs === undefined ? {} : { spinUs: d.spinUs }) });
   const f64 = new Float64Array(d.sab, 0, 2);
   const i32 = new Int32Array(d.sab, 16, 2);
   while (Atomics.load(i32, 1) === 0) {
     const ev = vm.getIrq(200, d.handle);
     if (!ev) continue;
-    f64[1] = performance.timeOrigin + performance.now();
+    f64[1] = Number(process.hrtime.bigint());
     const status = vm.mmioRead(d.handle, d.bar0 + BigInt(EDU_REG.IRQ_STATUS), 4);
     vm.mmioWrite(d.handle, d.bar0 + BigInt(EDU_REG.IRQ_ACK), 4, status);
     vm.ackIrq(d.handle);
