@@ -123,7 +123,9 @@ export class ChannelServer {
       msg: 'ring 0 failed internally while serving this request (a bug: please report it with the ring-0 log)',
     });
     this.#closedAnswer = codec.encodeAnswer({ rc: VERR_INVALID_STATE, msg: 'the channel closed: ring 0 no longer serves this VM (connect again)' });
-    this.#overflowAnswer = codec.encodeAnswer({ rc: VERR_BUFFER_OVERFLOW, msg: 'the answer outgrew the slot: send fewer accesses per BATCH, or connect with a larger slotBytes' }).slice();
+    this.#overflowAnswer = codec
+      .encodeAnswer({ rc: VERR_BUFFER_OVERFLOW, msg: 'the answer outgrew the slot: send fewer accesses per BATCH, or connect with a larger slotBytes' })
+      .slice();
   }
 
   /** The spin budget in use, in microseconds (after clamping). */

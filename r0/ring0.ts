@@ -17,7 +17,6 @@ import {
   PCIRAW_POWER,
   PCIRAWDRIVERRFLAG,
   PCIRAWR0_DO,
-  type PciRawAnswer,
   type PciRawSendReq,
 } from '../shared/protocol.js';
 import { show } from '../shared/show.js';
@@ -60,6 +59,17 @@ export interface Ring0Options {
   log?: (msg: string) => void;
   /** `rawpci serve`: where detaches are written ahead (r0/detach-log.ts), so a restarted instance rebinds what this one left. */
   detachLog?: DetachLog;
+}
+
+/** One BATCH entry's answer on the wire: `[0]` (a write), `[0, value]` (a read: a number, a bigint for 8-byte MMIO), `[rc, msg]` (refused). */
+type BatchAnswer = [0] | [0, number | bigint] | [number, string];
+
+/** A successful access's answer: its read value flattened (PIO's number, MMIO's and config's PciRawMemLoc.u). */
+function batchValue(out: unknown): BatchAnswer {
+  const v = (out as { value?: unknown } | undefined)?.value;
+  if (typeof v === 'number') return [0, v];
+  const u = (v as { u?: unknown } | undefined)?.u;
+  return typeof u === 'number' || typeof u === 'bigint' ? [0, u] : [0];
 }
 
 /** Longest message of one failed BATCH entry, in characters (the whole answer must fit a slot). */
@@ -433,16 +443,23 @@ export class Ring0 {
     if (!Array.isArray(list) || list.length < 1 || list.length > PCIRAW_BATCH_MAX) {
       return fail(VERR_INVALID_PARAMETER, `BATCH needs accesses: an array of 1..${PCIRAW_BATCH_MAX} [op, target, params] entries`);
     }
-    const answers: PciRawAnswer[] = [];
+    const answers: BatchAnswer[] = [];
     for (const a of list as unknown[]) {
       let out: Out | undefined;
       if (!Array.isArray(a) || a.length !== 3 || !isInt(a[0]) || !PCIRAW_BATCH_OPS.has(a[0]) || !isU32(a[1])) {
         out = fail(VERR_INVALID_PARAMETER, 'a BATCH entry is [op, target, params] with op PIO, MMIO or PCICFG read or write, or ACK_IRQ');
       } else {
-        out = this.dispatch(session, { version: req.version, size: req.size, session: session.id, op: a[0] as PciRawSendReq['op'], target: a[1], params: a[2] as never });
+        out = this.dispatch(session, {
+          version: req.version,
+          size: req.size,
+          session: session.id,
+          op: a[0] as PciRawSendReq['op'],
+          target: a[1],
+          params: a[2] as never,
+        });
       }
       if (!out) out = fail(VERR_INTERNAL_ERROR, 'a BATCH entry was parked (a bug: please report it)');
-      answers.push(out.rc === 0 ? (out.out === undefined ? { rc: 0 } : { rc: 0, out: out.out }) : { rc: out.rc, msg: (out.msg ?? '').slice(0, BATCH_MSG_CHARS) });
+      answers.push(out.rc === 0 ? batchValue(out.out) : [out.rc, (out.msg ?? '').slice(0, BATCH_MSG_CHARS)]);
     }
     return ok({ answers });
   }

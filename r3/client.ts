@@ -732,17 +732,15 @@ function batchEntry(a: BatchAccess): [number, number, unknown] {
   }
 }
 
-/** Ring 0's BATCH answer as results in the order of `accesses` (a missing or malformed entry reads as VERR_INTERNAL_ERROR). */
+/** Ring 0's BATCH answer (PciRawOutBatch) as results in the order of `accesses` (a missing or malformed entry reads as VERR_INTERNAL_ERROR). */
 function batchResults(accesses: readonly BatchAccess[], out: Out): BatchResult[] {
-  const answers = (out?.answers ?? []) as PciRawAnswer[];
+  const answers = (out?.answers ?? []) as unknown[];
   return accesses.map((a, i) => {
     const r = answers[i];
-    if (!r || typeof r.rc !== 'number') return { rc: VERR_INTERNAL_ERROR, msg: 'ring 0 gave no answer for this batched access' };
-    if (r.rc !== 0) return { rc: r.rc, msg: r.msg ?? '' };
-    const v = (r.out as { value?: unknown } | undefined)?.value;
-    if (a.op === 'pioRead') return { rc: 0, value: v as number };
-    if (a.op === 'mmioRead' || a.op === 'cfgRead') return { rc: 0, value: (v as PciRawMemLoc).u };
-    return { rc: 0 };
+    if (!Array.isArray(r) || typeof r[0] !== 'number') return { rc: VERR_INTERNAL_ERROR, msg: 'ring 0 gave no answer for this batched access' };
+    if (r[0] !== 0) return { rc: r[0], msg: typeof r[1] === 'string' ? r[1] : '' };
+    const isRead = a.op === 'pioRead' || a.op === 'mmioRead' || a.op === 'cfgRead';
+    return isRead && (typeof r[1] === 'number' || typeof r[1] === 'bigint') ? { rc: 0, value: r[1] } : { rc: 0 };
   });
 }
 

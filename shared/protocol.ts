@@ -49,7 +49,7 @@ export const PCIRAWR0_DO = {
    * rawpci's own, not in rawpci.h: up to {@link PCIRAW_BATCH_MAX} data-plane accesses
    * ({@link PCIRAW_BATCH_OPS}) in one request and one doorbell, performed in order and answered
    * in order, each with its own status. Params `{ accesses: [op, target, params][] }`; answer
-   * `{ answers: { rc, out?, msg? }[] }`.
+   * `{ answers: ([0] | [0, value] | [rc, msg])[] }` (flat, so a batch encodes cheaply).
    */
   BATCH: 64,
 } as const;
@@ -372,9 +372,13 @@ export interface PciRawOpTypes {
 export interface PciRawReqBatch {
   accesses: [op: number, target: PciRawDevHandle, params: unknown][];
 }
-/** BATCH's answer: one answer per access, in order (each `{ rc, out }` or `{ rc, msg }`). */
+/**
+ * BATCH's answer: one per access, in order: `[0]` for a write or ACK_IRQ, `[0, value]` for a
+ * read (PIO's value, MMIO's and config's PciRawMemLoc.u: a bigint for 8 bytes), `[rc, msg]` for
+ * an access ring 0 refused.
+ */
 export interface PciRawOutBatch {
-  answers: PciRawAnswer[];
+  answers: ([0] | [0, number | bigint] | [number, string])[];
 }
 
 /**
