@@ -165,18 +165,7 @@ export class EduDevice extends SimPciFunction {
       fillOnes(data);
       return true;
     }
-    const registers: Record<number, number | bigint> = {
-      [EDU_REG.ID]: EDU_ID_VALUE,
-      [EDU_REG.LIVENESS]: this.liveness,
-      [EDU_REG.FACTORIAL]: this.fact,
-      [EDU_REG.STATUS]: this.status,
-      [EDU_REG.IRQ_STATUS]: this.irqStatus,
-      [EDU_REG.DMA_SRC]: this.dmaSrc,
-      [EDU_REG.DMA_DST]: this.dmaDst,
-      [EDU_REG.DMA_COUNT]: this.dmaCount,
-      [EDU_REG.DMA_CMD]: this.dmaCmd,
-    };
-    const value = registers[offset];
+    const value = this.#register(offset);
     if (value === undefined) {
       this.log(`BAR0 read of ${width} bytes at 0x${offset.toString(16)}: no readable register there`);
       fillOnes(data);
@@ -184,6 +173,32 @@ export class EduDevice extends SimPciFunction {
     }
     writeLe(data, 0, data.length, value);
     return true;
+  }
+
+  /** The register at BAR0 offset `offset`, or undefined when none is readable there (a switch: this is every MMIO read's path). */
+  #register(offset: number): number | bigint | undefined {
+    switch (offset) {
+      case EDU_REG.ID:
+        return EDU_ID_VALUE;
+      case EDU_REG.LIVENESS:
+        return this.liveness;
+      case EDU_REG.FACTORIAL:
+        return this.fact;
+      case EDU_REG.STATUS:
+        return this.status;
+      case EDU_REG.IRQ_STATUS:
+        return this.irqStatus;
+      case EDU_REG.DMA_SRC:
+        return this.dmaSrc;
+      case EDU_REG.DMA_DST:
+        return this.dmaDst;
+      case EDU_REG.DMA_COUNT:
+        return this.dmaCount;
+      case EDU_REG.DMA_CMD:
+        return this.dmaCmd;
+      default:
+        return undefined;
+    }
   }
 
   protected override writeBar(region: number, offset: number, data: Uint8Array): boolean {

@@ -221,20 +221,31 @@ export class TestDevDevice extends SimPciFunction {
       fillOnes(data);
       return;
     }
-    const registers: Record<number, number> = {
-      [TESTDEV_REG.ID]: TESTDEV_ID_VALUE,
-      [TESTDEV_REG.IRQ_STATUS]: this.irqStatus,
-      [TESTDEV_REG.ACCESS_COUNT]: this.accessCount,
-      [TESTDEV_REG.VECTORS]: this.vectors,
-      [TESTDEV_REG.MEM_SIZE]: this.memory.byteLength,
-    };
-    const value = registers[offset];
+    const value = this.#register(offset);
     if (value === undefined) {
       this.log(`BAR0 read at port 0x${offset.toString(16)}: no readable register there`);
       fillOnes(data);
       return;
     }
     writeLe(data, 0, data.length, value);
+  }
+
+  /** The 32-bit register at port offset `offset`, or undefined when none is readable there (a switch: this is every PIO read's path). */
+  #register(offset: number): number | undefined {
+    switch (offset) {
+      case TESTDEV_REG.ID:
+        return TESTDEV_ID_VALUE;
+      case TESTDEV_REG.IRQ_STATUS:
+        return this.irqStatus;
+      case TESTDEV_REG.ACCESS_COUNT:
+        return this.accessCount;
+      case TESTDEV_REG.VECTORS:
+        return this.vectors;
+      case TESTDEV_REG.MEM_SIZE:
+        return this.memory.byteLength;
+      default:
+        return undefined;
+    }
   }
 
   override writeIo(region: number, offset: number, data: Uint8Array): boolean {
