@@ -50,7 +50,7 @@ import {
   VINF_SUCCESS,
 } from '../shared/status.js';
 import { FUTEX_ROBUST, REQUIRED_SEALS, type Xproc, xproc } from '../shared/xproc.js';
-import { takeDetachLogs } from './detach-log.js';
+import { type DetachedRecord, takeDetachLogs } from './detach-log.js';
 import { lifeVerdict } from './peer-life.js';
 import { type PeerIdentity, peerGroups } from './policy.js';
 import { releaseWorkerResources } from './reaper.js';
@@ -94,7 +94,7 @@ interface StateFile {
   version: 1;
   pid: number;
   host: 'sim' | 'vfio';
-  devices: { pciAddress: number; bdf: string; driver: string | null }[];
+  devices: DetachedRecord[];
 }
 
 /** One live VM connection. */

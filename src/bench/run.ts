@@ -13,6 +13,7 @@ import { Ring0 } from '../../r0/ring0.js';
 import { ServeControl } from '../../r0/serve-control.js';
 import { Ring0Service } from '../../r0/service.js';
 import { SimHost } from '../../r0/sim/host.js';
+import { eduFactorial } from '../../r0/sim/models/edu.js';
 import { TimerQueue } from '../../r0/timers.js';
 import { ChannelClient } from '../../r3/channel.js';
 import { type BatchAccess, RawPciClient } from '../../r3/client.js';
@@ -731,11 +732,6 @@ function driverSequence(vm: RawPciClient): () => void {
   vm.powerStateChange(h, PCIRAW_POWER.ON);
   const edu = new EduDriver(vm, h);
   edu.enable();
-  const fact = (n: number) => {
-    let f = 1;
-    for (let i = 2; i <= n; i++) f = Math.imul(f, i) >>> 0;
-    return f;
-  };
   let step = 0;
   let v = 0x1234_5678;
   let n = 1;
@@ -759,7 +755,7 @@ function driverSequence(vm: RawPciClient): () => void {
         if ((edu.read(EDU_REG.STATUS) & EDU_STATUS_COMPUTING) === 0) step = 4;
         break;
       default:
-        expect(edu.read(EDU_REG.FACTORIAL), fact(n), `edu ${n}!`);
+        expect(edu.read(EDU_REG.FACTORIAL), eduFactorial(n), `edu ${n}!`);
         step = 0;
     }
   };
