@@ -11,10 +11,16 @@ import {
   Slot,
   SlotState,
   slotState,
+  VCPU_LANE_ANS_BYTES,
+  VCPU_LANE_COUNT,
+  VCPU_LANE_REQ_AT,
+  VCPU_LANE_REQ_BYTES,
+  VcpuLane,
   withSlotState,
 } from '../shared/channel-layout.js';
 import { PciRawCodec } from '../shared/codec.js';
-import { VERR_BUFFER_OVERFLOW, VERR_INTERNAL_ERROR, VERR_INVALID_STATE } from '../shared/status.js';
+import { FIXED_SINGLE_BYTES, isFixedRequest } from '../shared/fixed-frame.js';
+import { VERR_BUFFER_OVERFLOW, VERR_INTERNAL_ERROR, VERR_INVALID_PARAMETER, VERR_INVALID_STATE } from '../shared/status.js';
 import type { WakeKind } from '../shared/wake.js';
 import { FUTEX } from '../shared/xproc.js';
 import { PeerLife } from './peer-life.js';
@@ -28,8 +34,12 @@ import { ServeControl } from './serve-control.js';
  * the request with VERR_INTERNAL_ERROR and keeps serving.
  */
 export interface ChannelHandler {
-  /** `frame[0, length)` is the request: a private buffer reused for every request. */
-  handle(frame: Uint8Array, length: number, ticket: number): Uint8Array | undefined;
+  /**
+   * `frame[0, length)` is the request: a private buffer reused for every request. `ticket` is
+   * undefined for a vCPU lane's request (shared/channel-layout.ts VcpuLane), which cannot park:
+   * it must be answered now.
+   */
+  handle(frame: Uint8Array, length: number, ticket: number | undefined): Uint8Array | undefined;
   /**
    * Runs due timers (device time, parked-request deadlines). Returns milliseconds until the next
    * timer (Infinity when none): the longest the loop may sleep.
@@ -100,6 +110,12 @@ export class ChannelServer {
   readonly #internalError: Uint8Array;
   readonly #closedAnswer: Uint8Array;
   readonly #overflowAnswer: Uint8Array;
+  readonly #notFixedAnswer: Uint8Array;
+  /** Per vCPU lane: the REQ_SEQ ring 0 served last (ring 0's memory). */
+  readonly #laneSeq = new Int32Array(VCPU_LANE_COUNT);
+  /** #frame as words, for copying a lane's frame. */
+  readonly #frame32: Int32Array;
+  readonly #codec = new PciRawCodec();
   #closed = false;
   /** Requests answered, sleeps taken (statistics). */
   readonly stats = { answered: 0, sleeps: 0, errors: 0 };
@@ -115,9 +131,16 @@ export class ChannelServer {
     this.#maxSleepMs = options.maxSleepMs ?? 500;
     this.life = options.life && this.views.wake.waitEither ? new PeerLife(options.life) : undefined;
     this.#frame = new Uint8Array(this.views.slotBytes);
+    this.#frame32 = new Int32Array(this.#frame.buffer);
     this.#serial = new Float64Array(this.views.slotCount);
     this.#held = new Uint8Array(this.views.slotCount);
-    const codec = new PciRawCodec();
+    const codec = this.#codec;
+    this.#notFixedAnswer = codec
+      .encodeAnswer({
+        rc: VERR_INVALID_PARAMETER,
+        msg: `a vCPU lane carries one fixed-layout access of ${FIXED_SINGLE_BYTES} bytes (shared/fixed-frame.ts): send anything else in a slot`,
+      })
+      .slice();
     this.#internalError = codec.encodeAnswer({
       rc: VERR_INTERNAL_ERROR,
       msg: 'ring 0 failed internally while serving this request (a bug: please report it with the ring-0 log)',
@@ -166,20 +189,22 @@ export class ChannelServer {
       // serve nothing more, clean nothing up, wait for the end.
       if (this.control.givenUp) this.control.awaitTermination();
       const bell = Atomics.load(i32, Ctl.DOORBELL);
-      const worked = this.#scan(full);
+      const lanes = this.#serveLanes();
+      const worked = this.#scan(full) || lanes;
       full = false;
       const now = performance.now();
       if (now >= nextTimer || worked) nextTimer = now + this.#poll(now);
       if (worked) {
         lastWork = now;
-        // Go round again at once only if the doorbell rang meanwhile; else poll it below.
-        if (Atomics.load(i32, Ctl.DOORBELL) !== bell) continue;
+        // Go round again at once only if the doorbell rang (or a lane posted) meanwhile; else poll below.
+        if (Atomics.load(i32, Ctl.DOORBELL) !== bell || this.#lanePosted()) continue;
       }
       if (now - lastWork < spinMs && now < nextTimer) {
         // Poll the doorbell alone while the budget lasts: the next vCPU access of a busy VM
         // usually arrives within microseconds, long before a futex wake would.
         const end = Math.min(lastWork + spinMs, nextTimer);
-        for (let n = 0; Atomics.load(i32, Ctl.DOORBELL) === bell; n++) {
+        // The vCPU lanes ring no doorbell while ring 0 is awake: their sequence words are polled too.
+        for (let n = 0; Atomics.load(i32, Ctl.DOORBELL) === bell && !this.#lanePosted(); n++) {
           if ((n & 255) === 255 && (performance.now() >= end || this.control.stopRequested || this.control.givenUp || life?.gone())) break;
         }
         continue;
@@ -187,7 +212,9 @@ export class ChannelServer {
       // Idle: sleep until the doorbell rings, the next device timer, or maxSleepMs.
       Atomics.store(i32, Ctl.ANSWERED, this.stats.answered | 0);
       Atomics.store(i32, Ctl.SERVER_SLEEPING, 1);
-      if (Atomics.load(i32, Ctl.DOORBELL) === bell && !this.control.stopRequested) {
+      // After SERVER_SLEEPING is published, one more look at the lanes: a lane posted before
+      // ring 3 could see it rang no doorbell (ring 3 stores REQ_SEQ, then loads SERVER_SLEEPING).
+      if (Atomics.load(i32, Ctl.DOORBELL) === bell && !this.control.stopRequested && !this.#lanePosted()) {
         const sleep = Math.max(0, Math.min(this.#maxSleepMs, nextTimer - performance.now()));
         this.stats.sleeps++;
         Atomics.add(i32, Ctl.SLEEPS, 1);
@@ -272,7 +299,8 @@ export class ChannelServer {
    * a request was served. For tests and for embedding the server in another loop.
    */
   serveOnce(now = performance.now()): boolean {
-    const worked = this.#scan(true);
+    const lanes = this.#serveLanes();
+    const worked = this.#scan(true) || lanes;
     this.#poll(now);
     return worked;
   }
@@ -296,6 +324,70 @@ export class ChannelServer {
     } finally {
       this.control.beat();
     }
+  }
+
+  /** True when a vCPU lane holds a request ring 0 has not served (its REQ_SEQ moved). */
+  #lanePosted(): boolean {
+    const { i32, lanes } = this.views;
+    const seen = this.#laneSeq;
+    for (let k = 0; k < VCPU_LANE_COUNT; k++) if (Atomics.load(i32, lanes[k]!.base + VcpuLane.REQ_SEQ) !== seen[k]) return true;
+    return false;
+  }
+
+  /**
+   * Serves every vCPU lane whose REQ_SEQ moved: copies the frame out (at most
+   * VCPU_LANE_REQ_BYTES), answers a fixed single access (anything else: VERR_INVALID_PARAMETER),
+   * and publishes the answer with ANS_SEQ = the REQ_SEQ it read. Returns true when one was served.
+   */
+  #serveLanes(): boolean {
+    const { i32, lanes } = this.views;
+    const seen = this.#laneSeq;
+    let worked = false;
+    for (let k = 0; k < VCPU_LANE_COUNT; k++) {
+      const lane = lanes[k]!;
+      const seq = Atomics.load(i32, lane.base + VcpuLane.REQ_SEQ);
+      if (seq === seen[k]) continue;
+      seen[k] = seq;
+      worked = true;
+      let len = Atomics.load(i32, lane.base + VcpuLane.REQ_LEN);
+      if (len < 0 || len > VCPU_LANE_REQ_BYTES) len = 0;
+      // Copy the frame out before looking at it: ring 3 can still write the shared bytes. Word
+      // by word (the lane's frame is 4-byte aligned): a subarray per request costs more.
+      const frame32 = this.#frame32;
+      for (let j = 0, w = lane.base + VCPU_LANE_REQ_AT / 4, end = (len + 3) >>> 2; j < end; j++) frame32[j] = i32[w + j]!;
+      let ans: Uint8Array | undefined;
+      if (!isFixedRequest(this.#frame, len)) ans = this.#notFixedAnswer;
+      else {
+        this.control.beat();
+        try {
+          ans = this.#handler.handle(this.#frame, len, undefined) ?? this.#internalError;
+        } catch (e) {
+          this.stats.errors++;
+          this.#handler.error?.('handle', e);
+          ans = this.#internalError;
+        } finally {
+          this.control.beat();
+        }
+      }
+      this.#answerLane(k, seq, ans);
+    }
+    return worked;
+  }
+
+  /** Writes `bytes` as lane `k`'s answer to request `seq` (a message too long for the lane is shortened) and wakes its waiter. */
+  #answerLane(k: number, seq: number, bytes: Uint8Array): void {
+    const { i32, lanes } = this.views;
+    const lane = lanes[k]!;
+    if (bytes.length > VCPU_LANE_ANS_BYTES) {
+      const a = this.#codec.decodeAnswer(bytes);
+      bytes = this.#codec.encodeAnswer({ rc: a.rc, msg: (a.msg ?? '').slice(0, 256) });
+      if (bytes.length > VCPU_LANE_ANS_BYTES) bytes = this.#overflowAnswer;
+    }
+    lane.ans.set(bytes);
+    Atomics.store(i32, lane.base + VcpuLane.ANS_LEN, bytes.length);
+    Atomics.store(i32, lane.base + VcpuLane.ANS_SEQ, seq);
+    if ((++this.stats.answered & 63) === 0) Atomics.store(i32, Ctl.ANSWERED, this.stats.answered | 0);
+    if (Atomics.load(i32, lane.base + VcpuLane.WAITER) !== 0) this.views.wake.notify(i32, lane.base + VcpuLane.ANS_SEQ);
   }
 
   /**
@@ -379,9 +471,17 @@ export class ChannelServer {
       const ticket = this.#take(i);
       if (ticket >= 0) this.answer(ticket, this.#closedAnswer);
     }
+    for (let k = 0; k < VCPU_LANE_COUNT; k++) {
+      const seq = Atomics.load(i32, this.views.lanes[k]!.base + VcpuLane.REQ_SEQ);
+      if (seq !== this.#laneSeq[k]) {
+        this.#laneSeq[k] = seq;
+        this.#answerLane(k, seq, this.#closedAnswer);
+      }
+    }
     Atomics.store(i32, Ctl.ANSWERED, this.stats.answered | 0);
     Atomics.store(i32, Ctl.SERVER_STATE, ServerState.STOPPED);
     for (let i = 0; i < slotCount; i++) this.views.wake.notify(i32, header[i]! + Slot.STATE);
+    for (const lane of this.views.lanes) this.views.wake.notify(i32, lane.base + VcpuLane.ANS_SEQ);
     this.control.stopped();
   }
 }
@@ -393,7 +493,7 @@ export class ChannelServer {
  * thread is woken. Called by the service only after the worker thread has exited.
  */
 export function closeOrphanedChannel(sab: SharedArrayBuffer, geometry: ChannelGeometry, why: string, wakeKind: WakeKind = 'atomics'): void {
-  const { i32, slotCount, header, data, slotBytes, wake } = attachChannel(sab, geometry, wakeKind);
+  const { i32, slotCount, header, data, slotBytes, wake, lanes } = attachChannel(sab, geometry, wakeKind);
   let bytes = new PciRawCodec().encodeAnswer({ rc: VERR_INVALID_STATE, msg: `the channel closed: ${why}` });
   if (bytes.length > slotBytes) bytes = bytes.subarray(0, 0);
   Atomics.store(i32, Ctl.SERVER_STATE, ServerState.STOP_REQUESTED);
@@ -413,6 +513,16 @@ export function closeOrphanedChannel(sab: SharedArrayBuffer, geometry: ChannelGe
       } else break;
     }
   }
+  // A lane's request the dead worker never answered: ANS_SEQ behind REQ_SEQ (words ring 3 can
+  // write: at worst a lying VM gets this answer on its own lane).
+  for (const lane of lanes) {
+    const seq = Atomics.load(i32, lane.base + VcpuLane.REQ_SEQ);
+    if (Atomics.load(i32, lane.base + VcpuLane.ANS_SEQ) === seq || bytes.length > lane.ans.length) continue;
+    lane.ans.set(bytes);
+    Atomics.store(i32, lane.base + VcpuLane.ANS_LEN, bytes.length);
+    Atomics.store(i32, lane.base + VcpuLane.ANS_SEQ, seq);
+  }
   Atomics.store(i32, Ctl.SERVER_STATE, ServerState.STOPPED);
   for (let i = 0; i < slotCount; i++) wake.notify(i32, header[i]! + Slot.STATE);
+  for (const lane of lanes) wake.notify(i32, lane.base + VcpuLane.ANS_SEQ);
 }

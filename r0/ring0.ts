@@ -7,6 +7,7 @@
 
 import { Bdf } from '../shared/bdf.js';
 import { PciRawCodec } from '../shared/codec.js';
+import { FixedAnswerWriter, isFixedRequest } from '../shared/fixed-frame.js';
 import {
   opName,
   PCIRAW_BATCH_MAX,
@@ -72,6 +73,27 @@ function batchValue(out: unknown): BatchAnswer {
   return typeof u === 'number' || typeof u === 'bigint' ? [0, u] : [0];
 }
 
+/**
+ * The fixed answer of a fixed request `req` whose accesses all succeeded, or undefined when one
+ * did not (the msgpackr answer then carries the statuses and messages).
+ */
+function fixedAnswer(writer: FixedAnswerWriter, req: PciRawSendReq, answer: Out): Uint8Array | undefined {
+  if (answer.rc !== 0) return undefined;
+  const out = answer.out as Record<string, unknown> | undefined;
+  if (req.op !== PCIRAWR0_DO.BATCH) {
+    const one = batchValue(out);
+    return writer.encode([one.length === 2 ? (one[1] as number | bigint) : undefined], false);
+  }
+  const answers = out?.answers as BatchAnswer[] | undefined;
+  if (!answers) return undefined;
+  const values: (number | bigint | undefined)[] = [];
+  for (const a of answers) {
+    if (a[0] !== 0) return undefined;
+    values.push(a.length === 2 ? (a[1] as number | bigint) : undefined);
+  }
+  return writer.encode(values, true);
+}
+
 /** Longest message of one failed BATCH entry, in characters (the whole answer must fit a slot). */
 export const BATCH_MSG_CHARS = 96;
 
@@ -88,6 +110,8 @@ export class Ring0 {
   readonly timers: TimerQueue;
   readonly sessions = new Map<number, Session>();
   readonly codec = new PciRawCodec();
+  /** Where fixed answers are encoded (reused: the bytes handleFrame returns are copied out before the next request). */
+  readonly #fixedAnswers = new FixedAnswerWriter();
   readonly #log: (msg: string) => void;
   readonly #detachLog: DetachLog | undefined;
   #nextMapId = 1;
@@ -133,15 +157,22 @@ export class Ring0 {
    * Handles the request frame `frame[0, length)` (a private copy) of `session`. Returns the
    * encoded answer, or undefined when the request was parked (GET_IRQ with a timeout, on a
    * session whose channel can answer later: `ticket` names the request for
-   * {@link Session.replier}). Never throws: a ring-0 bug anywhere here (decode, dispatch,
-   * encode) is logged and answered VERR_INTERNAL_ERROR.
+   * {@link Session.replier}). The bytes may live in a buffer the next call reuses: copy them
+   * out first. Never throws: a ring-0 bug anywhere here (decode, dispatch, encode) is logged
+   * and answered VERR_INTERNAL_ERROR.
    */
   handleFrame(session: Session, frame: Uint8Array, length = frame.length, ticket?: number): Uint8Array | undefined {
     let answer: Out | undefined;
     try {
       const req = this.codec.decodeRequest(frame, length);
-      answer = 'rc' in req ? req : this.dispatch(session, req, ticket);
+      // A fixed request (shared/fixed-frame.ts) never parks (no ticket): its operations answer at once.
+      const fixed = isFixedRequest(frame, length);
+      answer = 'rc' in req ? req : this.dispatch(session, req, fixed ? undefined : ticket);
       if (answer === undefined) return undefined;
+      if (fixed && !('rc' in req)) {
+        const bytes = fixedAnswer(this.#fixedAnswers, req, answer);
+        if (bytes) return bytes;
+      }
       const key = answer.cacheKey;
       if (key === undefined) return this.codec.encodeAnswer(answer);
       // Register reads answer the same few values again and again (a status bit being polled).

@@ -142,9 +142,12 @@ export class ServeControl {
 
   /** Worker: publishes its statistics (requests answered, interrupts, faults) for the service. */
   publish(answered: number, irqs: number, faults: number): void {
-    Atomics.store(this.i32, ServeCtl.ANSWERED, answered | 0);
-    Atomics.store(this.i32, ServeCtl.IRQS, irqs | 0);
-    Atomics.store(this.i32, ServeCtl.FAULTS, faults | 0);
+    // Plain stores: statistics need no ordering, and a seq_cst store is a full fence on x86
+    // (three per request were a measurable part of a 1.7 us round trip).
+    const i32 = this.i32;
+    i32[ServeCtl.ANSWERED] = answered | 0;
+    i32[ServeCtl.IRQS] = irqs | 0;
+    i32[ServeCtl.FAULTS] = faults | 0;
   }
 
   /** The statistics last published by the worker. */
@@ -158,7 +161,10 @@ export class ServeControl {
 
   /** Worker: entering (or leaving) one request or timer run. */
   beat(): void {
-    Atomics.add(this.i32, ServeCtl.BUSY, 1);
+    // Only this worker writes the word, and the watchdog samples it every few hundred ms: a
+    // plain store (no locked add, no fence) is seen in time.
+    const i32 = this.i32;
+    i32[ServeCtl.BUSY] = (i32[ServeCtl.BUSY]! + 1) | 0;
   }
 
   /** The heartbeat word (odd while the worker is inside a request or timer run). */

@@ -166,11 +166,8 @@ function serve(r0: Ring0, task: ServeTask): ServeResult {
   const server = new ChannelServer(
     task.channel,
     {
-      handle: (frame, length, ticket) => {
-        const a = r0.handleFrame(session, frame, length, ticket);
-        publish();
-        return a;
-      },
+      // Statistics are published by poll, which the loop runs after every pass that served a request.
+      handle: (frame, length, ticket) => r0.handleFrame(session, frame, length, ticket),
       poll: (now) => {
         const next = r0.poll(now);
         publish();

@@ -12,9 +12,12 @@ import {
   SlotState,
   slotState,
   toChannelClock,
+  VCPU_LANE_REQ_BYTES,
+  VcpuLane,
   withSlotState,
 } from '../shared/channel-layout.js';
 import { FrameTooLargeError, PciRawCodec } from '../shared/codec.js';
+import { FIXED_ANS_FIRST_BYTE, isFixedRequest } from '../shared/fixed-frame.js';
 import type { PciRawAnswer } from '../shared/protocol.js';
 import { VERR_BUFFER_OVERFLOW, VERR_INTERNAL_ERROR, VERR_INVALID_PARAMETER, VERR_INVALID_STATE, VERR_TIMEOUT } from '../shared/status.js';
 import type { WakeKind } from '../shared/wake.js';
@@ -116,9 +119,121 @@ export class ChannelClient {
     return this.#codec.encodeRequestBuffer(this.session, op, target, params);
   }
 
-  /** Synchronous call with a frame made by {@link frame} (`op` is for messages only). */
+  /**
+   * Synchronous call with a ready frame: one made by {@link frame}, or a fixed-layout one
+   * (shared/fixed-frame.ts). `op` is for messages only. A single fixed access goes through this
+   * thread's vCPU lane when it holds one (shared/channel-layout.ts VcpuLane), else a slot.
+   */
   callSyncFrame(op: number, frame: Uint8Array, timeoutMs = this.timeoutMs): PciRawAnswer {
+    if (frame.length <= VCPU_LANE_REQ_BYTES && isFixedRequest(frame, frame.length)) {
+      const t0 = performance.now();
+      const deadline = t0 + timeoutMs;
+      const lane = this.#holdLane(deadline, t0);
+      if (lane >= 0) return this.#callLane(lane, op, frame, deadline, t0 + this.spinUs / 1000);
+    }
     return this.#callSync(op, 0, undefined, frame, timeoutMs);
+  }
+
+  /** The vCPU lane this client holds (-1: none), the OWNER word it last wrote there, and the REQ_SEQ it last posted. */
+  #lane = -1;
+  #laneOwner = 0;
+  #laneSeq = 0;
+  /** Until when (performance.now() ms) not to look for a free lane again after finding none. */
+  #noLaneUntil = 0;
+
+  /**
+   * Renews this client's lane lease to `deadline`, or claims a free lane (or one whose lease
+   * expired more than SLOT_LEASE_GRACE_MS ago). Returns the lane, or -1 when none is to be had
+   * (the call then uses a slot; the lanes are looked at again 100 ms later).
+   */
+  #holdLane(deadline: number, now: number): number {
+    const { i32, lanes } = this.views;
+    const word = claimWord(toChannelClock(deadline));
+    if (this.#lane >= 0) {
+      const owner = lanes[this.#lane]!.base + VcpuLane.OWNER;
+      if (Atomics.compareExchange(i32, owner, this.#laneOwner, word) === this.#laneOwner) {
+        this.#laneOwner = word;
+        return this.#lane;
+      }
+      this.#lane = -1; // another thread took it after our lease ran out
+    }
+    if (now < this.#noLaneUntil) return -1;
+    const clock = channelClockMs();
+    for (let k = 0; k < lanes.length; k++) {
+      const owner = lanes[k]!.base + VcpuLane.OWNER;
+      const w = Atomics.load(i32, owner);
+      if ((w === 0 || leaseExpired(w, clock)) && Atomics.compareExchange(i32, owner, w, word) === w) {
+        this.#lane = k;
+        this.#laneOwner = word;
+        this.#laneSeq = Atomics.load(i32, lanes[k]!.base + VcpuLane.REQ_SEQ);
+        return k;
+      }
+    }
+    this.#noLaneUntil = now + 100;
+    return -1;
+  }
+
+  /**
+   * One synchronous call through vCPU lane `k`: posts `frame` with the next sequence number,
+   * spins until `spinEnd` and then sleeps on ANS_SEQ until the answer to that number, the
+   * deadline (VERR_TIMEOUT) or the channel's close (VERR_INVALID_STATE). Times in performance.now() ms.
+   */
+  #callLane(k: number, op: number, frame: Uint8Array, deadline: number, spinEnd: number): PciRawAnswer {
+    this.stats.calls++;
+    if (this.closed) return CLOSED;
+    const { i32, lanes } = this.views;
+    const lane = lanes[k]!;
+    const base = lane.base;
+    lane.req.set(frame);
+    Atomics.store(i32, base + VcpuLane.REQ_LEN, frame.length);
+    if (Atomics.load(i32, base + VcpuLane.WAITER) !== 0) Atomics.store(i32, base + VcpuLane.WAITER, 0);
+    const seq = (this.#laneSeq + 1) | 0;
+    this.#laneSeq = seq;
+    Atomics.store(i32, base + VcpuLane.REQ_SEQ, seq);
+    // Ring 0 polls the lanes while it is awake; only a sleeping ring 0 needs the doorbell.
+    if (Atomics.load(i32, Ctl.SERVER_SLEEPING) !== 0) {
+      Atomics.add(i32, Ctl.DOORBELL, 1);
+      this.views.wake.notify(i32, Ctl.DOORBELL);
+    }
+    const ans = base + VcpuLane.ANS_SEQ;
+    let n = 0;
+    while (Atomics.load(i32, ans) !== seq) {
+      if ((++n & 63) !== 0) continue;
+      this.dmaServer?.serve();
+      if (performance.now() >= spinEnd) break;
+    }
+    let closedSince = Number.POSITIVE_INFINITY;
+    for (let w = Atomics.load(i32, ans); w !== seq; w = Atomics.load(i32, ans)) {
+      const now = performance.now();
+      if (now >= deadline) {
+        this.stats.timeouts++;
+        return {
+          rc: VERR_TIMEOUT,
+          msg: `ring 0 did not answer operation ${op} within the deadline: it is busy or stopped (raise timeoutMs, check the ring-0 log)`,
+        };
+      }
+      if (this.#peerSocket !== undefined && !this.closed && this.#peerHungUp()) markPeerGone(this.views);
+      if (this.closed) {
+        // Ring 0 answers what it holds when it closes; a request it never saw is ours to drop.
+        if (closedSince === Number.POSITIVE_INFINITY) closedSince = now;
+        else if (now - closedSince >= WAIT_SLICE_MS) return CLOSED;
+      }
+      Atomics.store(i32, base + VcpuLane.WAITER, 1);
+      if (this.dmaServer?.serve()) continue;
+      if (Atomics.load(i32, ans) !== w) continue;
+      this.views.wake.wait(i32, ans, w, Math.min(deadline - now, WAIT_SLICE_MS));
+    }
+    const len = Atomics.load(i32, base + VcpuLane.ANS_LEN);
+    const bytes = Math.max(0, Math.min(len, lane.ans.length));
+    try {
+      // A fixed answer is read where it lies (ring 0 does not touch it again before our next
+      // post); a msgpackr one is copied out first (msgpackr's string decoding refuses shared memory).
+      if (bytes > 0 && lane.ans[0] === FIXED_ANS_FIRST_BYTE) return this.#codec.decodeAnswer(lane.ans, bytes);
+      this.#answer.set(lane.ans.subarray(0, bytes));
+      return this.#codec.decodeAnswer(this.#answer, bytes);
+    } catch (e) {
+      return { rc: VERR_INTERNAL_ERROR, msg: `ring 0 answer could not be decoded: ${(e as Error).message}` };
+    }
   }
 
   #callSync(op: number, target: number, params: unknown, frame: Uint8Array | undefined, timeoutMs: number): PciRawAnswer {
@@ -359,6 +474,7 @@ export class ChannelClient {
 export function markPeerGone(views: ChannelViews): void {
   Atomics.store(views.i32, Ctl.SERVER_STATE, ServerState.STOPPED);
   for (let i = 0; i < views.slotCount; i++) views.wake.notify(views.i32, views.header[i]! + Slot.STATE);
+  for (const lane of views.lanes) views.wake.notify(views.i32, lane.base + VcpuLane.ANS_SEQ);
 }
 
 function checkPositive(name: string, v: number, zeroOk = false): number {

@@ -4,11 +4,13 @@ import { EventEmitter } from 'node:events';
 import type { OpenChannelOptions, Ring0Service } from '../r0/service.js';
 import { Bdf } from '../shared/bdf.js';
 import type { RawPciEndpoint } from '../shared/connection.js';
+import { FIXED_IRQ_KINDS, FIXED_RECORD_BYTES, FIXED_REQ_HEADER_BYTES, FIXED_SINGLE_BYTES, writeFixedHeader, writeFixedRecord } from '../shared/fixed-frame.js';
 import { checkGuestMemory, type GuestMemoryAccess } from '../shared/guest-memory.js';
 import type { PciRegionKind } from '../shared/pci/region.js';
 import {
   opName,
   PCIRAW_ADDRESS_SPACE,
+  PCIRAW_BATCH_MAX,
   PCIRAW_IRQ_KIND,
   PCIRAW_MEMINFO,
   PCIRAW_REGION,
@@ -95,7 +97,6 @@ export interface RawPciClientEvents {
 type Out = Record<string, unknown> | undefined;
 
 /** Most encoded read requests a client keeps per kind (the cache is cleared when full). */
-const FRAME_CACHE_MAX = 1024;
 
 /**
  * A VM's ring-3 client (rawpci.h's PCIRAWSENDREQ sender). Every operation has a synchronous
@@ -125,10 +126,13 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   readonly #endpoint: RawPciEndpoint;
   /** MAP_REGION views: what ring 0 posted on the control port, and this client's own device mmaps. */
   readonly #views: RegionViews;
-  /** Encoded PIO_READ requests by handle/port/width (see pioRead). */
-  readonly #frames = new Map<number, Uint8Array>();
-  /** Encoded MMIO_READ requests: index = width, then handle, then address. */
-  readonly #mmioFrames: Map<number, Map<bigint, Uint8Array>>[] = [0, 1, 2, 3, 4, 5, 6, 7, 8].map(() => new Map());
+  /**
+   * Where the synchronous data-plane calls write their fixed request frames
+   * (shared/fixed-frame.ts): one access, or a BATCH of up to PCIRAW_BATCH_MAX.
+   */
+  readonly #fixed = new Uint8Array(FIXED_REQ_HEADER_BYTES + PCIRAW_BATCH_MAX * FIXED_RECORD_BYTES);
+  readonly #fixedView = new DataView(this.#fixed.buffer);
+  readonly #fixedOne = this.#fixed.subarray(0, FIXED_SINGLE_BYTES);
   readonly #recordLatency: boolean;
   readonly #lat = new Map<string, number[]>();
   /** Calls per operation name. */
@@ -358,13 +362,9 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
 
   /** PIO_READ of `cb` (1, 2, 4) bytes at `port`. Returns the unsigned value. Errors: VERR_OUT_OF_RANGE (not in the device's I/O BARs). */
   pioRead(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4): number {
-    // A vCPU polls the same few registers: reuse their encoded requests (same bytes each time).
-    const key = (handle * 0x1_0000 + (port & 0xffff)) * 8 + cb;
-    const frame = Number.isInteger(port) && port >= 0 && port <= 0xffff ? this.#frames.get(key) : undefined;
-    if (frame) return this.#syncFrame(PCIRAWR0_DO.PIO_READ, frame)!.value as number;
-    const out = this.#sync(PCIRAWR0_DO.PIO_READ, handle, { port, cb });
-    this.#remember(key, () => this.#ch.frame(PCIRAWR0_DO.PIO_READ, handle, { port, cb }));
-    return out!.value as number;
+    const fixed = this.#fixedSync(PCIRAWR0_DO.PIO_READ, handle, cb, port, 0);
+    const out = fixed === NOT_FIXED ? this.#sync(PCIRAWR0_DO.PIO_READ, handle, { port, cb }) : fixed;
+    return bareValue(out) as number;
   }
   /** Asynchronous {@link pioRead}. */
   async pioReadAsync(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4): Promise<number> {
@@ -372,7 +372,7 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   }
   /** PIO_WRITE of `value` (`cb` bytes) to `port`. */
   pioWrite(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4, value: number): void {
-    this.#sync(PCIRAWR0_DO.PIO_WRITE, handle, { port, cb, value });
+    if (this.#fixedSync(PCIRAWR0_DO.PIO_WRITE, handle, cb, port, value) === NOT_FIXED) this.#sync(PCIRAWR0_DO.PIO_WRITE, handle, { port, cb, value });
   }
   /** Asynchronous {@link pioWrite}. */
   async pioWriteAsync(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4, value: number): Promise<void> {
@@ -389,22 +389,9 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   mmioRead(handle: PciRawDevHandle, address: bigint | number, cb: 8): bigint;
   mmioRead(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4 | 8): number | bigint {
     const a = big('address', address);
-    // Encoded requests by width, then handle, then address (bigint keys compare by value).
-    const byAddr = this.#mmioFrames[cb]?.get(handle);
-    const frame = byAddr?.get(a);
-    if (frame) return (this.#syncFrame(PCIRAWR0_DO.MMIO_READ, frame)!.value as PciRawMemLoc).u;
-    const out = this.#sync(PCIRAWR0_DO.MMIO_READ, handle, { address: a, cb });
-    const perWidth = this.#mmioFrames[cb];
-    if (perWidth) {
-      let m = perWidth.get(handle);
-      if (!m) {
-        m = new Map();
-        perWidth.set(handle, m);
-      }
-      if (m.size >= FRAME_CACHE_MAX) m.clear();
-      m.set(a, this.#ch.frame(PCIRAWR0_DO.MMIO_READ, handle, { address: a, cb }));
-    }
-    return (out!.value as PciRawMemLoc).u;
+    const fixed = this.#fixedSync(PCIRAWR0_DO.MMIO_READ, handle, cb, a, 0);
+    const out = fixed === NOT_FIXED ? this.#sync(PCIRAWR0_DO.MMIO_READ, handle, { address: a, cb }) : fixed;
+    return bareValue(out) as number | bigint;
   }
   /** Asynchronous {@link mmioRead}. */
   async mmioReadAsync(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4 | 8): Promise<number | bigint> {
@@ -412,7 +399,9 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   }
   /** MMIO_WRITE of `value` (`cb` bytes; a bigint for 8) at host physical `address`. */
   mmioWrite(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4 | 8, value: number | bigint): void {
-    this.#sync(PCIRAWR0_DO.MMIO_WRITE, handle, { address: big('address', address), value: memLoc(cb, value) });
+    const a = big('address', address);
+    const loc = memLoc(cb, value);
+    if (this.#fixedSync(PCIRAWR0_DO.MMIO_WRITE, handle, cb, a, loc.u) === NOT_FIXED) this.#sync(PCIRAWR0_DO.MMIO_WRITE, handle, { address: a, value: loc });
   }
   /** Asynchronous {@link mmioWrite}. */
   async mmioWriteAsync(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4 | 8, value: number | bigint): Promise<void> {
@@ -423,7 +412,9 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
 
   /** PCICFG_READ of `cb` (1, 2, 4) bytes at config `offset` (naturally aligned). */
   cfgRead(handle: PciRawDevHandle, offset: number, cb: 1 | 2 | 4): number {
-    return (this.#sync(PCIRAWR0_DO.PCICFG_READ, handle, { offset, cb })!.value as PciRawMemLoc).u as number;
+    const fixed = this.#fixedSync(PCIRAWR0_DO.PCICFG_READ, handle, cb, offset, 0);
+    const out = fixed === NOT_FIXED ? this.#sync(PCIRAWR0_DO.PCICFG_READ, handle, { offset, cb }) : fixed;
+    return bareValue(out) as number;
   }
   /** Asynchronous {@link cfgRead}. */
   async cfgReadAsync(handle: PciRawDevHandle, offset: number, cb: 1 | 2 | 4): Promise<number> {
@@ -431,7 +422,9 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   }
   /** PCICFG_WRITE of `value` at config `offset`. BARs are refused (VERR_ACCESS_DENIED): they belong to the host. */
   cfgWrite(handle: PciRawDevHandle, offset: number, cb: 1 | 2 | 4, value: number): void {
-    this.#sync(PCIRAWR0_DO.PCICFG_WRITE, handle, { offset, value: memLoc(cb, value) });
+    const loc = memLoc(cb, value);
+    if (this.#fixedSync(PCIRAWR0_DO.PCICFG_WRITE, handle, cb, offset, loc.u) === NOT_FIXED)
+      this.#sync(PCIRAWR0_DO.PCICFG_WRITE, handle, { offset, value: loc });
   }
   /** Asynchronous {@link cfgWrite}. */
   async cfgWriteAsync(handle: PciRawDevHandle, offset: number, cb: 1 | 2 | 4, value: number): Promise<void> {
@@ -450,7 +443,8 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
    * an empty or too long list, a closed channel, the deadline.
    */
   batch(accesses: readonly BatchAccess[]): BatchResult[] {
-    const out = this.#sync(PCIRAWR0_DO.BATCH, 0, { accesses: accesses.map(batchEntry) });
+    const frame = this.#fixedBatch(accesses);
+    const out = frame ? this.#syncFrame(PCIRAWR0_DO.BATCH, frame) : this.#sync(PCIRAWR0_DO.BATCH, 0, { accesses: accesses.map(batchEntry) });
     return batchResults(accesses, out);
   }
   /** Asynchronous {@link batch}. */
@@ -494,7 +488,8 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
 
   /** ACK_IRQ: acknowledges an interrupt; for `intx` the automasked line is unmasked. */
   ackIrq(handle: PciRawDevHandle, kind: PciRawIrqKind = PCIRAW_IRQ_KIND.INTX): void {
-    this.#sync(PCIRAWR0_DO.ACK_IRQ, handle, { kind });
+    const k = FIXED_IRQ_KINDS.indexOf(kind);
+    if (k < 0 || this.#fixedSync(PCIRAWR0_DO.ACK_IRQ, handle, 0, k, 0) === NOT_FIXED) this.#sync(PCIRAWR0_DO.ACK_IRQ, handle, { kind });
   }
   /** Asynchronous {@link ackIrq}. */
   async ackIrqAsync(handle: PciRawDevHandle, kind: PciRawIrqKind = PCIRAW_IRQ_KIND.INTX): Promise<void> {
@@ -604,10 +599,32 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
 
   // ---- internals ----
 
-  /** Remembers the encoded request of a read that succeeded (bounded: cleared when full). */
-  #remember(key: number, make: () => Uint8Array): void {
-    if (this.#frames.size >= FRAME_CACHE_MAX) this.#frames.clear();
-    this.#frames.set(key, make());
+  /**
+   * One synchronous access in the fixed layout: `where` is the port, address, config offset or
+   * ACK_IRQ kind index, `value` what a write stores. Returns the answer's out (a read's bare
+   * value), or NOT_FIXED when a field cannot travel in the layout (not an unsigned integer of
+   * its size): the caller then sends the msgpackr request, whose answer names what is wrong.
+   */
+  #fixedSync(op: number, handle: number, cb: number, where: number | bigint, value: number | bigint): Out | typeof NOT_FIXED {
+    if (!fixableRecord(handle, cb, where, value)) return NOT_FIXED;
+    writeFixedHeader(this.#fixedView, this.session, 1, false);
+    writeFixedRecord(this.#fixedView, FIXED_REQ_HEADER_BYTES, op, cb, handle, where, value);
+    return this.#syncFrame(op, this.#fixedOne);
+  }
+
+  /** A BATCH as a fixed frame (a view of the scratch buffer), or undefined when an access cannot travel in the layout. Throws as batchEntry does for a bad access. */
+  #fixedBatch(accesses: readonly BatchAccess[]): Uint8Array | undefined {
+    const n = accesses.length;
+    if (n < 1 || n > PCIRAW_BATCH_MAX) return undefined;
+    const view = this.#fixedView;
+    for (let i = 0; i < n; i++) {
+      const a = accesses[i]!;
+      const f = fixedFields(a);
+      if (!f || !fixableRecord(a.handle, f[1], f[2], f[3])) return undefined;
+      writeFixedRecord(view, FIXED_REQ_HEADER_BYTES + i * FIXED_RECORD_BYTES, f[0], f[1], a.handle, f[2], f[3]);
+    }
+    const size = writeFixedHeader(view, this.session, n, true);
+    return this.#fixed.subarray(0, size);
   }
 
   #syncFrame(op: number, frame: Uint8Array): Out {
@@ -730,6 +747,49 @@ function batchEntry(a: BatchAccess): [number, number, unknown] {
     default:
       throw new TypeError(`batch: unknown access op ${String((a as { op: unknown }).op)}`);
   }
+}
+
+/** #fixedSync's answer when an access cannot travel in the fixed layout. */
+const NOT_FIXED = Symbol('not fixed');
+
+/** True when every field fits its place in a fixed record (shared/fixed-frame.ts): a u32 handle, a u8 width, u64 where and value. */
+function fixableRecord(handle: number, cb: number, where: number | bigint, value: number | bigint): boolean {
+  return Number.isInteger(handle) && handle >= 0 && handle <= 0xffff_ffff && Number.isInteger(cb) && cb >= 0 && cb <= 0xff && isU64(where) && isU64(value);
+}
+
+function isU64(v: number | bigint): boolean {
+  return typeof v === 'bigint' ? v >= 0n && v <= 0xffff_ffff_ffff_ffffn : Number.isSafeInteger(v) && v >= 0;
+}
+
+/** A batch access's fixed record fields `[op, cb, where, value]`, checked as batchEntry checks them; undefined for an access without one. */
+function fixedFields(a: BatchAccess): [number, number, number | bigint, number | bigint] | undefined {
+  switch (a.op) {
+    case 'pioRead':
+      return [PCIRAWR0_DO.PIO_READ, a.cb, a.port, 0];
+    case 'pioWrite':
+      return [PCIRAWR0_DO.PIO_WRITE, a.cb, a.port, a.value];
+    case 'mmioRead':
+      return [PCIRAWR0_DO.MMIO_READ, a.cb, big('address', a.address), 0];
+    case 'mmioWrite':
+      return [PCIRAWR0_DO.MMIO_WRITE, a.cb, big('address', a.address), memLoc(a.cb, a.value).u];
+    case 'cfgRead':
+      return [PCIRAWR0_DO.PCICFG_READ, a.cb, a.offset, 0];
+    case 'cfgWrite':
+      return [PCIRAWR0_DO.PCICFG_WRITE, a.cb, a.offset, memLoc(a.cb, a.value).u];
+    case 'ackIrq': {
+      const k = FIXED_IRQ_KINDS.indexOf(a.kind ?? PCIRAW_IRQ_KIND.INTX);
+      return k < 0 ? undefined : [PCIRAWR0_DO.ACK_IRQ, 0, k, 0];
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** A read's out value as the bare value: the fixed answer's own, or a msgpackr answer's PCIRAWMEMLOC `u`. */
+function bareValue(out: Out): number | bigint | undefined {
+  const v = out?.value;
+  if (typeof v === 'number' || typeof v === 'bigint') return v;
+  return (v as PciRawMemLoc | undefined)?.u;
 }
 
 /** Ring 0's BATCH answer (PciRawOutBatch) as results in the order of `accesses` (a missing or malformed entry reads as VERR_INTERNAL_ERROR). */

@@ -5,6 +5,7 @@
 //   [ control block: CTL_WORDS Int32 words ][ slot 0 ][ slot 1 ] ... [ slot N-1 ]
 //   slot = [ SLOT_HEADER_WORDS Int32 words ][ slotBytes bytes of data ]
 //   then the DMA lane: [ DMA_LANE_HEADER_WORDS Int32 words ][ request data DMA_LANE_BYTES ][ answer data DMA_LANE_BYTES ]
+//   then, 64-byte aligned, VCPU_LANE_COUNT vCPU lanes of VCPU_LANE_BYTES (see VcpuLane)
 //
 // A slot carries one request and then its answer (the answer overwrites the request in the data
 // area after ring 0 has copied the request out). Its state word holds the state in its low
@@ -36,7 +37,7 @@ import { type WakeKind, type Waker, waker } from './wake.js';
 /** Magic of a channel's control block ('RPCH'). */
 export const CHANNEL_MAGIC = 0x4843_5052;
 /** Layout version of the channel (changes when any index or encoding below changes). */
-export const CHANNEL_LAYOUT_VERSION = 4;
+export const CHANNEL_LAYOUT_VERSION = 5;
 
 /** Int32 word indices of the control block. */
 export const Ctl = {
@@ -224,9 +225,63 @@ export const DMA_LANE_HEADER_WORDS = 16;
 /** Bytes of each DMA lane data area: the largest chunk of one lane request (32 KiB). */
 export const DMA_LANE_BYTES = 32768;
 
-/** Byte size of a channel with `slotCount` slots of `slotBytes` data bytes (and its DMA lane). */
+/**
+ * vCPU lanes (after the DMA lane): one synchronous fixed-layout access at a time
+ * (shared/fixed-frame.ts, one record), for a ring-3 thread that holds the lane, with sequence
+ * numbers instead of a slot's claim, posted mask and doorbell. A round trip moves two cache
+ * lines: the request line (REQ_SEQ, REQ_LEN, OWNER and the frame in one 64-byte line) and the
+ * answer line. Ring 0 polls every lane's REQ_SEQ while it spins; before it sleeps it publishes
+ * SERVER_SLEEPING and looks once more, and ring 3 rings the doorbell after a post only when it
+ * sees SERVER_SLEEPING (both sides store, then load: one of them sees the other).
+ *
+ * Ring 3 posts: writes the frame and REQ_LEN, then stores REQ_SEQ (a new value). Ring 0 takes a
+ * lane whose REQ_SEQ differs from the one it last served there (its own memory), copies the frame
+ * out, answers into the answer area, stores ANS_LEN, then ANS_SEQ = the REQ_SEQ it served, and
+ * wakes ANS_SEQ if WAITER is set. Ring 3 trusts an answer only while ANS_SEQ equals its own
+ * REQ_SEQ; a late answer to a call it gave up on carries the older number and is ignored.
+ *
+ * OWNER is ring 3's alone (ring 0 never reads it): the state word of a lease as a slot's
+ * (claimWord), renewed by CAS with every call. A thread that finds no free lane takes one whose
+ * lease expired more than SLOT_LEASE_GRACE_MS ago (its holder died or went idle); the holder's
+ * next CAS fails and it claims another lane or uses the slots.
+ */
+export const VcpuLane = {
+  /** Sequence number of the posted request (ring 3; any change is a new request). */
+  REQ_SEQ: 0,
+  /** Bytes of the request frame (at most VCPU_LANE_REQ_BYTES). */
+  REQ_LEN: 1,
+  /** Ring 3's lease of the lane (0: free). */
+  OWNER: 2,
+  /** The REQ_SEQ ring 0 answered (first word of the answer line). */
+  ANS_SEQ: 16,
+  /** Bytes of the answer. */
+  ANS_LEN: 17,
+  /** 1 while ring 3 sleeps on ANS_SEQ: ring 0 only calls notify then. */
+  WAITER: 18,
+} as const;
+
+/** Number of vCPU lanes of a channel (threads holding one at once; more use the slots). */
+export const VCPU_LANE_COUNT = 16;
+/** Bytes of one vCPU lane: the request line (64 bytes) and the answer area. */
+export const VCPU_LANE_BYTES = 1024;
+/** Byte offset of a lane's request frame (after REQ_SEQ, REQ_LEN, OWNER). */
+export const VCPU_LANE_REQ_AT = 12;
+/** The largest frame a lane carries, in bytes (a single fixed access is 48). */
+export const VCPU_LANE_REQ_BYTES = 64 - VCPU_LANE_REQ_AT;
+/** Byte offset of a lane's answer (after ANS_SEQ, ANS_LEN, WAITER). */
+export const VCPU_LANE_ANS_AT = 76;
+/** The largest answer a lane carries, in bytes (ring 0 shortens a message that would not fit). */
+export const VCPU_LANE_ANS_BYTES = VCPU_LANE_BYTES - VCPU_LANE_ANS_AT;
+
+/** Byte offset of the first vCPU lane (64-byte aligned, after the DMA lane). */
+export function vcpuLanesOffset(slotCount: number, slotBytes: number): number {
+  const end = slotOffset(slotCount, slotBytes) + DMA_LANE_HEADER_WORDS * 4 + 2 * DMA_LANE_BYTES;
+  return Math.ceil(end / 64) * 64;
+}
+
+/** Byte size of a channel with `slotCount` slots of `slotBytes` data bytes (and its DMA lane and vCPU lanes). */
 export function channelBytes(slotCount: number, slotBytes: number): number {
-  return slotOffset(slotCount, slotBytes) + DMA_LANE_HEADER_WORDS * 4 + 2 * DMA_LANE_BYTES;
+  return vcpuLanesOffset(slotCount, slotBytes) + VCPU_LANE_COUNT * VCPU_LANE_BYTES;
 }
 
 /** Byte offset of slot `i`'s header. */
@@ -251,6 +306,8 @@ export interface ChannelViews extends ChannelGeometry {
   header: Int32Array;
   /** The DMA lane: its header words ({@link DmaLane}) and its two data areas. */
   dma: { i32: Int32Array; req: Uint8Array; ans: Uint8Array };
+  /** The vCPU lanes ({@link VcpuLane}): each one's first Int32 index in `i32`, its request frame area and its answer area. */
+  lanes: { base: number; req: Uint8Array; ans: Uint8Array }[];
   /** How sleepers on this channel's words are woken: Atomics in one process, a futex across processes (shared/wake.ts). */
   wake: Waker;
 }
@@ -327,5 +384,14 @@ export function attachChannel(sab: SharedArrayBuffer, geometry?: ChannelGeometry
     req: new Uint8Array(sab, laneData, DMA_LANE_BYTES),
     ans: new Uint8Array(sab, laneData + DMA_LANE_BYTES, DMA_LANE_BYTES),
   };
-  return { sab, i32, data, header, slotCount, slotBytes, dma, wake: waker(wake) };
+  const lanesAt = vcpuLanesOffset(slotCount, slotBytes);
+  const lanes = Array.from({ length: VCPU_LANE_COUNT }, (_, k) => {
+    const at = lanesAt + k * VCPU_LANE_BYTES;
+    return {
+      base: at / 4,
+      req: new Uint8Array(sab, at + VCPU_LANE_REQ_AT, VCPU_LANE_REQ_BYTES),
+      ans: new Uint8Array(sab, at + VCPU_LANE_ANS_AT, VCPU_LANE_ANS_BYTES),
+    };
+  });
+  return { sab, i32, data, header, slotCount, slotBytes, dma, lanes, wake: waker(wake) };
 }

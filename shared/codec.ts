@@ -11,6 +11,7 @@
 // Answer frame: msgpack [rc, out, msg] (out and msg may be null).
 
 import { Packr } from 'msgpackr';
+import { decodeFixedAnswer, decodeFixedRequest, FIXED_ANS_FIRST_BYTE, isFixedRequest } from './fixed-frame.js';
 import { readLe } from './le.js';
 import { PCIRAW_PROTOCOL_VERSION, PCIRAW_REQ_MAGIC, type PciRawAnswer, type PciRawSendReq } from './protocol.js';
 import { VERR_INVALID_MAGIC, VERR_INVALID_PARAMETER, VERR_PARSE_ERROR, VERR_VERSION_MISMATCH } from './status.js';
@@ -154,7 +155,8 @@ export class PciRawCodec {
   }
 
   /**
-   * Decodes the request frame in `frame[0, length)` (a private copy, never shared memory). Returns the request or a
+   * Decodes the request frame in `frame[0, length)` (a private copy, never shared memory): a
+   * msgpackr frame, or a fixed one (shared/fixed-frame.ts, with that layout's failures). Returns the request or a
    * failure: `{ rc, msg }` with VERR_INVALID_MAGIC, VERR_VERSION_MISMATCH, VERR_INVALID_PARAMETER
    * (size field disagrees with the frame) or VERR_PARSE_ERROR (body is not a valid encoding).
    */
@@ -162,6 +164,8 @@ export class PciRawCodec {
     // A vCPU polling a register sends the same bytes again and again: decoding is a pure
     // function of the bytes, so an identical frame reuses the last result (callers never
     // mutate it). Comparing ~20 bytes costs far less than msgpackr's unpack.
+    // The fixed layout of the small data-plane operations (shared/fixed-frame.ts): no msgpack.
+    if (isFixedRequest(frame, length)) return decodeFixedRequest(frame, length);
     if (this.#lastReq !== undefined && this.#lastReqBytes.same(frame, length)) return this.#lastReq;
     const req = this.#decodeRequest(frame, length);
     if ('op' in req) {
@@ -228,10 +232,13 @@ export class PciRawCodec {
   }
 
   /**
-   * Decodes an answer (ring 3 side) from `bytes[0, length)`. Throws when the bytes are not an
+   * Decodes an answer (ring 3 side) from `bytes[0, length)`: a msgpackr answer, or a fixed one
+   * (see decodeFixedAnswer in shared/fixed-frame.ts for its shape). Throws when the bytes are not an
    * answer. Pass the same reused buffer each time for speed (see {@link decodeRequest}).
    */
   decodeAnswer(bytes: Uint8Array, length = bytes.length): PciRawAnswer {
+    // A fixed answer (shared/fixed-frame.ts) starts with 0xc1, a byte msgpack never writes.
+    if (length > 0 && bytes[0] === FIXED_ANS_FIRST_BYTE) return decodeFixedAnswer(bytes, length);
     // As decodeRequest: the same answer bytes (a register polled) give the same answer object.
     if (this.#lastAnswer !== undefined && this.#lastAnswerBytes.same(bytes, length)) return this.#lastAnswer;
     const a = this.#decodeAnswer(bytes, length);

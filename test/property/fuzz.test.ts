@@ -3,7 +3,8 @@ import { fc, testProp } from '@fast-check/ava';
 import test from 'ava';
 import type { Ring0Service } from '../../r0/service.js';
 import type { RawPciClient } from '../../r3/client.js';
-import { PCIRAW_POWER, PCIRAWR0_DO } from '../../shared/protocol.js';
+import { FIXED_RECORD_BYTES, FIXED_REQ_HEADER_BYTES, writeFixedHeader, writeFixedRecord } from '../../shared/fixed-frame.js';
+import { PCIRAW_BATCH_OPS, PCIRAW_POWER, PCIRAWR0_DO } from '../../shared/protocol.js';
 import { statusName, VERR_INTERNAL_ERROR } from '../../shared/status.js';
 import { PARAM_KEYS } from '../helpers/params.js';
 import { channelOf, frameFor, postRawFrame } from '../helpers/raw-channel.js';
@@ -109,6 +110,40 @@ testProp.serial(
       mutated = longer;
     }
     t.true(answeredAndAlive(postRawFrame(channelOf(vm), mutated)));
+  },
+  { numRuns: 300 },
+);
+
+testProp.serial(
+  'fixed-layout frames with random records (single or BATCH), headers and bytes get a status and ring 0 keeps serving',
+  [
+    fc.array(
+      fc.record({
+        op: fc.oneof(fc.constantFrom(...PCIRAW_BATCH_OPS), fc.integer({ min: 0, max: 0xffff })),
+        cb: fc.integer({ min: 0, max: 255 }),
+        target: fc.constantFrom('edu', 'td', 'random'),
+        rnd: fc.integer({ min: 0, max: 0xffff_ffff }),
+        where: fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.constantFrom(0n, 0xc000n, 0x40n, 3n)),
+        value: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+      }),
+      { minLength: 1, maxLength: 4 },
+    ),
+    fc.boolean(),
+    fc.option(fc.tuple(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 255 }))),
+  ],
+  (t, records, batch, poke) => {
+    const n = batch ? records.length : 1;
+    const frame = new Uint8Array(FIXED_REQ_HEADER_BYTES + n * FIXED_RECORD_BYTES);
+    const view = new DataView(frame.buffer);
+    writeFixedHeader(view, vm.session, n, batch);
+    for (let i = 0; i < n; i++) {
+      const r = records[i]!;
+      // Writes that may switch the liveness probe's decoding off go to the testdev instead.
+      const target = r.target === 'edu' && r.op !== PCIRAWR0_DO.PCICFG_WRITE ? edu : r.target === 'random' ? r.rnd : td;
+      writeFixedRecord(view, FIXED_REQ_HEADER_BYTES + i * FIXED_RECORD_BYTES, r.op, r.cb, target, r.where, r.value);
+    }
+    if (poke) frame[poke[0] % frame.length] = poke[1];
+    t.true(answeredAndAlive(postRawFrame(channelOf(vm), frame)));
   },
   { numRuns: 300 },
 );

@@ -17,7 +17,7 @@ function parkingServer() {
   const tickets: number[] = [];
   const server = new ChannelServer(
     ch.sab,
-    { handle: (_f, _l, ticket) => void tickets.push(ticket), poll: () => Number.POSITIVE_INFINITY },
+    { handle: (_f, _l, ticket) => void tickets.push(ticket ?? -1), poll: () => Number.POSITIVE_INFINITY },
     { geometry: { slotCount: 4, slotBytes: 256 } },
   );
   return { ch, tickets, server };

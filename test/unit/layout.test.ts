@@ -77,7 +77,7 @@ test('VBox status codes carry err.h numbers', (t) => {
 });
 
 test('channel control block and slot header indices are pinned', (t) => {
-  t.is(CHANNEL_LAYOUT_VERSION, 4);
+  t.is(CHANNEL_LAYOUT_VERSION, 5);
   t.is(CTL_WORDS, 64);
   t.is(SLOT_HEADER_WORDS, 8);
   t.is(

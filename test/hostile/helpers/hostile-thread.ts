@@ -2,7 +2,17 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { RawPciClient } from '../../../r3/client.js';
-import { CTL_WORDS, Ctl, DMA_LANE_BYTES, DMA_LANE_HEADER_WORDS, SLOT_HEADER_WORDS, slotOffset } from '../../../shared/channel-layout.js';
+import {
+  CTL_WORDS,
+  Ctl,
+  DMA_LANE_BYTES,
+  DMA_LANE_HEADER_WORDS,
+  SLOT_HEADER_WORDS,
+  slotOffset,
+  VCPU_LANE_BYTES,
+  VCPU_LANE_COUNT,
+  vcpuLanesOffset,
+} from '../../../shared/channel-layout.js';
 import type { RawPciEndpoint } from '../../../shared/connection.js';
 import { PCIRAWR0_DO } from '../../../shared/protocol.js';
 import { statusName } from '../../../shared/status.js';
@@ -12,6 +22,7 @@ export type HostileThreadData =
   | { mode: 'store'; channel: SharedArrayBuffer; stop: SharedArrayBuffer; index: number; value: number }
   | { mode: 'scribble'; channel: SharedArrayBuffer; stop: SharedArrayBuffer; seed: number; slotCount: number; slotBytes: number }
   | { mode: 'lane'; channel: SharedArrayBuffer; stop: SharedArrayBuffer; seed: number; slotCount: number; slotBytes: number }
+  | { mode: 'vcpu-lanes'; channel: SharedArrayBuffer; stop: SharedArrayBuffer; seed: number; slotCount: number; slotBytes: number }
   | { mode: 'flip'; channel: SharedArrayBuffer; stop: SharedArrayBuffer; byteOffset: number; a: number; b: number }
   | { mode: 'call'; endpoint: RawPciEndpoint; op: 'getIrq' | 'mmioRead' | 'loop'; handle: number; address?: string; timeoutMs: number; irqTimeoutMs?: number };
 
@@ -107,6 +118,21 @@ function run(d: HostileThreadData): void {
       // In bursts with quiet gaps of 0..2 ms: DMAs run both while the lane is scribbled and in
       // between, so the test sees failures and successes (and the shared cores get a break).
       if ((++writes & 4095) === 0) Atomics.wait(stop, 0, 0, (next() % 2000) / 1000);
+    }
+  } else if (d.mode === 'vcpu-lanes') {
+    // Every vCPU lane: sequence numbers, lengths, leases, waiter words and frame bytes, at
+    // random; every 64th write a well-formed fixed frame's magic at the start of a request.
+    const next = rng(d.seed);
+    const lanes = vcpuLanesOffset(d.slotCount, d.slotBytes);
+    const u8 = new Uint8Array(d.channel);
+    while (Atomics.load(stop, 0) === 0) {
+      const r = next();
+      const value = next() | 0;
+      const at = lanes + ((r >>> 4) % VCPU_LANE_COUNT) * VCPU_LANE_BYTES;
+      if ((writes & 63) === 0) u8.set([0x52, 0x50, 0x43, 0x46], at + 12);
+      else if (r & 1) Atomics.store(i32, at / 4 + ((r >>> 1) & 7) * (r & 8 ? 1 : 3), r & 2 ? value : value & 0x3f);
+      else u8[at + ((r >>> 9) % VCPU_LANE_BYTES)] = value;
+      writes++;
     }
   } else {
     const u8 = new Uint8Array(d.channel);
