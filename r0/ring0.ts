@@ -477,8 +477,17 @@ export class Ring0 {
     const answers: BatchAnswer[] = [];
     for (const a of list as unknown[]) {
       let out: Out | undefined;
-      if (!Array.isArray(a) || a.length !== 3 || !isInt(a[0]) || !PCIRAW_BATCH_OPS.has(a[0]) || !isU32(a[1])) {
-        out = fail(VERR_INVALID_PARAMETER, 'a BATCH entry is [op, target, params] with op PIO, MMIO or PCICFG read or write, or ACK_IRQ');
+      if (
+        !Array.isArray(a) ||
+        a.length !== 3 ||
+        !isInt(a[0]) ||
+        !PCIRAW_BATCH_OPS.has(a[0]) ||
+        !isU32(a[1]) ||
+        a[2] === null ||
+        typeof a[2] !== 'object' ||
+        Array.isArray(a[2])
+      ) {
+        out = fail(VERR_INVALID_PARAMETER, 'a BATCH entry is [op, target, params] with op PIO, MMIO or PCICFG read or write, or ACK_IRQ, and params a map');
       } else {
         out = this.dispatch(session, {
           version: req.version,

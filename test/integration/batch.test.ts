@@ -103,6 +103,25 @@ test.serial('entries a batch may not carry (a nested batch, OPEN_DEVICE, GET_IRQ
   );
 });
 
+test.serial('an entry whose params are not a map (null, a number, an array) answers VERR_INVALID_PARAMETER, not VERR_INTERNAL_ERROR', (t) => {
+  // Regression: a null params block reached the access checks, which threw (VERR_INTERNAL_ERROR).
+  const a = vm.rawSync(DO.BATCH, 0, {
+    accesses: [
+      [DO.PIO_READ, td, null],
+      [DO.ACK_IRQ, td, null],
+      [DO.MMIO_READ, edu, 5],
+      [DO.PCICFG_READ, td, [0, 4]],
+      [DO.PIO_READ, td, { port, cb: 4 }],
+    ],
+  });
+  t.is(a.rc, 0);
+  const answers = (a.out as unknown as { answers: [number, unknown][] }).answers;
+  t.deepEqual(
+    answers.map((x) => x[0]),
+    [...Array(4).fill(S.VERR_INVALID_PARAMETER), 0],
+  );
+});
+
 test.serial('an answer that outgrows the slot is VERR_BUFFER_OVERFLOW, never an overrun or VERR_INTERNAL_ERROR; the channel serves on', (t) => {
   // The request fits the 256-byte slot; the answer (8 refusals with their messages) does not.
   const many = Array.from({ length: 8 }, () => ({ op: 'pioRead' as const, handle: 0x0bad_f00d, port: 0, cb: 4 as const }));
