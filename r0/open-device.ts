@@ -311,6 +311,7 @@ export class OpenDevice implements HostDeviceEvents {
 
   #event(kind: PciRawIrqEvent['kind'], vector: number, address: bigint, data: number): PciRawIrqEvent {
     return {
+      timeNs: Number(process.hrtime.bigint()),
       kind,
       device: this.handle,
       guestIrq: this.guestIrq ?? -1,

@@ -58,8 +58,8 @@ const SHARED_STRUCTURES: readonly (readonly string[])[] = [
   ['caps'],
   ['domain'],
   ['irq', 'pending'],
-  ['kind', 'device', 'guestIrq', 'hostIrq', 'vector', 'address', 'data'],
-  ['kind', 'device', 'guestIrq', 'hostIrq', 'vector', 'address', 'data', 'detail'],
+  ['timeNs', 'kind', 'device', 'guestIrq', 'hostIrq', 'vector', 'address', 'data'],
+  ['timeNs', 'kind', 'device', 'guestIrq', 'hostIrq', 'vector', 'address', 'data', 'detail'],
 ];
 
 /** Number of shared structures (pinned by the layout test). */

@@ -326,6 +326,12 @@ export interface PciRawIrqEvent {
   data: number;
   /** For faults: what happened, e.g. `'DMA write of 4095 bytes at IOVA 0xdead000 not mapped'`. */
   detail?: string;
+  /**
+   * When ring 0 queued the event (the device model raised the interrupt, or the IOMMU refused
+   * the DMA): nanoseconds of CLOCK_MONOTONIC (`process.hrtime.bigint()` as a number), the same
+   * clock in every thread and process of the host, for measuring delivery latency.
+   */
+  timeNs: number;
 }
 /** Out of GET_IRQ. */
 export interface PciRawOutGetIrq {

@@ -12,7 +12,7 @@ export interface IrqWorkerData {
   handle: number;
   bar0: bigint;
   /**
-   * Float64 words: 0 the main thread's stamp before it raised, 1 this thread's stamp when its
+   * Float64 words: 0 the event's timeNs (ring 0's stamp when the model raised it), 1 this thread's stamp when its
    * handler ran (both `process.hrtime.bigint()` as numbers: one monotonic clock for every thread, ns); Int32 word 4 (bytes
    * 16..19): handled count; word 5: stop (1).
    */
@@ -30,6 +30,7 @@ export function runIrqThread(d: IrqWorkerData): void {
     const ev = vm.getIrq(200, d.handle);
     if (!ev) continue;
     f64[1] = Number(process.hrtime.bigint());
+    f64[0] = ev.timeNs;
     const status = vm.mmioRead(d.handle, d.bar0 + BigInt(EDU_REG.IRQ_STATUS), 4);
     vm.mmioWrite(d.handle, d.bar0 + BigInt(EDU_REG.IRQ_ACK), 4, status);
     vm.ackIrq(d.handle);

@@ -4,8 +4,9 @@ import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { type BenchReport, DESCRIPTIONS, FULL_OPTIONS, fmt, QUICK_OPTIONS, runBench } from './run.js';
 
-const USAGE = `usage: npm run bench [-- --json] [-- --quick]
-  --json   print one JSON object ({ results: [{ name, p50_us, p99_us, ops_per_s }], idle_worker_cpu_pct, ratios, machine, ... })
+const USAGE = `usage: npm run bench [-- --json | --markdown] [-- --quick]
+  --json      print one JSON object ({ results: [{ name, p50_us, p99_us, ops_per_s }], idle_worker_cpu_pct, ratios, machine, ... })
+  --markdown  print the results as a Markdown table with the machine line and the targets (the README's benchmark section)
   --quick  short budgets (about 10 s instead of about 60 s; noisier figures; no v86 guest, so no v86-guest-mmio)`;
 
 /** Prints the human-readable report. */
@@ -24,12 +25,8 @@ export function printTable(r: BenchReport): void {
     t.push([x.name, fmt(x.p50_us), fmt(x.p99_us), Math.round(x.ops_per_s).toLocaleString('en-US'), rel, DESCRIPTIONS[x.name] ?? '']);
   }
   const m = r.machine;
-  const other = m.other_processes_cpu_pct === null ? 'n/a' : `${m.other_processes_cpu_pct.toFixed(0)}%`;
-  console.log(
-    `rawpci bench: node ${m.node}, ${m.cpus} x ${m.cpu_model}, load ${m.loadavg_1m.toFixed(2)}, other processes' CPU during the run ${other} (${r.date})`,
-  );
+  console.log(machineLine(r));
   console.log(t.toString());
-  const yes = (b: boolean) => (b ? 'MET' : 'MISSED');
   const q = r.ratios;
   console.log(`idle CPU (VM connected, not sending), whole process: ${r.idle_worker_cpu_pct.toFixed(2)}% of one core`);
   const busy = r.idle_threads.filter((x) => x.cpu_pct > 0).map((x) => `${x.name}#${x.tid} ${x.cpu_pct.toFixed(1)}%`);
@@ -44,45 +41,61 @@ export function printTable(r: BenchReport): void {
   console.log(
     `DMA per KiB (64 KiB reads, p50): shared guest RAM ${q.dma_shared_us_per_kib.toFixed(3)} us, through ring 3 (DMA lane) ${q.dma_ring3_us_per_kib.toFixed(3)} us (+${q.dma_ring3_extra_us_per_kib.toFixed(3)} us); edu DMAs driven by MMIO: ${q.edu_dma_shared_us_per_kib.toFixed(1)} vs ${q.edu_dma_ring3_us_per_kib.toFixed(1)} us`,
   );
-  console.log('targets:');
-  console.log(
-    `  channel p50 >= 20x faster than pool.run(): PIO ${q.pool_run_over_channel_p50_pio.toFixed(1)}x, MMIO ${q.pool_run_over_channel_p50_mmio.toFixed(1)}x  ${yes(r.targets.channel_20x_faster_than_pool_run)}`,
-  );
-  console.log(
-    `  channel p50 <= 4x raw SAB ping-pong:        PIO ${q.channel_over_raw_pingpong_p50_pio.toFixed(1)}x, MMIO ${q.channel_over_raw_pingpong_p50_mmio.toFixed(1)}x  ${yes(r.targets.channel_at_most_4x_raw_pingpong)}`,
-  );
-  console.log(`  idle workers < 5% of a core:               ${r.idle_worker_cpu_pct.toFixed(2)}%  ${yes(r.targets.idle_workers_under_5pct)}`);
-  console.log(
-    `  cross-process p50 <= 1.3x the in-process channel (PIO): ${q.cross_process_over_channel_p50_pio.toFixed(2)}x  ${yes(r.targets.cross_process_within_1_3x_channel)}`,
-  );
+  for (const line of targetLines(r)) console.log(line);
+}
+
+/** The targets, each with its figure from this run and MET or MISSED (one line each; headings unindented). */
+export function targetLines(r: BenchReport): string[] {
+  const yes = (b: boolean) => (b ? 'MET' : 'MISSED');
+  const q = r.ratios;
   const gbs = (n: string) => ((r.results.find((x) => x.name === n)?.bytes_per_s ?? 0) / 1e9).toFixed(2);
-  console.log('hot-path targets (ratios in this run):');
-  console.log(
-    `  channel-sync-pio p50 <= 2.5x raw-sab-pingpong:    ${q.channel_over_raw_pingpong_p50_pio.toFixed(1)}x  ${yes(r.targets.channel_pio_at_most_2_5x_raw_pingpong)}`,
-  );
-  console.log(
-    `  channel-sync-varied p50 <= 3x raw-sab-pingpong:   ${q.varied_over_raw_pingpong_p50.toFixed(1)}x  ${yes(r.targets.channel_varied_at_most_3x_raw_pingpong)}`,
-  );
-  console.log(
-    `  p99 <= 4x p50 (quiet machine): pio ${q.channel_p99_over_p50_pio.toFixed(1)}x, varied ${q.varied_p99_over_p50.toFixed(1)}x  ${yes(r.targets.channel_p99_at_most_4x_p50)}`,
-  );
-  console.log(
-    `  irq-delivery p50 <= 10x raw-sab-pingpong:         ${q.irq_delivery_over_raw_pingpong_p50.toFixed(1)}x  ${yes(r.targets.irq_delivery_at_most_10x_raw_pingpong)}`,
-  );
-  console.log(
-    `  dma-64k >= half of memcpy-64k:                    ${gbs('dma-64k')} vs ${gbs('memcpy-64k')} GB/s (${q.dma_64k_over_memcpy_bytes_per_s.toFixed(2)})  ${yes(r.targets.dma_64k_at_least_half_memcpy)}; out of shared memory ${gbs('memcpy-64k-shared')} GB/s (${q.dma_64k_over_shared_memcpy_bytes_per_s.toFixed(2)})`,
-  );
-  console.log(`  idle workers < 1% of a core:                      ${r.idle_worker_cpu_pct.toFixed(2)}%  ${yes(r.targets.idle_workers_under_1pct)}`);
   const batch = r.results.find((x) => x.name === 'channel-batch-32');
-  console.log(
+  return [
+    'targets:',
+    `  channel p50 >= 20x faster than pool.run(): PIO ${q.pool_run_over_channel_p50_pio.toFixed(1)}x, MMIO ${q.pool_run_over_channel_p50_mmio.toFixed(1)}x  ${yes(r.targets.channel_20x_faster_than_pool_run)}`,
+    `  channel p50 <= 4x raw SAB ping-pong:        PIO ${q.channel_over_raw_pingpong_p50_pio.toFixed(1)}x, MMIO ${q.channel_over_raw_pingpong_p50_mmio.toFixed(1)}x  ${yes(r.targets.channel_at_most_4x_raw_pingpong)}`,
+    `  idle workers < 5% of a core:               ${r.idle_worker_cpu_pct.toFixed(2)}%  ${yes(r.targets.idle_workers_under_5pct)}`,
+    `  cross-process p50 <= 1.3x the in-process channel (PIO): ${q.cross_process_over_channel_p50_pio.toFixed(2)}x  ${yes(r.targets.cross_process_within_1_3x_channel)}`,
+    'hot-path targets (ratios in this run):',
+    `  channel-sync-pio p50 <= 2.5x raw-sab-pingpong:    ${q.channel_over_raw_pingpong_p50_pio.toFixed(1)}x  ${yes(r.targets.channel_pio_at_most_2_5x_raw_pingpong)} (${q.channel_over_raw_frame_p50_pio.toFixed(1)}x raw-sab-frame, the framed floor)`,
+    `  channel-sync-varied p50 <= 3x raw-sab-pingpong:   ${q.varied_over_raw_pingpong_p50.toFixed(1)}x  ${yes(r.targets.channel_varied_at_most_3x_raw_pingpong)}`,
+    `  p99 <= 4x p50 (quiet machine): pio ${q.channel_p99_over_p50_pio.toFixed(1)}x, varied ${q.varied_p99_over_p50.toFixed(1)}x  ${yes(r.targets.channel_p99_at_most_4x_p50)}`,
+    `  irq-delivery p50 <= 10x raw-sab-pingpong:         ${q.irq_delivery_over_raw_pingpong_p50.toFixed(1)}x  ${yes(r.targets.irq_delivery_at_most_10x_raw_pingpong)}`,
+    `  dma-64k >= half of memcpy-64k:                    ${gbs('dma-64k')} vs ${gbs('memcpy-64k')} GB/s (${q.dma_64k_over_memcpy_bytes_per_s.toFixed(2)})  ${yes(r.targets.dma_64k_at_least_half_memcpy)}; out of shared memory ${gbs('memcpy-64k-shared')} GB/s (${q.dma_64k_over_shared_memcpy_bytes_per_s.toFixed(2)})`,
+    `  idle workers < 1% of a core:                      ${r.idle_worker_cpu_pct.toFixed(2)}%  ${yes(r.targets.idle_workers_under_1pct)}`,
     `  channel-batch-32 >= 5 M accesses/s and >= 1/4 of raw-sab-batch-32: ${((batch?.ops_per_s ?? 0) / 1e6).toFixed(2)} M/s, ${q.batch_over_raw_batch_ops.toFixed(3)}  ${yes(r.targets.batch_at_least_5m_and_quarter_raw)}`,
-  );
+  ];
+}
+
+/** The machine and load line both printouts start with. */
+function machineLine(r: BenchReport): string {
+  const m = r.machine;
+  const other = m.other_processes_cpu_pct === null ? 'n/a' : `${m.other_processes_cpu_pct.toFixed(0)}%`;
+  const kind = r.options.timeMs >= FULL_OPTIONS.timeMs ? 'full run' : 'quick run';
+  return `rawpci bench (${kind}): node ${m.node}, ${m.cpus} x ${m.cpu_model}, load ${m.loadavg_1m.toFixed(2)}, other processes' CPU during the run ${other} (${r.date})`;
+}
+
+/**
+ * Prints the report as Markdown (what the README's benchmark section is): the machine line, one
+ * table row per result (microseconds, operations per second, GB/s where data moves), the idle
+ * CPU and the targets.
+ */
+export function printMarkdown(r: BenchReport): void {
+  const out: string[] = [machineLine(r), '', '| measurement | p50 µs | p99 µs | ops/s | GB/s |', '| --- | ---: | ---: | ---: | ---: |'];
+  for (const x of r.results) {
+    const gb = x.bytes_per_s === undefined ? '' : (x.bytes_per_s / 1e9).toFixed(2);
+    out.push(`| \`${x.name}\` | ${fmt(x.p50_us)} | ${fmt(x.p99_us)} | ${Math.round(x.ops_per_s).toLocaleString('en-US')} | ${gb} |`);
+  }
+  out.push('', `Idle CPU (a VM connected, sending nothing): ${r.idle_worker_cpu_pct.toFixed(2)}% of one core.`, '', '```text', ...targetLines(r), '```');
+  console.log(out.join('\n'));
 }
 
 async function main(): Promise<number> {
-  let args: { json?: boolean; quick?: boolean; help?: boolean };
+  let args: { json?: boolean; markdown?: boolean; quick?: boolean; help?: boolean };
   try {
-    args = parseArgs({ options: { json: { type: 'boolean' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } }).values;
+    args = parseArgs({
+      options: { json: { type: 'boolean' }, markdown: { type: 'boolean' }, quick: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    }).values;
   } catch (e) {
     console.error(`${(e as Error).message}\n${USAGE}`);
     return 2;
@@ -92,9 +105,14 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = args.quick ? QUICK_OPTIONS : FULL_OPTIONS;
-  const progress = args.json ? () => {} : (line: string) => console.error(`  ${line}`);
+  if (args.json && args.markdown) {
+    console.error(`--json and --markdown each print the whole report: give one\n${USAGE}`);
+    return 2;
+  }
+  const progress = args.json || args.markdown ? () => {} : (line: string) => console.error(`  ${line}`);
   const report = await runBench(options, progress);
   if (args.json) console.log(JSON.stringify(report, null, 2));
+  else if (args.markdown) printMarkdown(report);
   else printTable(report);
   return 0;
 }

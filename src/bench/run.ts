@@ -21,7 +21,7 @@ import { DmaLaneServer } from '../../r3/dma-server.js';
 import { Bdf } from '../../shared/bdf.js';
 import { Ctl, createChannel, ServerState } from '../../shared/channel-layout.js';
 import { PciRawCodec } from '../../shared/codec.js';
-import { EDU_REG, EDU_STATUS_COMPUTING } from '../../shared/devices/edu.js';
+import { EDU_REG, EDU_STATUS_COMPUTING, EDU_STATUS_IRQFACT } from '../../shared/devices/edu.js';
 import type { GuestMemoryAccess } from '../../shared/guest-memory.js';
 import { PCI_COMMAND, PCI_COMMAND_MASTER, PCI_COMMAND_MEMORY } from '../../shared/linux/pci-regs.js';
 import { PCIRAW_POWER, PCIRAWDRIVERRFLAG, PCIRAWR0_DO, type PciRawAnswer, type PciRawMemLoc } from '../../shared/protocol.js';
@@ -29,7 +29,7 @@ import { EduDriver } from '../drivers/edu.js';
 import type { DmaWorkerData, DmaWorkerResult } from './dma-worker.js';
 import type { EchoWorkerData } from './echo-worker.js';
 import type { IrqWorkerData } from './irq-worker.js';
-import { PINGPONG_BATCH_AT, type PingPongWorkerData } from './pingpong-worker.js';
+import { FRAME_ANS_AT, FRAME_ANS_BYTES, FRAME_REQ_AT, FRAME_REQ_BYTES, PINGPONG_BATCH_AT, type PingPongWorkerData } from './pingpong-worker.js';
 import type { VcpuWorkerData, VcpuWorkerResult } from './vcpu-worker.js';
 
 /** One measurement: round-trip percentiles in microseconds and operations per second. */
@@ -78,6 +78,8 @@ export interface BenchReport {
     pool_run_over_channel_p50_mmio: number;
     channel_over_raw_pingpong_p50_pio: number;
     channel_over_raw_pingpong_p50_mmio: number;
+    /** channel-sync-pio p50 / raw-sab-frame p50: the channel against the floor of a framed round trip in JavaScript. */
+    channel_over_raw_frame_p50_pio: number;
     /** A 64 KiB DMA from shared guest RAM (ring 0 copies): p50 per KiB, microseconds. */
     dma_shared_us_per_kib: number;
     /** A 64 KiB DMA through ring 3 (guestMemory: the DMA lane): p50 per KiB, microseconds. */
@@ -150,6 +152,8 @@ export const DESCRIPTIONS: Record<string, string> = {
   'in-thread-pio': 'in-thread call: encode + Ring0.handleFrame (decode, dispatch, encode) + decode answer, no thread hop',
   'in-thread-mmio': 'the same for a 4-byte MMIO read of edu BAR0',
   'raw-sab-pingpong': 'raw SharedArrayBuffer ping-pong with a spinning worker_threads Worker, no codec',
+  'raw-sab-frame':
+    "raw SharedArrayBuffer round trip of a 48-byte request frame and a 24-byte answer, each in one cache line, copied in and out as ring 0 and ring 3 copy them, nothing decoded: the floor of a vCPU lane's round trip in JavaScript",
   'raw-sab-batch-32':
     'raw SharedArrayBuffer ping-pong of 32 words per hand-over (32 requests written, one ball, 32 answers read): p50/p99 of one batch, ops_per_s counts words (accesses)',
   'memcpy-64k': 'Uint8Array.set of 64 KiB between two ArrayBuffers in this thread: memcpy speed',
@@ -161,12 +165,11 @@ export const DESCRIPTIONS: Record<string, string> = {
     'RawPciClient.batch of 32 accesses (testdev PIO and edu MMIO reads alternating) in one BATCH request: p50/p99 of one batch, ops_per_s counts accesses',
   'map-region-read': "a 4-byte load through a MAP_REGION view of the testdev's memory BAR (region 2) at varying offsets: no ring-0 call at all",
   'trapped-mmio-varied': 'the same loads of region 2 trapped: RawPciClient.mmioRead through the channel at the same varying offsets',
-  'irq-delivery-spin':
-    'the same with an interrupt thread that spins on its parked GET_IRQ instead of sleeping (RawPciClient.attach spinUs 20,000): what a VMM that gives its interrupt thread a core gets',
+  'irq-delivery-sleep': "the same with the client's default spin budget (50 us): the interrupt thread is asleep when the interrupt comes and pays a futex wake",
   'v86-guest-mmio':
     "a guest program in Linux in the v86 VM (rawpci vm, simulated host) reading edu's register 0x00 through an mmap of resource0, 20,000 reads in 50 timed batches: nanoseconds per read as the guest sees them (p50/p99 over the batches' means); ops_per_s from the mean",
   'irq-delivery':
-    "edu's interrupt raised by a sync MMIO write (0x60) on this thread to the VM's interrupt thread returning from its parked GET_IRQ (RawPciClient.attach, sync): per interrupt, from before the raising write to the handler's first instruction",
+    "edu's factorial-done interrupt, raised by the device model 0.2 ms after a sync MMIO write while the writing thread sleeps, to the VM's interrupt thread returning from its parked GET_IRQ (RawPciClient.attach, sync, spinning up to 1 ms per wait as ring 0 does): per interrupt, from the event's timeNs (ring 0 stamps it as the model raises the line) to the handler's first instruction",
   'channel-echo-pio': 'channel client (encode, post, spin/wait, decode) against a ChannelServer answering a fixed answer (no dispatch)',
   'channel-sync-pio': 'RawPciClient.pioRead (sync) through the shared-memory channel to a piscina ring-0 worker',
   'channel-sync-mmio': 'RawPciClient.mmioRead (sync) of edu BAR0 through the channel',
@@ -296,6 +299,32 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
     }
   }
   {
+    // A framed request and answer with nothing in between: the floor of a vCPU lane's round trip.
+    const sab = new SharedArrayBuffer(256);
+    const i32 = new Int32Array(sab);
+    const w = new Worker(new URL('./pingpong-worker.js', import.meta.url), { workerData: { sab, frame: true } satisfies PingPongWorkerData });
+    try {
+      await waitFor(() => Atomics.load(i32, 1) === 1, 10_000, 'frame ping-pong worker did not start');
+      const req = new Uint8Array(sab, (FRAME_REQ_AT + 1) * 4, FRAME_REQ_BYTES);
+      const ans = new Uint8Array(sab, (FRAME_ANS_AT + 1) * 4, FRAME_ANS_BYTES);
+      const frame = new Uint8Array(FRAME_REQ_BYTES).fill(3);
+      const answer = new Uint8Array(FRAME_ANS_BYTES);
+      let seq = 0;
+      const rt = () => {
+        seq++;
+        req.set(frame);
+        Atomics.store(i32, FRAME_REQ_AT, seq);
+        while (Atomics.load(i32, FRAME_ANS_AT) !== seq);
+        answer.set(ans);
+      };
+      add(await measure('raw-sab-frame', rt, options));
+      if (answer[0] !== 4) throw new Error('frame ping-pong answered wrong bytes');
+    } finally {
+      Atomics.store(i32, FRAME_REQ_AT, -1);
+      await w.terminate();
+    }
+  }
+  {
     const src = new Uint8Array(64 << 10).map((_, i) => i);
     const dst = new Uint8Array(64 << 10);
     const r = await measure('memcpy-64k', () => dst.set(src), options);
@@ -329,6 +358,10 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
     }
   }
 
+  // ---- interrupt delivery, on a service of its own (edu raising its interrupt 0.2 ms after the write) ----
+  add(await irqDelivery(options, IRQ_SPIN_US));
+  add(await irqDelivery(options, IRQ_SLEEP_SPIN_US));
+
   // ---- the channel: a VM on the ring-0 service ----
   const service = await Ring0Service.start();
   const poolService = await Ring0Service.start({ maxVms: 1 });
@@ -353,8 +386,6 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
     };
     await watch('channel-sync-pio', () => measure('channel-sync-pio', () => client.pioRead(td, port, 4), options));
     await watch('channel-sync-mmio', () => measure('channel-sync-mmio', () => client.mmioRead(edu, addr, 4), options));
-    await watch('irq-delivery', () => irqDelivery(client, edu, addr, options));
-    await watch('irq-delivery-spin', () => irqDelivery(client, edu, addr, options, IRQ_SPIN_US));
 
     // ---- 32 accesses in one BATCH request (one doorbell, one round trip) ----
     {
@@ -543,6 +574,7 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
     pool_run_over_channel_p50_mmio: get('pool-run-mmio').p50_us / get('channel-sync-mmio').p50_us,
     channel_over_raw_pingpong_p50_pio: get('channel-sync-pio').p50_us / get('raw-sab-pingpong').p50_us,
     channel_over_raw_pingpong_p50_mmio: get('channel-sync-mmio').p50_us / get('raw-sab-pingpong').p50_us,
+    channel_over_raw_frame_p50_pio: get('channel-sync-pio').p50_us / get('raw-sab-frame').p50_us,
     dma_shared_us_per_kib: get('dma-64k').p50_us / 64,
     dma_ring3_us_per_kib: get('dma-64k-ring3').p50_us / 64,
     dma_ring3_extra_us_per_kib: (get('dma-64k-ring3').p50_us - get('dma-64k').p50_us) / 64,
@@ -714,8 +746,12 @@ async function v86GuestMmio(progress: Progress): Promise<BenchResult | undefined
 /** Where measured loads go, so the JIT cannot drop them. */
 const SINK = new Int32Array(1);
 
-/** irq-delivery-spin: the interrupt thread's spin budget per GET_IRQ, in microseconds (longer than the gap between two interrupts of the measurement). */
-const IRQ_SPIN_US = 20_000;
+/** irq-delivery: edu's factorial delay, so the interrupt comes while this thread sleeps (ms). */
+const FACTORIAL_IRQ_DELAY_MS = 0.2;
+/** irq-delivery: the interrupt thread's spin budget per GET_IRQ, in microseconds: ring 0's own (DEFAULT_SERVER_SPIN_US), longer than the gap between two interrupts of the measurement. */
+const IRQ_SPIN_US = 1000;
+/** irq-delivery-sleep: the client's default spin budget (50 us): the interrupt thread sleeps and pays a futex wake. */
+const IRQ_SLEEP_SPIN_US = 50;
 
 /** Words per batch of raw-sab-batch-32. */
 const BATCH = 32;
@@ -762,30 +798,41 @@ function driverSequence(vm: RawPciClient): () => void {
 }
 
 /**
- * irq-delivery: edu's interrupt, raised by a sync MMIO write on this thread, until the VM's
- * interrupt thread (src/bench/irq-worker.ts, parked in a sync GET_IRQ) runs its handler. Each
- * sample is the handler's stamp minus the stamp before the raising write, in microseconds.
+ * irq-delivery: edu's factorial-done interrupt (STATUS bit 7), raised by the device model itself
+ * FACTORIAL_IRQ_DELAY_MS after a sync MMIO write, until the VM's interrupt thread
+ * (src/bench/irq-worker.ts, parked in a sync GET_IRQ) runs its handler. Each sample is the
+ * handler's stamp minus the event's own `timeNs` (ring 0 stamps it when the model raises the
+ * line), in microseconds: delivery alone. This thread sleeps meanwhile, as a halted vCPU does:
+ * on these 2-core machines a third runnable thread would push the interrupt thread off its core.
  */
-async function irqDelivery(vm: RawPciClient, edu: number, bar0: bigint, o: BenchOptions, spinUs?: number): Promise<BenchResult> {
+async function irqDelivery(o: BenchOptions, spinUs: number): Promise<BenchResult> {
+  const service = await Ring0Service.start({
+    inventory: { devices: [{ bdf: EDU, model: 'edu', driver: 'edu', iommuGroup: 3, irq: 11, options: { factorialDelayMs: FACTORIAL_IRQ_DELAY_MS } }] },
+  });
+  const vm = await RawPciClient.connect(service);
+  const edu = vm.openDevice(EDU, { detachHostDriver: true });
+  const bar0 = vm.getRegionInfo(edu, 0).regionStart;
   new EduDriver(vm, edu).enable();
   const hostIrq = vm.registerIrqHandler(edu, 11);
+  vm.mmioWrite(edu, bar0 + BigInt(EDU_REG.STATUS), 4, EDU_STATUS_IRQFACT);
   const sab = new SharedArrayBuffer(24);
   const f64 = new Float64Array(sab, 0, 2);
   const i32 = new Int32Array(sab, 16, 2);
   const w = new Worker(new URL('./irq-worker.js', import.meta.url), {
-    workerData: { endpoint: vm.endpoint(), handle: edu, bar0, sab } satisfies IrqWorkerData,
+    workerData: { endpoint: vm.endpoint(), handle: edu, bar0, sab, spinUs } satisfies IrqWorkerData,
   });
   const failed = new Promise<never>((_, reject) => w.once('error', reject));
   failed.catch(() => {});
+  let n = 0;
   const one = async (): Promise<number> => {
     const seen = Atomics.load(i32, 0);
-    f64[0] = Number(process.hrtime.bigint());
-    vm.mmioWrite(edu, bar0 + BigInt(EDU_REG.IRQ_RAISE), 4, 1);
+    vm.mmioWrite(edu, bar0 + BigInt(EDU_REG.FACTORIAL), 4, 5 + (n++ & 7));
     const deadline = performance.now() + 5000;
+    // Asleep (a blocking wait, not the event loop) until the handler ran.
     while (Atomics.load(i32, 0) === seen) {
       if (performance.now() > deadline) throw new Error('irq-delivery: the interrupt thread did not handle the interrupt within 5 s');
-      const r = Atomics.waitAsync(i32, 0, seen, 1);
-      if (r.async) await Promise.race([r.value, failed]);
+      Atomics.wait(i32, 0, seen, 5);
+      await Promise.race([Promise.resolve(), failed]);
     }
     return (f64[1]! - f64[0]!) / 1000;
   };
@@ -799,7 +846,7 @@ async function irqDelivery(vm: RawPciClient, edu: number, bar0: bigint, o: Bench
     const elapsed = performance.now() - t0;
     samples.sort((a, b) => a - b);
     return {
-      name: spinUs === undefined ? 'irq-delivery' : 'irq-delivery-spin',
+      name: spinUs === IRQ_SPIN_US ? 'irq-delivery' : 'irq-delivery-sleep',
       p50_us: pct(samples, 0.5),
       p99_us: pct(samples, 0.99),
       ops_per_s: (samples.length * 1000) / elapsed,
@@ -811,6 +858,8 @@ async function irqDelivery(vm: RawPciClient, edu: number, bar0: bigint, o: Bench
     const left = once(w, 'exit');
     if ((await Promise.race([left.then(() => true), sleep(2000).then(() => false)])) === false) await w.terminate();
     vm.unregisterIrqHandler(edu, hostIrq);
+    await vm.close();
+    await service.close();
   }
 }
 
