@@ -383,8 +383,10 @@ export class ChannelServer {
       bytes = this.#codec.encodeAnswer({ rc: a.rc, msg: (a.msg ?? '').slice(0, 256) });
       if (bytes.length > VCPU_LANE_ANS_BYTES) bytes = this.#overflowAnswer;
     }
+    // Plain stores for the answer and its length: the seq_cst store of ANS_SEQ publishes them
+    // (one fence on the line ring 3 polls, not two).
     lane.ans.set(bytes);
-    Atomics.store(i32, lane.base + VcpuLane.ANS_LEN, bytes.length);
+    i32[lane.base + VcpuLane.ANS_LEN] = bytes.length;
     Atomics.store(i32, lane.base + VcpuLane.ANS_SEQ, seq);
     if ((++this.stats.answered & 63) === 0) Atomics.store(i32, Ctl.ANSWERED, this.stats.answered | 0);
     if (Atomics.load(i32, lane.base + VcpuLane.WAITER) !== 0) this.views.wake.notify(i32, lane.base + VcpuLane.ANS_SEQ);
@@ -518,8 +520,10 @@ export function closeOrphanedChannel(sab: SharedArrayBuffer, geometry: ChannelGe
   for (const lane of lanes) {
     const seq = Atomics.load(i32, lane.base + VcpuLane.REQ_SEQ);
     if (Atomics.load(i32, lane.base + VcpuLane.ANS_SEQ) === seq || bytes.length > lane.ans.length) continue;
+    // Plain stores for the answer and its length: the seq_cst store of ANS_SEQ publishes them
+    // (one fence on the line ring 3 polls, not two).
     lane.ans.set(bytes);
-    Atomics.store(i32, lane.base + VcpuLane.ANS_LEN, bytes.length);
+    i32[lane.base + VcpuLane.ANS_LEN] = bytes.length;
     Atomics.store(i32, lane.base + VcpuLane.ANS_SEQ, seq);
   }
   Atomics.store(i32, Ctl.SERVER_STATE, ServerState.STOPPED);

@@ -12,6 +12,7 @@ import {
   SlotState,
   slotState,
   toChannelClock,
+  VCPU_LANE_LEASE_MS,
   VCPU_LANE_REQ_BYTES,
   VcpuLane,
   withSlotState,
@@ -138,26 +139,33 @@ export class ChannelClient {
   #lane = -1;
   #laneOwner = 0;
   #laneSeq = 0;
+  /** The end of the lease this client last wrote into its lane's OWNER word (performance.now() ms). */
+  #laneLeaseUntil = 0;
   /** Until when (performance.now() ms) not to look for a free lane again after finding none. */
   #noLaneUntil = 0;
 
   /**
-   * Renews this client's lane lease to `deadline`, or claims a free lane (or one whose lease
-   * expired more than SLOT_LEASE_GRACE_MS ago). Returns the lane, or -1 when none is to be had
+   * Makes sure this client's lane lease covers `deadline` (renewing it VCPU_LANE_LEASE_MS past
+   * it when it does not), or claims a free lane (or one whose lease expired more than
+   * SLOT_LEASE_GRACE_MS ago). Returns the lane, or -1 when none is to be had
    * (the call then uses a slot; the lanes are looked at again 100 ms later).
    */
   #holdLane(deadline: number, now: number): number {
     const { i32, lanes } = this.views;
-    const word = claimWord(toChannelClock(deadline));
     if (this.#lane >= 0) {
+      // Our own lease still covers this call: nobody may take the lane before it expires.
+      if (deadline <= this.#laneLeaseUntil) return this.#lane;
+      const word = claimWord(toChannelClock(deadline + VCPU_LANE_LEASE_MS));
       const owner = lanes[this.#lane]!.base + VcpuLane.OWNER;
       if (Atomics.compareExchange(i32, owner, this.#laneOwner, word) === this.#laneOwner) {
         this.#laneOwner = word;
+        this.#laneLeaseUntil = deadline + VCPU_LANE_LEASE_MS;
         return this.#lane;
       }
       this.#lane = -1; // another thread took it after our lease ran out
     }
     if (now < this.#noLaneUntil) return -1;
+    const word = claimWord(toChannelClock(deadline + VCPU_LANE_LEASE_MS));
     const clock = channelClockMs();
     for (let k = 0; k < lanes.length; k++) {
       const owner = lanes[k]!.base + VcpuLane.OWNER;
@@ -165,6 +173,7 @@ export class ChannelClient {
       if ((w === 0 || leaseExpired(w, clock)) && Atomics.compareExchange(i32, owner, w, word) === w) {
         this.#lane = k;
         this.#laneOwner = word;
+        this.#laneLeaseUntil = deadline + VCPU_LANE_LEASE_MS;
         this.#laneSeq = Atomics.load(i32, lanes[k]!.base + VcpuLane.REQ_SEQ);
         return k;
       }
@@ -184,8 +193,9 @@ export class ChannelClient {
     const { i32, lanes } = this.views;
     const lane = lanes[k]!;
     const base = lane.base;
+    // Plain stores for the frame and its length: the seq_cst store of REQ_SEQ below publishes them.
     lane.req.set(frame);
-    Atomics.store(i32, base + VcpuLane.REQ_LEN, frame.length);
+    i32[base + VcpuLane.REQ_LEN] = frame.length;
     if (Atomics.load(i32, base + VcpuLane.WAITER) !== 0) Atomics.store(i32, base + VcpuLane.WAITER, 0);
     const seq = (this.#laneSeq + 1) | 0;
     this.#laneSeq = seq;

@@ -229,7 +229,7 @@ export const DMA_LANE_BYTES = 32768;
  * vCPU lanes (after the DMA lane): one synchronous fixed-layout access at a time
  * (shared/fixed-frame.ts, one record), for a ring-3 thread that holds the lane, with sequence
  * numbers instead of a slot's claim, posted mask and doorbell. A round trip moves two cache
- * lines: the request line (REQ_SEQ, REQ_LEN, OWNER and the frame in one 64-byte line) and the
+ * lines: the request line (REQ_SEQ, REQ_LEN and the frame in one 64-byte line) and the
  * answer line. Ring 0 polls every lane's REQ_SEQ while it spins; before it sleeps it publishes
  * SERVER_SLEEPING and looks once more, and ring 3 rings the doorbell after a post only when it
  * sees SERVER_SLEEPING (both sides store, then load: one of them sees the other).
@@ -241,7 +241,9 @@ export const DMA_LANE_BYTES = 32768;
  * REQ_SEQ; a late answer to a call it gave up on carries the older number and is ignored.
  *
  * OWNER is ring 3's alone (ring 0 never reads it): the state word of a lease as a slot's
- * (claimWord), renewed by CAS with every call. A thread that finds no free lane takes one whose
+ * (claimWord), renewed by CAS when a call's deadline passes the lease (a lease runs
+ * VCPU_LANE_LEASE_MS past the deadline that renewed it, so a busy thread renews it about once a
+ * second, not per call). A thread that finds no free lane takes one whose
  * lease expired more than SLOT_LEASE_GRACE_MS ago (its holder died or went idle); the holder's
  * next CAS fails and it claims another lane or uses the slots.
  */
@@ -250,8 +252,8 @@ export const VcpuLane = {
   REQ_SEQ: 0,
   /** Bytes of the request frame (at most VCPU_LANE_REQ_BYTES). */
   REQ_LEN: 1,
-  /** Ring 3's lease of the lane (0: free). */
-  OWNER: 2,
+  /** Ring 3's lease of the lane (0: free), on a line of its own: ring 0 polls the request line, and a compare-and-swap there would pull it back. */
+  OWNER: 240,
   /** The REQ_SEQ ring 0 answered (first word of the answer line). */
   ANS_SEQ: 16,
   /** Bytes of the answer. */
@@ -260,18 +262,20 @@ export const VcpuLane = {
   WAITER: 18,
 } as const;
 
+/** How far past the deadline of the call that renews it a lane's lease runs, in ms. */
+export const VCPU_LANE_LEASE_MS = 1000;
 /** Number of vCPU lanes of a channel (threads holding one at once; more use the slots). */
 export const VCPU_LANE_COUNT = 16;
 /** Bytes of one vCPU lane: the request line (64 bytes) and the answer area. */
 export const VCPU_LANE_BYTES = 1024;
-/** Byte offset of a lane's request frame (after REQ_SEQ, REQ_LEN, OWNER). */
-export const VCPU_LANE_REQ_AT = 12;
+/** Byte offset of a lane's request frame (after REQ_SEQ and REQ_LEN). */
+export const VCPU_LANE_REQ_AT = 8;
 /** The largest frame a lane carries, in bytes (a single fixed access is 48). */
 export const VCPU_LANE_REQ_BYTES = 64 - VCPU_LANE_REQ_AT;
 /** Byte offset of a lane's answer (after ANS_SEQ, ANS_LEN, WAITER). */
 export const VCPU_LANE_ANS_AT = 76;
-/** The largest answer a lane carries, in bytes (ring 0 shortens a message that would not fit). */
-export const VCPU_LANE_ANS_BYTES = VCPU_LANE_BYTES - VCPU_LANE_ANS_AT;
+/** The largest answer a lane carries, in bytes, up to the OWNER line (ring 0 shortens a message that would not fit). */
+export const VCPU_LANE_ANS_BYTES = VcpuLane.OWNER * 4 - VCPU_LANE_ANS_AT;
 
 /** Byte offset of the first vCPU lane (64-byte aligned, after the DMA lane). */
 export function vcpuLanesOffset(slotCount: number, slotBytes: number): number {

@@ -105,7 +105,7 @@ export function writeFixedHeader(view: DataView, session: number, count: number,
 }
 
 function writeU64(view: DataView, offset: number, v: number | bigint): void {
-  if (typeof v === 'bigint') view.setBigUint64(offset, BigInt.asUintN(64, v), true);
+  if (typeof v === 'bigint') view.setBigUint64(offset, v, true); // modulo 2^64 by itself (ToBigUint64)
   else {
     view.setUint32(offset, v >>> 0, true);
     view.setUint32(offset + 4, Math.floor(v / TWO_32) >>> 0, true);

@@ -3,7 +3,18 @@
 import test from 'ava';
 import { ChannelServer } from '../../r0/channel-server.js';
 import { RawPciClient } from '../../r3/client.js';
-import { attachChannel, createChannel, VCPU_LANE_COUNT, VCPU_LANE_REQ_AT, VCPU_LANE_REQ_BYTES, VcpuLane } from '../../shared/channel-layout.js';
+import {
+  attachChannel,
+  channelClockMs,
+  createChannel,
+  leaseExpired,
+  SLOT_LEASE_GRACE_MS,
+  VCPU_LANE_COUNT,
+  VCPU_LANE_LEASE_MS,
+  VCPU_LANE_REQ_AT,
+  VCPU_LANE_REQ_BYTES,
+  VcpuLane,
+} from '../../shared/channel-layout.js';
 import { PciRawCodec } from '../../shared/codec.js';
 import { FIXED_SINGLE_BYTES, FixedAnswerWriter, writeFixedHeader, writeFixedRecord } from '../../shared/fixed-frame.js';
 import { PCIRAWR0_DO, type PciRawAnswer } from '../../shared/protocol.js';
@@ -93,19 +104,28 @@ test('more ring-3 clients than lanes: every one is answered, the ones without a 
   }
 });
 
-test('a lane taken away from its holder (its lease overwritten) costs the holder nothing: its next call claims another lane', async (t) => {
+test('a thread idle past its lane lease loses the lane to another and its next call claims a new one; within the lease it renews nothing', async (t) => {
   const service = await startService();
   const vm = await connectVm(service);
   try {
     const td = openOn(vm, TESTDEV);
     const port = Number(vm.getRegionInfo(td, 0).regionStart);
-    t.is(vm.pioRead(td, port, 4), TESTDEV_ID);
+    // A thread whose calls have a 50 ms deadline: its lease runs VCPU_LANE_LEASE_MS past that.
+    const cpu = RawPciClient.attach(vm.endpoint(), { timeoutMs: 50 });
+    t.is(cpu.pioRead(td, port, 4), TESTDEV_ID);
     const i32 = new Int32Array(channelOf(vm));
     const lanes = attachChannel(channelOf(vm)).lanes;
-    Atomics.store(i32, lanes[0]!.base + VcpuLane.OWNER, 0x1234_5679); // another thread's lease now
-    t.is(vm.pioRead(td, port, 4), TESTDEV_ID);
-    t.deepEqual(heldLanes(channelOf(vm)), [0, 1]);
-    t.is(Atomics.load(i32, lanes[0]!.base + VcpuLane.OWNER), 0x1234_5679, 'the holder did not take the lane back from its new owner');
+    const k = heldLanes(channelOf(vm)).at(-1)!;
+    const lease = Atomics.load(i32, lanes[k]!.base + VcpuLane.OWNER);
+    for (let i = 0; i < 100; i++) t.is(cpu.pioRead(td, port, 4), TESTDEV_ID);
+    t.is(Atomics.load(i32, lanes[k]!.base + VcpuLane.OWNER), lease, 'calls within the lease leave OWNER alone (no compare-and-swap per call)');
+    await new Promise((r) => setTimeout(r, 50 + VCPU_LANE_LEASE_MS + SLOT_LEASE_GRACE_MS + 100));
+    // Its lease expired: another thread takes the lane, as #holdLane does.
+    t.true(leaseExpired(lease, channelClockMs()));
+    Atomics.store(i32, lanes[k]!.base + VcpuLane.OWNER, 0x1234_5679);
+    t.is(cpu.pioRead(td, port, 4), TESTDEV_ID);
+    t.true(heldLanes(channelOf(vm)).length >= 3, 'the idle thread claimed another lane');
+    t.is(Atomics.load(i32, lanes[k]!.base + VcpuLane.OWNER), 0x1234_5679, 'and did not take its old lane back from the new holder');
   } finally {
     await vm.close();
     await service.close();

@@ -17,6 +17,15 @@ import {
   Slot,
   SlotState,
   slotState,
+  VCPU_LANE_ANS_AT,
+  VCPU_LANE_ANS_BYTES,
+  VCPU_LANE_BYTES,
+  VCPU_LANE_COUNT,
+  VCPU_LANE_LEASE_MS,
+  VCPU_LANE_REQ_AT,
+  VCPU_LANE_REQ_BYTES,
+  VcpuLane,
+  vcpuLanesOffset,
   withSlotState,
 } from '../../shared/channel-layout.js';
 import { REQ_HEADER_BYTES, ReqHeader, SHARED_STRUCTURE_COUNT } from '../../shared/codec.js';
@@ -98,6 +107,21 @@ test('channel control block and slot header indices are pinned', (t) => {
   t.is(slotState(claimWord(400)), SlotState.CLAIMED);
   t.is(claimWord(400) >>> SLOT_STATE_BITS, 100);
   t.is(withSlotState(claimWord(400), SlotState.DONE) >>> SLOT_STATE_BITS, 100);
+});
+
+test('vCPU lane indices and sizes are pinned', (t) => {
+  t.is(pinned(VcpuLane), 'REQ_SEQ=0 REQ_LEN=1 OWNER=240 ANS_SEQ=16 ANS_LEN=17 WAITER=18');
+  t.deepEqual(
+    [VCPU_LANE_COUNT, VCPU_LANE_BYTES, VCPU_LANE_REQ_AT, VCPU_LANE_REQ_BYTES, VCPU_LANE_ANS_AT, VCPU_LANE_ANS_BYTES, VCPU_LANE_LEASE_MS],
+    [16, 1024, 8, 56, 76, 884, 1000],
+  );
+  // The request line, the answer line and the lease line are separate 64-byte lines.
+  t.is(Math.floor((VcpuLane.REQ_LEN * 4) / 64), 0);
+  t.is(Math.floor((VCPU_LANE_REQ_AT + VCPU_LANE_REQ_BYTES - 1) / 64), 0);
+  t.is(Math.floor((VcpuLane.ANS_SEQ * 4) / 64), 1);
+  t.true(VcpuLane.OWNER * 4 >= VCPU_LANE_ANS_AT + VCPU_LANE_ANS_BYTES && (VcpuLane.OWNER * 4) % 64 === 0);
+  t.is(vcpuLanesOffset(64, 4096) % 64, 0);
+  t.is(vcpuLanesOffset(3, 264) % 64, 0);
 });
 
 test("ring 0's private serve control block indices are pinned", (t) => {
