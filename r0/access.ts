@@ -59,16 +59,18 @@ export function pioAccess(dev: OpenDevice, p: Record<string, unknown>, write: bo
 }
 
 /**
- * MMIO_READ / MMIO_WRITE: host physical `p.address` (bigint) and width (1, 2, 4 or 8 bytes;
+ * MMIO_READ / MMIO_WRITE: host physical `p.address` (a bigint, or a safe integer) and width (1, 2, 4 or 8 bytes;
  * `p.cb` for reads, the PCIRAWMEMLOC `p.value` for writes) inside one memory BAR or the ROM.
  * Errors: VERR_INVALID_PARAMETER, VERR_OUT_OF_RANGE, VERR_ACCESS_DENIED (ROM writes),
  * VERR_INVALID_STATE, VERR_DEV_IO_ERROR.
  */
 export function mmioAccess(dev: OpenDevice, p: Record<string, unknown>, write: boolean): Out {
-  const address = p.address;
-  if (typeof address !== 'bigint' || address < 0n || address > U64_MAX) {
-    return fail(VERR_INVALID_PARAMETER, 'MMIO address must be a bigint host physical address (0 .. 2^64-1)');
+  // A bigint (msgpackr carries u64 as bigint), or a safe integer (the fixed layout's addresses below 2^53).
+  const a = p.address;
+  if (typeof a === 'number' ? !Number.isSafeInteger(a) || a < 0 : typeof a !== 'bigint' || a < 0n || a > U64_MAX) {
+    return fail(VERR_INVALID_PARAMETER, 'MMIO address must be a host physical address: a bigint 0 .. 2^64-1, or a safe integer');
   }
+  const address = a as number | bigint;
   let cb: number;
   let loc: PciRawMemLoc | undefined;
   if (write) {
@@ -96,7 +98,7 @@ export function mmioAccess(dev: OpenDevice, p: Record<string, unknown>, write: b
   if (blocked) return blocked;
   const data = new Uint8Array(cb);
   // Host physical addresses fit a double exactly below 2^53: no bigint subtraction needed.
-  const off = address < TWO_53 ? Number(address) - Number(r.start) : Number(address - r.start);
+  const off = typeof address === 'number' ? address - Number(r.start) : address < TWO_53 ? Number(address) - Number(r.start) : Number(address - r.start);
   dev.accesses++;
   if (write) {
     writeLe(data, 0, loc!.cb, loc!.u);

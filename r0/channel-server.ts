@@ -355,20 +355,7 @@ export class ChannelServer {
       // by word (the lane's frame is 4-byte aligned): a subarray per request costs more.
       const frame32 = this.#frame32;
       for (let j = 0, w = lane.base + VCPU_LANE_REQ_AT / 4, end = (len + 3) >>> 2; j < end; j++) frame32[j] = i32[w + j]!;
-      let ans: Uint8Array | undefined;
-      if (!isFixedRequest(this.#frame, len)) ans = this.#notFixedAnswer;
-      else {
-        this.control.beat();
-        try {
-          ans = this.#handler.handle(this.#frame, len, undefined) ?? this.#internalError;
-        } catch (e) {
-          this.stats.errors++;
-          this.#handler.error?.('handle', e);
-          ans = this.#internalError;
-        } finally {
-          this.control.beat();
-        }
-      }
+      const ans = isFixedRequest(this.#frame, len) ? (this.#handle(len, undefined) ?? this.#internalError) : this.#notFixedAnswer;
       this.#answerLane(k, seq, ans);
     }
     return worked;
@@ -437,19 +424,27 @@ export class ChannelServer {
     let len = Atomics.load(i32, header[i]! + Slot.REQ_LEN);
     if (len < 0 || len > slotBytes) len = 0; // decodes as a too-short frame: answered with a status
     this.#frame.set(data[i]!.subarray(0, len));
-    let ans: Uint8Array | undefined;
+    const ans = this.#handle(len, ticket);
+    if (ans !== undefined) this.answer(ticket, ans);
+    return true;
+  }
+
+  /**
+   * Hands the request in `#frame[0, len)` to the handler inside the heartbeat (the watchdog's
+   * view of a request in progress). A handler that throws (a ring-0 bug) is logged and answered
+   * VERR_INTERNAL_ERROR; undefined means parked (slots only: `ticket` undefined cannot park).
+   */
+  #handle(len: number, ticket: number | undefined): Uint8Array | undefined {
     this.control.beat();
     try {
-      ans = this.#handler.handle(this.#frame, len, ticket);
+      return this.#handler.handle(this.#frame, len, ticket);
     } catch (e) {
       this.stats.errors++;
       this.#handler.error?.('handle', e);
-      ans = this.#internalError;
+      return this.#internalError;
     } finally {
       this.control.beat();
     }
-    if (ans !== undefined) this.answer(ticket, ans);
-    return true;
   }
 
   /**

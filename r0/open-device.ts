@@ -18,6 +18,8 @@ export type DevicePower = 'open' | 'on' | 'suspended' | 'off';
 export const DEVICE_MAX_MAPPINGS = 32;
 /** 2^64 - 1: the largest bus address an event may carry. */
 const U64_MAX = (1n << 64n) - 1n;
+/** 2^53: regions ending above it are looked up with bigints. */
+const TWO_53_NUMBER = 2 ** 53;
 
 /** Where a device's events and DMA go; filled in by the dispatcher before the host opens it. */
 export interface OpenDeviceDeps {
@@ -81,16 +83,32 @@ export class OpenDevice implements HostDeviceEvents {
 
   /**
    * Memory regions (BARs and ROM) for the MMIO hot path: `last[cb]` is the last address an
-   * access of `cb` bytes may start at, precomputed so a lookup allocates no bigint.
+   * access of `cb` bytes may start at, precomputed so a lookup allocates no bigint; `nlo` and
+   * `nend` the bounds as numbers, for an address that arrived as a number (the fixed layout).
    */
-  #mem: { r: HostRegion; lo: bigint; last: bigint[] }[] | undefined;
+  #mem: { r: HostRegion; lo: bigint; last: bigint[]; nlo: number; nend: number }[] | undefined;
 
-  /** The memory region (BAR or ROM) holding bytes `address .. address + cb - 1` (cb 1..8), or undefined. */
-  memRegionAt(address: bigint, cb: number): HostRegion | undefined {
+  /** The memory region (BAR or ROM) holding bytes `address .. address + cb - 1` (cb 1..8; `address` a bigint, or a safe integer), or undefined. */
+  memRegionAt(address: bigint | number, cb: number): HostRegion | undefined {
     this.#mem ??= this.hostDevice
       .regions()
       .filter((x) => x.kind !== 'io')
-      .map((r) => ({ r, lo: r.start, last: [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n].map((w) => r.start + r.size - w) }));
+      .map((r) => ({
+        r,
+        lo: r.start,
+        last: [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n].map((w) => r.start + r.size - w),
+        // The same bounds as numbers, for a number address: exact while the region ends at or below 2^53.
+        nlo: Number(r.start),
+        nend: Number(r.start + r.size),
+      }));
+    if (typeof address === 'number') {
+      if (!Number.isSafeInteger(address) || address < 0 || cb < 1 || cb > 8) return undefined;
+      for (const x of this.#mem) {
+        if (x.nend > TWO_53_NUMBER) return this.memRegionAt(BigInt(address), cb);
+        if (address >= x.nlo && address + cb <= x.nend) return x.r;
+      }
+      return undefined;
+    }
     for (const x of this.#mem) {
       const last = x.last[cb];
       if (last !== undefined && address >= x.lo && address <= last) return x.r;

@@ -105,7 +105,8 @@ export function writeFixedHeader(view: DataView, session: number, count: number,
 }
 
 function writeU64(view: DataView, offset: number, v: number | bigint): void {
-  if (typeof v === 'bigint') view.setBigUint64(offset, v, true); // modulo 2^64 by itself (ToBigUint64)
+  if (typeof v === 'bigint')
+    view.setBigUint64(offset, v, true); // modulo 2^64 by itself (ToBigUint64)
   else {
     view.setUint32(offset, v >>> 0, true);
     view.setUint32(offset + 4, Math.floor(v / TWO_32) >>> 0, true);
@@ -124,6 +125,12 @@ let lastView: DataView | undefined;
 /** A u64 field as a number: exact below 2^53, and past that still too large for every check it meets. */
 function u64Number(view: DataView, offset: number): number {
   return view.getUint32(offset, true) + view.getUint32(offset + 4, true) * TWO_32;
+}
+
+/** An address field: a number below 2^53 (exact; no bigint to allocate), else a bigint. */
+function u64Address(view: DataView, offset: number): number | bigint {
+  const hi = view.getUint32(offset + 4, true);
+  return hi < 0x20_0000 ? view.getUint32(offset, true) + hi * TWO_32 : view.getBigUint64(offset, true);
 }
 
 /** A u64 field as a bigint. */
@@ -145,9 +152,9 @@ function recordAccess(view: DataView, at: number): [number, number, Record<strin
     case PCIRAWR0_DO.PIO_WRITE:
       return [op, target, { port: u64Number(view, where), cb, value: u64Number(view, value) }];
     case PCIRAWR0_DO.MMIO_READ:
-      return [op, target, { address: u64Big(view, where), cb }];
+      return [op, target, { address: u64Address(view, where), cb }];
     case PCIRAWR0_DO.MMIO_WRITE:
-      return [op, target, { address: u64Big(view, where), value: { cb, u: cb === 8 ? u64Big(view, value) : u64Number(view, value) } }];
+      return [op, target, { address: u64Address(view, where), value: { cb, u: cb === 8 ? u64Big(view, value) : u64Number(view, value) } }];
     case PCIRAWR0_DO.PCICFG_READ:
       return [op, target, { offset: u64Number(view, where), cb }];
     case PCIRAWR0_DO.PCICFG_WRITE:

@@ -300,7 +300,8 @@ export async function runBench(options: BenchOptions = FULL_OPTIONS, progress: P
   }
   {
     // A framed request and answer with nothing in between: the floor of a vCPU lane's round trip.
-    const sab = new SharedArrayBuffer(256);
+    // 1 MiB so the buffer is page-aligned (mmapped), and the request and answer lines are lines.
+    const sab = new SharedArrayBuffer(1 << 20);
     const i32 = new Int32Array(sab);
     const w = new Worker(new URL('./pingpong-worker.js', import.meta.url), { workerData: { sab, frame: true } satisfies PingPongWorkerData });
     try {

@@ -51,13 +51,15 @@ test('the fixed layout is pinned: magics, header and record offsets, sizes', (t)
   t.is(Buffer.from(f).toString('hex'), '52504346000001003000000007000000000000000100000007000800443322111000' + '00fe00000000' + '0807060504030201');
 });
 
-test('each fixed access decodes into the request the msgpackr codec would give', (t) => {
+test('each fixed access decodes into the request the msgpackr codec would give (an address below 2^53 as a number)', (t) => {
   const cases: [[number, number, number, number | bigint, number | bigint], unknown][] = [
     [[PCIRAWR0_DO.PIO_READ, 2, 9, 0xc010, 0], { port: 0xc010, cb: 2 }],
     [[PCIRAWR0_DO.PIO_WRITE, 1, 9, 0xc010, 0xab], { port: 0xc010, cb: 1, value: 0xab }],
-    [[PCIRAWR0_DO.MMIO_READ, 8, 9, 0x80_0000_0000n, 0], { address: 0x80_0000_0000n, cb: 8 }],
-    [[PCIRAWR0_DO.MMIO_WRITE, 4, 9, 0xfe00_0004n, 0xffff_ffff], { address: 0xfe00_0004n, value: { cb: 4, u: 0xffff_ffff } }],
-    [[PCIRAWR0_DO.MMIO_WRITE, 8, 9, 0xfe00_0008n, 0xdead_beef_cafe_f00dn], { address: 0xfe00_0008n, value: { cb: 8, u: 0xdead_beef_cafe_f00dn } }],
+    [[PCIRAWR0_DO.MMIO_READ, 8, 9, 0x80_0000_0000n, 0], { address: 0x80_0000_0000, cb: 8 }],
+    // An address from 2^53 up stays a bigint (a number would round it).
+    [[PCIRAWR0_DO.MMIO_READ, 4, 9, (1n << 53n) + 1n, 0], { address: (1n << 53n) + 1n, cb: 4 }],
+    [[PCIRAWR0_DO.MMIO_WRITE, 4, 9, 0xfe00_0004n, 0xffff_ffff], { address: 0xfe00_0004, value: { cb: 4, u: 0xffff_ffff } }],
+    [[PCIRAWR0_DO.MMIO_WRITE, 8, 9, 0xfe00_0008n, 0xdead_beef_cafe_f00dn], { address: 0xfe00_0008, value: { cb: 8, u: 0xdead_beef_cafe_f00dn } }],
     [[PCIRAWR0_DO.PCICFG_READ, 4, 9, 0x40, 0], { offset: 0x40, cb: 4 }],
     [[PCIRAWR0_DO.PCICFG_WRITE, 2, 9, 0x04, 0x0107], { offset: 0x04, value: { cb: 2, u: 0x0107 } }],
     [[PCIRAWR0_DO.ACK_IRQ, 0, 9, 1, 0], { kind: 'msi' }],
