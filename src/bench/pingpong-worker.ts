@@ -30,13 +30,16 @@ export const FRAME_REQ_BYTES = 48;
 /** Frame mode: bytes of an answer (a fixed single answer). */
 export const FRAME_ANS_BYTES = 24;
 
+/** The ball value that parks the ping-pong worker (Atomics.wait) until the ball changes again; -1 stops it. */
+export const PINGPONG_PAUSE = -2;
+
 /** Word index of the first batch request; the answers follow the `batch` requests. */
 export const PINGPONG_BATCH_AT = 2;
 
 /**
  * Answers every odd value written to word 0 with value + 1, spinning all the time (both sides
  * spinning: the floor of any shared-memory round trip); with `batch`, first answers each of the
- * batch's request words. Stops on -1.
+ * batch's request words. Parks on PINGPONG_PAUSE, stops on -1.
  */
 export function runPingPongServer(sab: SharedArrayBuffer, batch = 0): void {
   const i32 = new Int32Array(sab);
@@ -45,6 +48,14 @@ export function runPingPongServer(sab: SharedArrayBuffer, batch = 0): void {
   for (;;) {
     let v = Atomics.load(i32, 0);
     while (v === last) v = Atomics.load(i32, 0);
+    if (v === PINGPONG_PAUSE) {
+      // Parked (not spinning) while the bench measures something else between its rounds. The
+      // ball it wakes to is the last answer (not a request); word 1 says it spins again.
+      Atomics.wait(i32, 0, PINGPONG_PAUSE);
+      last = Atomics.load(i32, 0);
+      Atomics.store(i32, 1, 1);
+      continue;
+    }
     if (v < 0) break;
     for (let k = 0; k < batch; k++) i32[PINGPONG_BATCH_AT + batch + k] = i32[PINGPONG_BATCH_AT + k]! + 1;
     last = v + 1;
