@@ -887,7 +887,8 @@ class RawPingPong {
   /** One round trip: an odd ball out, the even answer back. */
   readonly roundTrip = (): void => {
     const i32 = this.#i32;
-    const want = (this.#seq += 2);
+    this.#seq += 2;
+    const want = this.#seq;
     Atomics.store(i32, 0, want - 1);
     while (Atomics.load(i32, 0) !== want);
   };
