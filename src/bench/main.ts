@@ -81,13 +81,26 @@ function machineLine(r: BenchReport): string {
  * CPU and the targets.
  */
 export function printMarkdown(r: BenchReport): void {
-  const out: string[] = [machineLine(r), '', '| measurement | p50 µs | p99 µs | ops/s | GB/s |', '| --- | ---: | ---: | ---: | ---: |'];
-  for (const x of r.results) {
-    const gb = x.bytes_per_s === undefined ? '' : (x.bytes_per_s / 1e9).toFixed(2);
-    out.push(`| \`${x.name}\` | ${fmt(x.p50_us)} | ${fmt(x.p99_us)} | ${Math.round(x.ops_per_s).toLocaleString('en-US')} | ${gb} |`);
-  }
-  out.push('', `Idle CPU (a VM connected, sending nothing): ${r.idle_worker_cpu_pct.toFixed(2)}% of one core.`, '', '```text', ...targetLines(r), '```');
+  const rows = r.results.map((x) => [
+    `\`${x.name}\``,
+    fmt(x.p50_us),
+    fmt(x.p99_us),
+    Math.round(x.ops_per_s).toLocaleString('en-US'),
+    x.bytes_per_s === undefined ? '' : (x.bytes_per_s / 1e9).toFixed(2),
+  ]);
+  const table = markdownTable(['measurement', 'p50 µs', 'p99 µs', 'ops/s', 'GB/s'], ['left', 'right', 'right', 'right', 'right'], rows);
+  const out = [machineLine(r), '', ...table, '', `Idle CPU (a VM connected, sending nothing): ${r.idle_worker_cpu_pct.toFixed(2)}% of one core.`];
+  out.push('', '```text', ...targetLines(r), '```');
   console.log(out.join('\n'));
+}
+
+/** A Markdown table with its columns padded to their widths (as the project's formatter writes tables, so a pasted one stays byte for byte). */
+function markdownTable(head: string[], align: ('left' | 'right')[], rows: string[][]): string[] {
+  const width = head.map((h, i) => Math.max(3, h.length, ...rows.map((row) => row[i]!.length)));
+  const pad = (cell: string, i: number) => (align[i] === 'right' ? cell.padStart(width[i]!) : cell.padEnd(width[i]!));
+  const line = (cells: string[]) => `| ${cells.map(pad).join(' | ')} |`;
+  const rule = `| ${width.map((w, i) => (align[i] === 'right' ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(head), rule, ...rows.map(line)];
 }
 
 async function main(): Promise<number> {
