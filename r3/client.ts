@@ -4,7 +4,15 @@ import { EventEmitter } from 'node:events';
 import type { OpenChannelOptions, Ring0Service } from '../r0/service.js';
 import { Bdf } from '../shared/bdf.js';
 import type { RawPciEndpoint } from '../shared/connection.js';
-import { FIXED_IRQ_KINDS, FIXED_RECORD_BYTES, FIXED_REQ_HEADER_BYTES, FIXED_SINGLE_BYTES, writeFixedHeader, writeFixedRecord } from '../shared/fixed-frame.js';
+import {
+  accessParams,
+  FIXED_IRQ_KINDS,
+  FIXED_RECORD_BYTES,
+  FIXED_REQ_HEADER_BYTES,
+  FIXED_SINGLE_BYTES,
+  writeFixedHeader,
+  writeFixedRecord,
+} from '../shared/fixed-frame.js';
 import { checkGuestMemory, type GuestMemoryAccess } from '../shared/guest-memory.js';
 import type { PciRegionKind } from '../shared/pci/region.js';
 import {
@@ -362,9 +370,7 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
 
   /** PIO_READ of `cb` (1, 2, 4) bytes at `port`. Returns the unsigned value. Errors: VERR_OUT_OF_RANGE (not in the device's I/O BARs). */
   pioRead(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4): number {
-    const fixed = this.#fixedSync(PCIRAWR0_DO.PIO_READ, handle, cb, port, 0);
-    const out = fixed === NOT_FIXED ? this.#sync(PCIRAWR0_DO.PIO_READ, handle, { port, cb }) : fixed;
-    return bareValue(out) as number;
+    return bareValue(this.#access(PCIRAWR0_DO.PIO_READ, handle, cb, port, 0)) as number;
   }
   /** Asynchronous {@link pioRead}. */
   async pioReadAsync(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4): Promise<number> {
@@ -372,7 +378,7 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   }
   /** PIO_WRITE of `value` (`cb` bytes) to `port`. */
   pioWrite(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4, value: number): void {
-    if (this.#fixedSync(PCIRAWR0_DO.PIO_WRITE, handle, cb, port, value) === NOT_FIXED) this.#sync(PCIRAWR0_DO.PIO_WRITE, handle, { port, cb, value });
+    this.#access(PCIRAWR0_DO.PIO_WRITE, handle, cb, port, value);
   }
   /** Asynchronous {@link pioWrite}. */
   async pioWriteAsync(handle: PciRawDevHandle, port: number, cb: 1 | 2 | 4, value: number): Promise<void> {
@@ -389,9 +395,7 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   mmioRead(handle: PciRawDevHandle, address: bigint | number, cb: 8): bigint;
   mmioRead(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4 | 8): number | bigint {
     const a = big('address', address);
-    const fixed = this.#fixedSync(PCIRAWR0_DO.MMIO_READ, handle, cb, a, 0);
-    const out = fixed === NOT_FIXED ? this.#sync(PCIRAWR0_DO.MMIO_READ, handle, { address: a, cb }) : fixed;
-    return bareValue(out) as number | bigint;
+    return bareValue(this.#access(PCIRAWR0_DO.MMIO_READ, handle, cb, a, 0)) as number | bigint;
   }
   /** Asynchronous {@link mmioRead}. */
   async mmioReadAsync(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4 | 8): Promise<number | bigint> {
@@ -399,9 +403,7 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   }
   /** MMIO_WRITE of `value` (`cb` bytes; a bigint for 8) at host physical `address`. */
   mmioWrite(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4 | 8, value: number | bigint): void {
-    const a = big('address', address);
-    const loc = memLoc(cb, value);
-    if (this.#fixedSync(PCIRAWR0_DO.MMIO_WRITE, handle, cb, a, loc.u) === NOT_FIXED) this.#sync(PCIRAWR0_DO.MMIO_WRITE, handle, { address: a, value: loc });
+    this.#access(PCIRAWR0_DO.MMIO_WRITE, handle, cb, big('address', address), memLoc(cb, value).u);
   }
   /** Asynchronous {@link mmioWrite}. */
   async mmioWriteAsync(handle: PciRawDevHandle, address: bigint | number, cb: 1 | 2 | 4 | 8, value: number | bigint): Promise<void> {
@@ -412,9 +414,7 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
 
   /** PCICFG_READ of `cb` (1, 2, 4) bytes at config `offset` (naturally aligned). */
   cfgRead(handle: PciRawDevHandle, offset: number, cb: 1 | 2 | 4): number {
-    const fixed = this.#fixedSync(PCIRAWR0_DO.PCICFG_READ, handle, cb, offset, 0);
-    const out = fixed === NOT_FIXED ? this.#sync(PCIRAWR0_DO.PCICFG_READ, handle, { offset, cb }) : fixed;
-    return bareValue(out) as number;
+    return bareValue(this.#access(PCIRAWR0_DO.PCICFG_READ, handle, cb, offset, 0)) as number;
   }
   /** Asynchronous {@link cfgRead}. */
   async cfgReadAsync(handle: PciRawDevHandle, offset: number, cb: 1 | 2 | 4): Promise<number> {
@@ -422,9 +422,7 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   }
   /** PCICFG_WRITE of `value` at config `offset`. BARs are refused (VERR_ACCESS_DENIED): they belong to the host. */
   cfgWrite(handle: PciRawDevHandle, offset: number, cb: 1 | 2 | 4, value: number): void {
-    const loc = memLoc(cb, value);
-    if (this.#fixedSync(PCIRAWR0_DO.PCICFG_WRITE, handle, cb, offset, loc.u) === NOT_FIXED)
-      this.#sync(PCIRAWR0_DO.PCICFG_WRITE, handle, { offset, value: loc });
+    this.#access(PCIRAWR0_DO.PCICFG_WRITE, handle, cb, offset, memLoc(cb, value).u);
   }
   /** Asynchronous {@link cfgWrite}. */
   async cfgWriteAsync(handle: PciRawDevHandle, offset: number, cb: 1 | 2 | 4, value: number): Promise<void> {
@@ -488,8 +486,7 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
 
   /** ACK_IRQ: acknowledges an interrupt; for `intx` the automasked line is unmasked. */
   ackIrq(handle: PciRawDevHandle, kind: PciRawIrqKind = PCIRAW_IRQ_KIND.INTX): void {
-    const k = FIXED_IRQ_KINDS.indexOf(kind);
-    if (k < 0 || this.#fixedSync(PCIRAWR0_DO.ACK_IRQ, handle, 0, k, 0) === NOT_FIXED) this.#sync(PCIRAWR0_DO.ACK_IRQ, handle, { kind });
+    this.#access(PCIRAWR0_DO.ACK_IRQ, handle, 0, irqKindWhere(kind), 0);
   }
   /** Asynchronous {@link ackIrq}. */
   async ackIrqAsync(handle: PciRawDevHandle, kind: PciRawIrqKind = PCIRAW_IRQ_KIND.INTX): Promise<void> {
@@ -600,13 +597,14 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
   // ---- internals ----
 
   /**
-   * One synchronous access in the fixed layout: `where` is the port, address, config offset or
-   * ACK_IRQ kind index, `value` what a write stores. Returns the answer's out (a read's bare
-   * value), or NOT_FIXED when a field cannot travel in the layout (not an unsigned integer of
-   * its size): the caller then sends the msgpackr request, whose answer names what is wrong.
+   * One synchronous data-plane access: in the fixed layout (shared/fixed-frame.ts), or, when a
+   * field cannot travel in it (not an unsigned integer of its size), as the msgpackr request of
+   * the same parameter block, whose answer names what is wrong. `where` is the port, address,
+   * config offset or ACK_IRQ kind, `value` what a write stores. Returns the answer's out (a
+   * read's bare value in the fixed answer, a PCIRAWMEMLOC or number in msgpackr: see bareValue).
    */
-  #fixedSync(op: number, handle: number, cb: number, where: number | bigint, value: number | bigint): Out | typeof NOT_FIXED {
-    if (!fixableRecord(handle, cb, where, value)) return NOT_FIXED;
+  #access(op: number, handle: number, cb: number, where: number | bigint | string, value: number | bigint): Out {
+    if (typeof where === 'string' || !fixableRecord(handle, cb, where, value)) return this.#sync(op, handle, accessParams(op, cb, where, value));
     writeFixedHeader(this.#fixedView, this.session, 1, false);
     writeFixedRecord(this.#fixedView, FIXED_REQ_HEADER_BYTES, op, cb, handle, where, value);
     return this.#syncFrame(op, this.#fixedOne);
@@ -619,9 +617,9 @@ export class RawPciClient extends EventEmitter<RawPciClientEvents> {
     const view = this.#fixedView;
     for (let i = 0; i < n; i++) {
       const a = accesses[i]!;
-      const f = fixedFields(a);
-      if (!f || !fixableRecord(a.handle, f[1], f[2], f[3])) return undefined;
-      writeFixedRecord(view, FIXED_REQ_HEADER_BYTES + i * FIXED_RECORD_BYTES, f[0], f[1], a.handle, f[2], f[3]);
+      const [op, cb, where, value] = accessFields(a);
+      if (typeof where === 'string' || !fixableRecord(a.handle, cb, where, value)) return undefined;
+      writeFixedRecord(view, FIXED_REQ_HEADER_BYTES + i * FIXED_RECORD_BYTES, op, cb, a.handle, where, value);
     }
     const size = writeFixedHeader(view, this.session, n, true);
     return this.#fixed.subarray(0, size);
@@ -729,28 +727,9 @@ export interface BatchResult {
 
 /** A batch access as the wire carries it: `[op, target, params]`. Throws TypeError for an unknown `op`. */
 function batchEntry(a: BatchAccess): [number, number, unknown] {
-  switch (a.op) {
-    case 'pioRead':
-      return [PCIRAWR0_DO.PIO_READ, a.handle, { port: a.port, cb: a.cb }];
-    case 'pioWrite':
-      return [PCIRAWR0_DO.PIO_WRITE, a.handle, { port: a.port, cb: a.cb, value: a.value }];
-    case 'mmioRead':
-      return [PCIRAWR0_DO.MMIO_READ, a.handle, { address: big('address', a.address), cb: a.cb }];
-    case 'mmioWrite':
-      return [PCIRAWR0_DO.MMIO_WRITE, a.handle, { address: big('address', a.address), value: memLoc(a.cb, a.value) }];
-    case 'cfgRead':
-      return [PCIRAWR0_DO.PCICFG_READ, a.handle, { offset: a.offset, cb: a.cb }];
-    case 'cfgWrite':
-      return [PCIRAWR0_DO.PCICFG_WRITE, a.handle, { offset: a.offset, value: memLoc(a.cb, a.value) }];
-    case 'ackIrq':
-      return [PCIRAWR0_DO.ACK_IRQ, a.handle, { kind: a.kind ?? PCIRAW_IRQ_KIND.INTX }];
-    default:
-      throw new TypeError(`batch: unknown access op ${String((a as { op: unknown }).op)}`);
-  }
+  const [op, cb, where, value] = accessFields(a);
+  return [op, a.handle, accessParams(op, cb, where, value)];
 }
-
-/** #fixedSync's answer when an access cannot travel in the fixed layout. */
-const NOT_FIXED = Symbol('not fixed');
 
 /** True when every field fits its place in a fixed record (shared/fixed-frame.ts): a u32 handle, a u8 width, u64 where and value. */
 function fixableRecord(handle: number, cb: number, where: number | bigint, value: number | bigint): boolean {
@@ -761,8 +740,12 @@ function isU64(v: number | bigint): boolean {
   return typeof v === 'bigint' ? v >= 0n && v <= 0xffff_ffff_ffff_ffffn : Number.isSafeInteger(v) && v >= 0;
 }
 
-/** A batch access's fixed record fields `[op, cb, where, value]`, checked as batchEntry checks them; undefined for an access without one. */
-function fixedFields(a: BatchAccess): [number, number, number | bigint, number | bigint] | undefined {
+/**
+ * A batch access as record fields `[op, cb, where, value]` (see accessParams), its address and
+ * value checked as the single calls check them (TypeError, RangeError). Throws TypeError for an
+ * unknown `op`.
+ */
+function accessFields(a: BatchAccess): [number, number, number | bigint | string, number | bigint] {
   switch (a.op) {
     case 'pioRead':
       return [PCIRAWR0_DO.PIO_READ, a.cb, a.port, 0];
@@ -776,13 +759,17 @@ function fixedFields(a: BatchAccess): [number, number, number | bigint, number |
       return [PCIRAWR0_DO.PCICFG_READ, a.cb, a.offset, 0];
     case 'cfgWrite':
       return [PCIRAWR0_DO.PCICFG_WRITE, a.cb, a.offset, memLoc(a.cb, a.value).u];
-    case 'ackIrq': {
-      const k = FIXED_IRQ_KINDS.indexOf(a.kind ?? PCIRAW_IRQ_KIND.INTX);
-      return k < 0 ? undefined : [PCIRAWR0_DO.ACK_IRQ, 0, k, 0];
-    }
+    case 'ackIrq':
+      return [PCIRAWR0_DO.ACK_IRQ, 0, irqKindWhere(a.kind ?? PCIRAW_IRQ_KIND.INTX), 0];
     default:
-      return undefined;
+      throw new TypeError(`batch: unknown access op ${String((a as { op: unknown }).op)}`);
   }
+}
+
+/** ACK_IRQ's kind as a record's `where`: its FIXED_IRQ_KINDS index, or the kind itself when it has none (sent in msgpackr; ring 0 refuses it by name). */
+function irqKindWhere(kind: PciRawIrqKind): number | string {
+  const k = FIXED_IRQ_KINDS.indexOf(kind);
+  return k < 0 ? kind : k;
 }
 
 /** A read's out value as the bare value: the fixed answer's own, or a msgpackr answer's PCIRAWMEMLOC `u`. */

@@ -138,34 +138,47 @@ function u64Big(view: DataView, offset: number): bigint {
   return view.getBigUint64(offset, true);
 }
 
+/**
+ * The parameter block a data-plane access carries (the one msgpackr requests carry, rawpci.h's
+ * parameter struct of the operation), from a record's fields: `where` is the port, address or
+ * config offset, or ACK_IRQ's kind (an index into FIXED_IRQ_KINDS, or the kind itself);
+ * `value` what a write stores. Undefined for an operation without a fixed layout. The one
+ * mapping both rings use: ring 0 for a fixed record, ring 3 for an access it sends in msgpackr.
+ */
+export function accessParams(op: number, cb: number, where: number | bigint | string, value: number | bigint): Record<string, unknown> | undefined {
+  switch (op) {
+    case PCIRAWR0_DO.PIO_READ:
+      return { port: where, cb };
+    case PCIRAWR0_DO.PIO_WRITE:
+      return { port: where, cb, value };
+    case PCIRAWR0_DO.MMIO_READ:
+      return { address: where, cb };
+    case PCIRAWR0_DO.MMIO_WRITE:
+      return { address: where, value: { cb, u: value } };
+    case PCIRAWR0_DO.PCICFG_READ:
+      return { offset: where, cb };
+    case PCIRAWR0_DO.PCICFG_WRITE:
+      return { offset: where, value: { cb, u: value } };
+    case PCIRAWR0_DO.ACK_IRQ:
+      return { kind: typeof where === 'number' ? (FIXED_IRQ_KINDS[where] ?? where) : where };
+    default:
+      return undefined;
+  }
+}
+
 /** The `[op, target, params]` of one record, with the parameter block the msgpackr request would carry. */
 function recordAccess(view: DataView, at: number): [number, number, Record<string, unknown>] | string {
   const op = view.getUint16(at + FixedRecord.OP, true);
   const cb = view.getUint8(at + FixedRecord.CB);
   if (view.getUint8(at + FixedRecord.ZERO) !== 0) return 'byte 3 of a fixed access record must be 0';
   const target = view.getUint32(at + FixedRecord.TARGET, true);
-  const where = at + FixedRecord.WHERE;
-  const value = at + FixedRecord.VALUE;
-  switch (op) {
-    case PCIRAWR0_DO.PIO_READ:
-      return [op, target, { port: u64Number(view, where), cb }];
-    case PCIRAWR0_DO.PIO_WRITE:
-      return [op, target, { port: u64Number(view, where), cb, value: u64Number(view, value) }];
-    case PCIRAWR0_DO.MMIO_READ:
-      return [op, target, { address: u64Address(view, where), cb }];
-    case PCIRAWR0_DO.MMIO_WRITE:
-      return [op, target, { address: u64Address(view, where), value: { cb, u: cb === 8 ? u64Big(view, value) : u64Number(view, value) } }];
-    case PCIRAWR0_DO.PCICFG_READ:
-      return [op, target, { offset: u64Number(view, where), cb }];
-    case PCIRAWR0_DO.PCICFG_WRITE:
-      return [op, target, { offset: u64Number(view, where), value: { cb, u: u64Number(view, value) } }];
-    case PCIRAWR0_DO.ACK_IRQ: {
-      const k = u64Number(view, where);
-      return [op, target, { kind: FIXED_IRQ_KINDS[k] ?? k }];
-    }
-    default:
-      return `operation ${op} has no fixed layout: only PIO, MMIO and config reads and writes and ACK_IRQ do`;
-  }
+  const mmio = op === PCIRAWR0_DO.MMIO_READ || op === PCIRAWR0_DO.MMIO_WRITE;
+  // Addresses below 2^53 as numbers (no bigint to allocate), ports and offsets as numbers, an 8-byte value as a bigint.
+  const where = mmio ? u64Address(view, at + FixedRecord.WHERE) : u64Number(view, at + FixedRecord.WHERE);
+  const value = mmio && cb === 8 ? u64Big(view, at + FixedRecord.VALUE) : u64Number(view, at + FixedRecord.VALUE);
+  const params = accessParams(op, cb, where, value);
+  if (!params) return `operation ${op} has no fixed layout: only PIO, MMIO and config reads and writes and ACK_IRQ do`;
+  return [op, target, params];
 }
 
 /**
